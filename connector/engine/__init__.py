@@ -1,0 +1,43 @@
+"""The backorder engine: pure functions that allocate stock FIFO and date backordered lines (no I/O)."""
+
+from connector.engine.convert import order_from_remote, orders_from_remote
+from connector.engine.output import order_plan_to_dict, plan_to_dict
+from connector.engine.planner import is_open_line, make_plan, order_id_key, priority_key
+from connector.engine.supply import SupplyEvent, supply_events
+from connector.engine.types import (
+    IN_STOCK,
+    NO_SUPPLY,
+    SUPPLY_RUNS_OUT,
+    LinePlan,
+    Order,
+    OrderLine,
+    OrderPlan,
+    OrderStatus,
+    Plan,
+    Policy,
+    SupplyRow,
+)
+
+__all__ = [
+    "IN_STOCK",
+    "NO_SUPPLY",
+    "SUPPLY_RUNS_OUT",
+    "LinePlan",
+    "Order",
+    "OrderLine",
+    "OrderPlan",
+    "OrderStatus",
+    "Plan",
+    "Policy",
+    "SupplyEvent",
+    "SupplyRow",
+    "is_open_line",
+    "make_plan",
+    "order_from_remote",
+    "order_id_key",
+    "order_plan_to_dict",
+    "orders_from_remote",
+    "plan_to_dict",
+    "priority_key",
+    "supply_events",
+]

@@ -1,0 +1,1 @@
+"""Shopify: Admin GraphQL client, the Platform implementation, OAuth and webhook-signature helpers."""

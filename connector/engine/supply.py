@@ -1,0 +1,75 @@
+"""Turns supplier feed rows into dated supply events per SKU, merged across feeds in arrival order."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from connector.engine.types import Policy, SupplyRow
+
+_UNBOUNDED_SORT = float("inf")
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyEvent:
+    """Units of one SKU reaching the store on `arrival`; `quantity` None means no known limit."""
+
+    arrival: date
+    quantity: int | None
+    source: str
+
+
+def supply_events(
+    rows: Iterable[SupplyRow],
+    as_of: date,
+    policy: Policy,
+    skus: Collection[str] | None = None,
+) -> dict[str, list[SupplyEvent]]:
+    """Supply events per SKU (only `skus` when given), each list sorted by arrival.
+
+    One row can give two events:
+    - `available` > 0: that many units, arriving `as_of + lead`;
+    - `restock_date` set: arriving `max(restock_date, as_of) + lead` (a restock date in the past is
+      overdue, so it counts from today). Its quantity is `restock_qty`; a restock row without
+      `restock_qty` is read as "the supplier restocks this SKU then" with no stated limit, so it
+      covers every unit still waiting. A `restock_qty` without a `restock_date` cannot be placed
+      in time and gives no event.
+    `lead` is the row's `lead_time_days`, or the policy default when the row has none.
+
+    Events arriving on the same day are ordered by supplier name, then "available now" before
+    restocks, then restock date, lead and quantity (unbounded last), so the result never depends on
+    the order the rows came in.
+    """
+    keyed: dict[str, list[tuple[int, str, int, int, int, float, SupplyEvent]]] = {}
+    wanted = set(skus) if skus is not None else None
+    today = as_of.toordinal()
+    for row in rows:
+        if wanted is not None and row.sku not in wanted:
+            continue
+        lead = row.lead_time_days if row.lead_time_days is not None else policy.default_lead_time_days
+        lead = max(lead, 0)
+        bucket = keyed.setdefault(row.sku, [])
+        if row.available is not None and row.available > 0:
+            arrival = today + lead
+            event = SupplyEvent(
+                date.fromordinal(arrival), row.available, f"supplier {row.supplier}: available now (+{lead}d lead)"
+            )
+            bucket.append((arrival, row.supplier, 0, 0, lead, row.available, event))
+        if row.restock_date is not None and (row.restock_qty is None or row.restock_qty > 0):
+            promised = row.restock_date.toordinal()
+            arrival = max(promised, today) + lead
+            overdue = " overdue" if promised < today else ""
+            event = SupplyEvent(
+                date.fromordinal(arrival),
+                row.restock_qty,
+                f"supplier {row.supplier}: restock {row.restock_date.isoformat()}{overdue} (+{lead}d lead)",
+            )
+            quantity_key = _UNBOUNDED_SORT if row.restock_qty is None else row.restock_qty
+            bucket.append((arrival, row.supplier, 1, promised, lead, quantity_key, event))
+    result: dict[str, list[SupplyEvent]] = {}
+    for sku, bucket in keyed.items():
+        if bucket:
+            bucket.sort(key=lambda item: item[:6])
+            result[sku] = [item[6] for item in bucket]
+    return result

@@ -1,0 +1,92 @@
+"""The engine's plain records: what goes into a plan (orders, supply, policy) and what comes out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+OrderStatus = Literal["backordered", "ok"]
+
+IN_STOCK = "in stock"
+NO_SUPPLY = "no supply known"
+SUPPLY_RUNS_OUT = "supply runs out"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    """One order line as the engine sees it; `open_quantity` is what is still unfulfilled."""
+
+    line_id: str
+    sku: str | None
+    quantity: int
+    open_quantity: int
+    requires_shipping: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """One order; `created_at` is timezone-aware (naive times are read as UTC)."""
+
+    order_id: str
+    name: str
+    created_at: datetime
+    is_open: bool
+    lines: tuple[OrderLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyRow:
+    """One supplier feed row: stock the supplier can ship now and/or an expected restock."""
+
+    supplier: str
+    sku: str
+    available: int | None = None
+    restock_date: date | None = None
+    restock_qty: int | None = None
+    lead_time_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Shop settings the ETA depends on."""
+
+    handling_days: int = 1  # days between stock arriving and the order leaving the store
+    default_lead_time_days: int = 7  # supplier-to-store days when a feed row gives none
+
+
+@dataclass(frozen=True, slots=True)
+class LinePlan:
+    """The decision for one tracked open line.
+
+    `ordered` is the line's open quantity. A fully allocated line has `eta` None (it ships from
+    stock, nothing is awaited) and `eta_source` "in stock". A backordered line's `eta` is None when
+    the known supply runs out before its last unit; `eta_source` then says why.
+    """
+
+    line_id: str
+    sku: str
+    ordered: int
+    allocated: int
+    backordered: int
+    eta: date | None
+    eta_source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPlan:
+    """The decision for one open order: `eta` is the latest backordered line's ETA (None if any is unknown)."""
+
+    order_id: str
+    order_name: str
+    status: OrderStatus
+    eta: date | None
+    lines: tuple[LinePlan, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Every open order with a tracked open line, in priority order."""
+
+    as_of: date
+    orders: tuple[OrderPlan, ...]

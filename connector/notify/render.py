@@ -1,0 +1,152 @@
+"""Renders a customer notice (subject, plain text, HTML) from Jinja2 templates, per language and per shop.
+
+Templates live in ``templates/<lang>/<kind>.<part>.j2`` with part one of ``subject``, ``txt`` and
+``html``. A shop may supply its own folder with the same layout; its files win over the built-in ones
+(for whole notices and for the ``_*.j2`` pieces they include). HTML parts are autoescaped, and every
+template runs sandboxed because an override folder is merchant-supplied content.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    ChoiceLoader,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
+from jinja2.sandbox import SandboxedEnvironment
+
+from connector.errors import InputError
+from connector.notify.locales import DEFAULT_LANGUAGE, format_long_date, language_code
+from connector.notify.policy import DELAY_KINDS, NOTICE_KINDS, NoticeKind, NoticeLine
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+PARTS = ("subject", "txt", "html")
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeContext:
+    """Everything a notice template may show."""
+
+    order_name: str
+    store_name: str
+    lines: Sequence[NoticeLine]
+    order_eta: date | None = None  # None: not known yet
+    customer_first_name: str | None = None  # None or blank: a greeting without a name
+    choice_url: str | None = None  # keep-waiting-or-cancel link; required for delay notices
+    previous_eta: date | None = None  # eta_changed: the ETA the customer was told before
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedNotice:
+    subject: str
+    text: str
+    html: str
+    language: str
+
+
+@pass_context
+def _long_date(context: Context, value: date | None) -> str:
+    if value is None:
+        return ""
+    return format_long_date(value, context.get("lang", DEFAULT_LANGUAGE))
+
+
+@lru_cache(maxsize=64)
+def _environment(override_dir: str | None) -> SandboxedEnvironment:
+    loaders = [FileSystemLoader(override_dir)] if override_dir else []
+    loaders.append(FileSystemLoader(str(TEMPLATE_DIR)))
+    env = SandboxedEnvironment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["longdate"] = _long_date
+    return env
+
+
+def _template_names(language: str, kind: str) -> dict[str, str]:
+    return {part: f"{language}/{kind}.{part}.j2" for part in PARTS}
+
+
+def _has_language(env: SandboxedEnvironment, language: str, kind: str) -> bool:
+    assert env.loader is not None
+    for name in _template_names(language, kind).values():
+        try:
+            env.loader.get_source(env, name)
+        except TemplateNotFound:
+            return False
+    return True
+
+
+def _tidy_text(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+def _render(env: SandboxedEnvironment, name: str, variables: dict[str, Any]) -> str:
+    try:
+        return env.get_template(name).render(variables)
+    except TemplateSyntaxError as error:
+        raise InputError(error.filename or name, f"template syntax error: {error.message}", error.lineno) from None
+    except TemplateNotFound as error:
+        raise InputError(name, f"template not found: {error.name}") from None
+    except TemplateError as error:  # undefined variable, sandbox refusal
+        raise InputError(f"template {name}", str(error)) from None
+
+
+def render_notice(
+    kind: NoticeKind,
+    context: NoticeContext,
+    *,
+    locale: str | None = None,
+    override_dir: Path | None = None,
+) -> RenderedNotice:
+    """The notice `kind` for `context`, in the language of `locale` (English when we have none for it).
+
+    Template problems (syntax, unknown variables; typically in a shop's override folder) raise
+    InputError naming the template.
+    """
+    if kind not in NOTICE_KINDS:
+        raise ValueError(f"unknown notice kind {kind!r}")
+    if kind in DELAY_KINDS and not context.choice_url:
+        raise ValueError(f"a {kind} notice must offer the keep-waiting-or-cancel choice (choice_url)")
+    env = _environment(str(override_dir) if override_dir else None)
+    wanted = language_code(locale)
+    language = wanted if wanted and _has_language(env, wanted, kind) else DEFAULT_LANGUAGE
+
+    first_name = (context.customer_first_name or "").strip() or None
+    variables: dict[str, Any] = {
+        "kind": kind,
+        "lang": language,
+        "order_name": context.order_name,
+        "store_name": context.store_name,
+        "first_name": first_name,
+        "lines": list(context.lines),
+        "order_eta": context.order_eta,
+        "previous_eta": context.previous_eta,
+        "choice_url": context.choice_url,
+    }
+    names = _template_names(language, kind)
+    subject = " ".join(_render(env, names["subject"], variables).split())
+    if not subject:
+        raise InputError(names["subject"], "the subject rendered empty")
+    text = _tidy_text(_render(env, names["txt"], variables))
+    html = _render(env, names["html"], variables).strip() + "\n"
+    return RenderedNotice(subject=subject, text=text, html=html, language=language)
+

@@ -1,0 +1,243 @@
+"""Reconcile: runs the engine over a shop's stored orders, stock and supply, and records its decisions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from connector.engine import Order as EngineOrder
+from connector.engine import OrderLine as EngineLine
+from connector.engine import OrderPlan, Plan, Policy, SupplyRow, make_plan
+from connector.store.models import (
+    InventoryLevel,
+    LineDecision,
+    Order,
+    OrderDecision,
+    OrderLine,
+    Shop,
+    Supplier,
+    SupplyItem,
+    utcnow,
+)
+
+CLEARED = OrderPlan(order_id="", order_name="", status="ok", eta=None, lines=())
+
+
+@dataclass(frozen=True, slots=True)
+class OrderChange:
+    """An order whose decision differs from what was last pushed to its store."""
+
+    order_id: int  # our database id
+    plan: OrderPlan  # status "ok" with no lines when the order left the backorder list
+    previous_fingerprint: str | None
+    fingerprint: str
+
+
+@dataclass
+class ReconcileResult:
+    shop_id: int
+    plan: Plan
+    changes: list[OrderChange] = field(default_factory=list)
+    dry_run: bool = False
+
+
+def shop_policy(shop: Shop, defaults: Policy) -> Policy:
+    return Policy(
+        handling_days=int(shop.setting("handling_days", defaults.handling_days)),
+        default_lead_time_days=int(shop.setting("default_lead_time_days", defaults.default_lead_time_days)),
+    )
+
+
+def fingerprint(plan: OrderPlan) -> str:
+    """Identifies a decision by what the store and customer would be shown, nothing else."""
+    shown: dict[str, Any] = {
+        "status": plan.status,
+        "eta": plan.eta.isoformat() if plan.eta else None,
+        "lines": [
+            [line.line_id, line.backordered, line.eta.isoformat() if line.eta else None]
+            for line in plan.lines
+            if line.backordered
+        ],
+    }
+    return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()[:32]
+
+
+CLEARED_FINGERPRINT = fingerprint(CLEARED)
+
+
+def load_stock(session: Session, shop_id: int) -> dict[str, int]:
+    """Allocatable units per tracked SKU.
+
+    WooCommerce has already taken units off `stock_quantity` for lines marked `_reduced_stock`;
+    those units are still ours to allocate (to those very lines), so they are added back.
+    """
+    stock: dict[str, int] = {}
+    untracked: set[str] = set()
+    rows = session.execute(
+        select(InventoryLevel.sku, InventoryLevel.tracked, func.sum(InventoryLevel.quantity))
+        .where(InventoryLevel.shop_id == shop_id)
+        .group_by(InventoryLevel.sku, InventoryLevel.tracked)
+    )
+    for sku, tracked, quantity in rows:
+        if tracked:
+            stock[sku] = stock.get(sku, 0) + int(quantity or 0)
+        else:
+            untracked.add(sku)
+    for sku in untracked:
+        stock.pop(sku, None)
+    reduced_lines = session.execute(
+        select(OrderLine.sku, OrderLine.open_quantity, OrderLine.stock_reduced)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.shop_id == shop_id, Order.is_open.is_(True), OrderLine.stock_reduced > 0)
+    )
+    for sku, open_quantity, stock_reduced in reduced_lines:
+        if sku in stock:
+            stock[sku] += min(open_quantity, stock_reduced)
+    return stock
+
+
+def load_supply(session: Session, shop_id: int) -> list[SupplyRow]:
+    rows = session.execute(
+        select(Supplier.name, SupplyItem)
+        .join(SupplyItem, SupplyItem.supplier_id == Supplier.id)
+        .where(or_(Supplier.scope == "all", Supplier.scope == f"shop:{shop_id}"))
+        .order_by(Supplier.name, SupplyItem.line_no)
+    )
+    return [
+        SupplyRow(
+            supplier=name,
+            sku=item.sku,
+            available=item.available,
+            restock_date=item.restock_date,
+            restock_qty=item.restock_qty,
+            lead_time_days=item.lead_time_days,
+        )
+        for name, item in rows
+    ]
+
+
+def load_orders(session: Session, shop_id: int) -> tuple[list[EngineOrder], dict[str, int], dict[tuple[str, str], int]]:
+    """Open orders as engine input, plus maps from platform ids back to our row ids."""
+    order_ids: dict[str, int] = {}
+    line_ids: dict[tuple[str, str], int] = {}
+    lines_by_order: dict[int, list[EngineLine]] = defaultdict(list)
+    line_rows = session.execute(
+        select(OrderLine, Order.platform_id)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.shop_id == shop_id, Order.is_open.is_(True))
+    )
+    for line, order_platform_id in line_rows:
+        line_ids[(order_platform_id, line.platform_id)] = line.id
+        lines_by_order[line.order_id].append(
+            EngineLine(
+                line_id=line.platform_id,
+                sku=line.sku,
+                quantity=line.quantity,
+                open_quantity=line.open_quantity,
+                requires_shipping=line.requires_shipping,
+            )
+        )
+    orders: list[EngineOrder] = []
+    for order in session.scalars(select(Order).where(Order.shop_id == shop_id, Order.is_open.is_(True))):
+        order_ids[order.platform_id] = order.id
+        orders.append(
+            EngineOrder(
+                order_id=order.platform_id,
+                name=order.name,
+                created_at=order.created_at,
+                is_open=True,
+                lines=tuple(lines_by_order.get(order.id, ())),
+            )
+        )
+    return orders, order_ids, line_ids
+
+
+def reconcile_shop(
+    session: Session, shop: Shop, as_of: date, defaults: Policy, *, dry_run: bool = False
+) -> ReconcileResult:
+    """Plan the shop, record every decision (unless `dry_run`) and list the orders whose decision
+    differs from what was last pushed; the caller's transaction makes it all-or-nothing."""
+    orders, order_ids, line_ids = load_orders(session, shop.id)
+    plan = make_plan(orders, load_stock(session, shop.id), load_supply(session, shop.id), as_of, shop_policy(shop, defaults))
+    previous = {
+        decision.order_id: decision
+        for decision in session.scalars(
+            select(OrderDecision).join(Order, Order.id == OrderDecision.order_id).where(Order.shop_id == shop.id)
+        )
+    }
+    result = ReconcileResult(shop_id=shop.id, plan=plan, dry_run=dry_run)
+    now = utcnow()
+    planned: set[int] = set()
+    for order_plan in plan.orders:
+        order_id = order_ids[order_plan.order_id]
+        planned.add(order_id)
+        _record(session, result, previous.get(order_id), order_id, order_plan, as_of, now, dry_run)
+        if not dry_run:
+            _record_lines(session, order_plan, line_ids, now)
+    # Orders that left the list (cancelled, fulfilled, no longer tracked) are now plainly "ok".
+    for order_id, decision in previous.items():
+        if order_id in planned or CLEARED_FINGERPRINT == decision.fingerprint == decision.pushed_fingerprint:
+            continue
+        _record(session, result, decision, order_id, CLEARED, as_of, now, dry_run)
+        if not dry_run:
+            session.execute(
+                delete(LineDecision).where(
+                    LineDecision.order_line_id.in_(select(OrderLine.id).where(OrderLine.order_id == order_id))
+                )
+            )
+    if not dry_run:
+        session.flush()
+    return result
+
+
+def _record(
+    session: Session,
+    result: ReconcileResult,
+    decision: OrderDecision | None,
+    order_id: int,
+    order_plan: OrderPlan,
+    as_of: date,
+    now: Any,
+    dry_run: bool,
+) -> None:
+    new_fingerprint = fingerprint(order_plan)
+    pushed = decision.pushed_fingerprint if decision else None
+    # An order never pushed and plainly ok needs nothing written to its store.
+    needs_push = new_fingerprint != pushed and not (pushed is None and order_plan.status == "ok")
+    if needs_push:
+        result.changes.append(OrderChange(order_id, order_plan, pushed, new_fingerprint))
+    if dry_run:
+        return
+    if decision is None:
+        decision = OrderDecision(order_id=order_id, pushed_fingerprint=None)
+        session.add(decision)
+    decision.status = order_plan.status
+    decision.eta = order_plan.eta
+    decision.fingerprint = new_fingerprint
+    decision.as_of = as_of
+    decision.decided_at = now
+
+
+def _record_lines(session: Session, order_plan: OrderPlan, line_ids: dict[tuple[str, str], int], now: Any) -> None:
+    wanted = {line_ids[(order_plan.order_id, line.line_id)]: line for line in order_plan.lines}
+    existing = {
+        row.order_line_id: row
+        for row in session.scalars(select(LineDecision).where(LineDecision.order_line_id.in_(list(wanted))))
+    }
+    for row_id, line in wanted.items():
+        row = existing.get(row_id)
+        if row is None:
+            row = LineDecision(order_line_id=row_id)
+            session.add(row)
+        row.allocated = line.allocated
+        row.backordered = line.backordered
+        row.eta = line.eta
+        row.eta_source = (line.eta_source or None) and line.eta_source[:300]
+        row.decided_at = now

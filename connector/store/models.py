@@ -1,0 +1,331 @@
+"""SQLAlchemy models: shops, synced orders and stock, supplier feeds, decisions, inbox, outbox and schedule.
+
+Every external id has a unique key, so repeated syncs and deliveries are idempotent through the
+database itself (upserts and insert-or-ignore), never through check-then-insert.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC and hands back aware UTC, the same on SQLite (no zones) and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Shop(Base):
+    __tablename__ = "shops"
+    __table_args__ = (UniqueConstraint("platform", "domain", name="uq_shops_platform_domain"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    domain: Mapped[str] = mapped_column(String(255))  # name.myshopify.com or the WooCommerce store URL
+    name: Mapped[str] = mapped_column(String(255), default="")
+    api_url: Mapped[str | None] = mapped_column(String(500))
+    credentials: Mapped[str | None] = mapped_column(Text)  # SecretBox-sealed JSON
+    token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def setting(self, key: str, default: Any) -> Any:
+        return (self.settings or {}).get(key, default)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "platform_id", name="uq_orders_shop_platform_id"),
+        Index("ix_orders_shop_open", "shop_id", "is_open"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    platform_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())  # as the store reported it
+    is_open: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(40), default="")
+    customer_id: Mapped[str | None] = mapped_column(String(64))
+    customer_email: Mapped[str | None] = mapped_column(String(320))
+    customer_first_name: Mapped[str | None] = mapped_column(String(200))
+    customer_name: Mapped[str | None] = mapped_column(String(400))
+    locale: Mapped[str | None] = mapped_column(String(20))
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
+    )
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (UniqueConstraint("order_id", "platform_id", name="uq_order_lines_order_platform_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    platform_id: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[str | None] = mapped_column(String(255), index=True)
+    title: Mapped[str] = mapped_column(String(500), default="")
+    quantity: Mapped[int] = mapped_column(Integer)
+    open_quantity: Mapped[int] = mapped_column(Integer)
+    requires_shipping: Mapped[bool] = mapped_column(Boolean, default=True)
+    variant_id: Mapped[str | None] = mapped_column(String(64))
+    stock_reduced: Mapped[int] = mapped_column(Integer, default=0)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class InventoryLevel(Base):
+    __tablename__ = "inventory_levels"
+    __table_args__ = (UniqueConstraint("shop_id", "sku", "location_id", name="uq_inventory_levels_shop_sku_location"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(String(255))
+    location_id: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer)
+    tracked: Mapped[bool] = mapped_column(Boolean, default=True)
+    item_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Supplier(Base):
+    __tablename__ = "suppliers"
+    __table_args__ = (UniqueConstraint("scope", "name", name="uq_suppliers_scope_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40))  # "all" or "shop:<id>"
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(1000))
+    column_map: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    items: Mapped[list[SupplyItem]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+class SupplyItem(Base):
+    __tablename__ = "supply_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"), index=True)
+    sku: Mapped[str] = mapped_column(String(255), index=True)
+    available: Mapped[int | None] = mapped_column(Integer)
+    restock_date: Mapped[date | None] = mapped_column(Date)
+    restock_qty: Mapped[int | None] = mapped_column(Integer)
+    lead_time_days: Mapped[int | None] = mapped_column(Integer)
+    line_no: Mapped[int] = mapped_column(Integer)
+
+
+class OrderDecision(Base):
+    """The engine's latest verdict on an order, and what was last pushed to the store for it."""
+
+    __tablename__ = "order_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    eta: Mapped[date | None] = mapped_column(Date)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    as_of: Mapped[date] = mapped_column(Date)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    pushed_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What the customer has been told, so notices follow policy and never repeat.
+    notice_kind: Mapped[str | None] = mapped_column(String(20))
+    notice_eta: Mapped[date | None] = mapped_column(Date)
+    notice_on: Mapped[date | None] = mapped_column(Date)
+
+
+class LineDecision(Base):
+    __tablename__ = "line_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"), unique=True)
+    allocated: Mapped[int] = mapped_column(Integer)
+    backordered: Mapped[int] = mapped_column(Integer)
+    eta: Mapped[date | None] = mapped_column(Date)
+    eta_source: Mapped[str | None] = mapped_column(String(300))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class InboxItem(Base):
+    """One verified webhook delivery, stored before it was acknowledged."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("platform", "delivery_id", name="uq_inbox_platform_delivery_id"),
+        Index("ix_inbox_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(100))
+    delivery_id: Mapped[str] = mapped_column(String(200))
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, done, dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Action(Base):
+    """One write the store (or a customer) must receive; the unique key makes planning it idempotent."""
+
+    __tablename__ = "actions"
+    __table_args__ = (Index("ix_actions_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # tag, untag, marks, note, hold, release, notify
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # pending -> running -> done | failed (retry later) | dead; notify: pending -> sending -> sent | stuck
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(String(40))
+    receipt: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Job(Base):
+    """A recurring job's schedule, stored so a restarted worker carries on where it was."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (UniqueConstraint("kind", "target", name="uq_jobs_kind_target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))  # sync, full_sync, feed_refresh, reconcile
+    target: Mapped[str] = mapped_column(String(60))  # "shop:3", "supplier:5"
+    interval_seconds: Mapped[int] = mapped_column(Integer)
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_status: Mapped[str | None] = mapped_column(String(20))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SyncCursor(Base):
+    __tablename__ = "sync_cursors"
+    __table_args__ = (UniqueConstraint("shop_id", "resource", name="uq_sync_cursors_shop_resource"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    resource: Mapped[str] = mapped_column(String(40))
+    cursor_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WebhookSubscription(Base):
+    __tablename__ = "webhook_subscriptions"
+    __table_args__ = (UniqueConstraint("shop_id", "platform_id", name="uq_webhook_subscriptions_shop_platform_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    platform_id: Mapped[str] = mapped_column(String(100))
+    topic: Mapped[str] = mapped_column(String(100))
+    secret: Mapped[str | None] = mapped_column(Text)  # SecretBox-sealed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CustomerChoice(Base):
+    """A customer's answer to a delay notice: keep waiting, or cancel."""
+
+    __tablename__ = "customer_choices"
+    __table_args__ = (UniqueConstraint("order_id", "notice_ref", name="uq_customer_choices_order_notice"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    notice_ref: Mapped[str] = mapped_column(String(100))
+    choice: Mapped[str] = mapped_column(String(20))  # wait, cancel
+    chosen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OneTimeToken(Base):
+    """OAuth state nonces and wc-auth user ids: each may be used once, within its lifetime."""
+
+    __tablename__ = "one_time_tokens"
+
+    token: Mapped[str] = mapped_column(String(128), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(500))  # the shop domain or store URL it was issued for
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client: Mapped[str] = mapped_column(String(100), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
