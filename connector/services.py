@@ -30,8 +30,10 @@ def _connect_shop(services: "Services", shop: Shop) -> Platform:
             save_credentials(stored, services.box, access_token=access_token, refresh_token=refresh_token)
             stored.token_expires_at = expires_at
 
-    access = shop_access(shop, services.box, api_version=services.settings.shopify_api_version)
-    return connect(access, on_token_refresh=save_token)
+    settings = services.settings
+    access = shop_access(shop, services.box, api_version=settings.shopify_api_version)
+    app = (settings.shopify_api_key, settings.shopify_api_secret) if settings.shopify_api_key and settings.shopify_api_secret else None
+    return connect(access, on_token_refresh=save_token, shopify_app=app)
 
 
 class Services:

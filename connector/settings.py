@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     shopify_api_secret_previous: str | None = Field(default=None, repr=False)
     shopify_api_version: str = "2026-10"
     shopify_scopes: str = "write_orders,read_inventory,read_products,write_merchant_managed_fulfillment_orders"
+    # Sandbox/demo only: lets `/auth/shopify?api_url=` point the install at a store on this machine.
+    allow_loopback_api_url: bool = False
 
     woocommerce_app_name: str = "Backorder Connector"
 

@@ -1,7 +1,7 @@
 """The backorder engine: pure functions that allocate stock FIFO and date backordered lines (no I/O)."""
 
 from connector.engine.convert import order_from_remote, orders_from_remote
-from connector.engine.output import order_plan_to_dict, plan_to_dict
+from connector.engine.output import order_plan_to_dict, plan_to_dict, plan_to_json
 from connector.engine.planner import is_open_line, make_plan, order_id_key, priority_key
 from connector.engine.supply import SupplyEvent, supply_events
 from connector.engine.types import (
@@ -38,6 +38,7 @@ __all__ = [
     "order_plan_to_dict",
     "orders_from_remote",
     "plan_to_dict",
+    "plan_to_json",
     "priority_key",
     "supply_events",
 ]

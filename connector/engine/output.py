@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from json.encoder import encode_basestring_ascii as _text  # the C escaper json.dumps uses
 from typing import Any
 
 from connector.engine.types import LinePlan, OrderPlan, Plan
@@ -32,3 +34,30 @@ def order_plan_to_dict(order: OrderPlan) -> dict[str, Any]:
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """`{"as_of": ..., "orders": [...]}` exactly as documented; `eta_source` is not part of it."""
     return {"as_of": plan.as_of.isoformat(), "orders": [order_plan_to_dict(order) for order in plan.orders]}
+
+
+def plan_to_json(plan: Plan) -> str:
+    """`json.dumps(plan_to_dict(plan))`, character for character, written directly.
+
+    Building a dict per line only to serialise it costs more than planning a large store, so this
+    writer formats the same text itself, escaping strings with the json module's own encoder.
+    """
+    iso: dict[date | None, str] = {None: "null"}
+
+    def stamp(day: date | None) -> str:
+        text = iso.get(day)
+        if text is None:
+            text = iso[day] = f'"{day.isoformat()}"'  # type: ignore[union-attr]
+        return text
+
+    parts: list[str] = []
+    add = parts.append
+    for order in plan.orders:
+        lines = ", ".join([
+            f'{{"line_id": {_text(line.line_id)}, "sku": {_text(line.sku)}, "ordered": {line.ordered}, '
+            f'"allocated": {line.allocated}, "backordered": {line.backordered}, "eta": {stamp(line.eta)}}}'
+            for line in order.lines
+        ])
+        add(f'{{"order_id": {_text(order.order_id)}, "order_name": {_text(order.order_name)}, '
+            f'"status": "{order.status}", "eta": {stamp(order.eta)}, "lines": [{lines}]}}')
+    return f'{{"as_of": {stamp(plan.as_of)}, "orders": [{", ".join(parts)}]}}'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from operator import itemgetter
 from datetime import UTC, date, datetime, timedelta
 
 from connector.engine.supply import SupplyEvent, supply_events
@@ -34,12 +35,17 @@ def order_id_key(order_id: str) -> tuple[int, int, str]:
     return (1, 0, order_id)
 
 
-def priority_key(order: Order) -> tuple[datetime, tuple[int, int, str]]:
-    """Who gets stock first: created time ascending (compared in UTC), ties broken by order id."""
-    created = order.created_at
+def _utc_seconds(created: datetime) -> float:
+    # A float timestamp keeps distinct microseconds distinct for centuries around now, and sorting
+    # plain floats avoids a utcoffset() call per comparison of aware datetimes.
     if created.tzinfo is None:
         created = created.replace(tzinfo=UTC)
-    return (created, order_id_key(order.order_id))
+    return created.timestamp()
+
+
+def priority_key(order: Order) -> tuple[float, int, int, str]:
+    """Who gets stock first: created time ascending (compared in UTC), ties broken by `order_id_key`."""
+    return (_utc_seconds(order.created_at), *order_id_key(order.order_id))
 
 
 class _SkuSupply:
@@ -90,16 +96,21 @@ def make_plan(
     arrival order (see `supply_events`). A backordered line's ETA is the arrival of the event that
     supplies its last unit plus `policy.handling_days`; None when supply runs out first.
     """
-    candidates: list[tuple[tuple[datetime, tuple[int, int, str]], Order, list[OrderLine]]] = []
+    candidates: list[tuple[tuple[float, int, int, str], Order, list[OrderLine]]] = []
     wanted: set[str] = set()
     for order in orders:
         if not order.is_open:
             continue
-        lines = [line for line in order.lines if is_open_line(order, line) and line.sku in stock]
+        # is_open_line, inlined: this loop sees every line of every order.
+        lines = [
+            line for line in order.lines
+            if line.open_quantity > 0 and line.requires_shipping and line.sku and line.sku in stock
+        ]
         if lines:
             candidates.append((priority_key(order), order, lines))
-            wanted.update(line.sku for line in lines)  # type: ignore[misc]  # is_open_line ensured a SKU
-    candidates.sort(key=lambda candidate: candidate[0])
+            for line in lines:
+                wanted.add(line.sku)  # type: ignore[arg-type]  # the filter above ensured a SKU
+    candidates.sort(key=itemgetter(0))
 
     events = supply_events(supply, as_of, policy, wanted)
     stock_left = {sku: max(stock[sku], 0) for sku in wanted}

@@ -1,4 +1,9 @@
-"""The engine's plain records: what goes into a plan (orders, supply, policy) and what comes out."""
+"""The engine's plain records: what goes into a plan (orders, supply, policy) and what comes out.
+
+Per-order and per-line records are slots dataclasses but not frozen: a plan of a large store builds
+hundreds of thousands of them, and a frozen dataclass costs about five times as much to construct.
+Treat them as read-only all the same; the engine never changes a record it has handed out.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ NO_SUPPLY = "no supply known"
 SUPPLY_RUNS_OUT = "supply runs out"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OrderLine:
     """One order line as the engine sees it; `open_quantity` is what is still unfulfilled."""
 
@@ -24,7 +29,7 @@ class OrderLine:
     requires_shipping: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Order:
     """One order; `created_at` is timezone-aware (naive times are read as UTC)."""
 
@@ -55,7 +60,7 @@ class Policy:
     default_lead_time_days: int = 7  # supplier-to-store days when a feed row gives none
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LinePlan:
     """The decision for one tracked open line.
 
@@ -73,7 +78,7 @@ class LinePlan:
     eta_source: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OrderPlan:
     """The decision for one open order: `eta` is the latest backordered line's ETA (None if any is unknown)."""
 

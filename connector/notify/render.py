@@ -75,6 +75,7 @@ def _environment(override_dir: str | None) -> SandboxedEnvironment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        keep_trailing_newline=True,  # included pieces end with their newline
     )
     env.filters["longdate"] = _long_date
     return env

@@ -106,14 +106,25 @@ class ShopAccess:
     platform: PlatformName
     domain: str  # Shopify: name.myshopify.com; WooCommerce: the store URL
     api_url: str | None = None  # explicit API base (sandbox, proxy, test server)
-    access_token: str | None = None  # Shopify
-    refresh_token: str | None = None  # Shopify expiring offline tokens
+    access_token: str | None = field(default=None, repr=False)  # Shopify
+    refresh_token: str | None = field(default=None, repr=False)  # Shopify expiring offline tokens
     token_expires_at: datetime | None = None
-    consumer_key: str | None = None  # WooCommerce
-    consumer_secret: str | None = None
+    consumer_key: str | None = field(default=None, repr=False)  # WooCommerce
+    consumer_secret: str | None = field(default=None, repr=False)
     query_string_auth: bool = False  # WooCommerce hosts that strip Authorization
     api_version: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookInfo:
+    """One webhook subscription after `ensure_webhooks`; `secret` is set only when this call created
+    it with a secret of its own, which the caller must store (the store never shows it again)."""
+
+    id: str
+    topic: str
+    action: Literal["created", "reenabled", "unchanged"]
+    secret: str | None = field(default=None, repr=False)
 
 
 TokenSaver = Callable[[str, str | None, datetime | None], None]
@@ -157,7 +168,7 @@ class Platform(Protocol):
         """Have the store email `text` to the customer; `ref` identifies the notice so a
         repeated call does not send it twice. Only where capabilities.customer_notes."""
 
-    def ensure_webhooks(self, address: str, topics: Iterable[str]) -> list[str]:
-        """Subscribe (or re-enable) the webhooks the connector needs; returns their ids."""
+    def ensure_webhooks(self, address: str, topics: Iterable[str]) -> list[WebhookInfo]:
+        """Subscribe (or re-enable) the webhooks the connector needs."""
 
     def close(self) -> None: ...

@@ -228,6 +228,7 @@ class InboxItem(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    note: Mapped[str | None] = mapped_column(Text)  # why it was settled without effect (unknown topic, no shop)
 
 
 class Action(Base):
@@ -250,6 +251,8 @@ class Action(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     channel: Mapped[str | None] = mapped_column(String(40))
     receipt: Mapped[str | None] = mapped_column(String(500))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # notify: when it went `sending`
+    worker_id: Mapped[str | None] = mapped_column(String(100))  # the worker that last took it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

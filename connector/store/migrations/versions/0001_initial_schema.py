@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 13:46:24.447984
+Create Date: 2026-11-26 13:50:50.675021
 """
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ def upgrade() -> None:
     sa.Column('next_attempt_at', connector.store.models.UTCDateTime(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('processed_at', connector.store.models.UTCDateTime(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_inbox_shop_id_shops'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbox')),
     sa.UniqueConstraint('platform', 'delivery_id', name='uq_inbox_platform_delivery_id')
@@ -181,6 +182,8 @@ def upgrade() -> None:
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('channel', sa.String(length=40), nullable=True),
     sa.Column('receipt', sa.String(length=500), nullable=True),
+    sa.Column('started_at', connector.store.models.UTCDateTime(), nullable=True),
+    sa.Column('worker_id', sa.String(length=100), nullable=True),
     sa.Column('created_at', connector.store.models.UTCDateTime(), nullable=False),
     sa.Column('finished_at', connector.store.models.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_actions_order_id_orders'), ondelete='CASCADE'),

@@ -1,0 +1,266 @@
+"""Supplier feed files (CSV or JSON) -> validated rows, with bad rows set aside by line number."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import PurePath
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+
+from connector.engine.types import SupplyRow
+from connector.errors import InputError
+
+FeedFormat = Literal["csv", "json"]
+CANONICAL_FIELDS = ("sku", "available", "restock_date", "restock_qty", "lead_time_days")
+
+# Only formats whose day and month cannot be confused; 01/02/2026 is refused rather than guessed.
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_WHOLE_NUMBER = re.compile(r"^[+-]?\d+(\.0*)?$")
+
+
+def _feed_error(message: str) -> PydanticCustomError:
+    return PydanticCustomError("feed_value", message)
+
+
+def parse_quantity(value: Any) -> int | None:
+    """A whole, non-negative number of units or days; blank means "not given"."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise _feed_error("expected a whole number, got true/false")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        if not value.is_integer():
+            raise _feed_error(f"expected a whole number, got {value}")
+        number = int(value)
+    else:
+        text = str(value).strip()
+        if text.isdigit() and text.isascii():
+            return int(text)
+        if not text:
+            return None
+        if not _WHOLE_NUMBER.match(text):
+            raise _feed_error(f"expected a whole number, got {text!r}")
+        number = int(float(text)) if "." in text else int(text)
+    if number < 0:
+        raise _feed_error(f"negative quantity {number}")
+    return number
+
+
+def parse_feed_date(value: Any) -> date | None:
+    """An unambiguous date (ISO 8601 first); blank means "no restock date"."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if len(text) == 10 and text[4] == "-":
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    if _ISO_DATETIME.match(text):
+        text = text[:10]
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise _feed_error(f"unknown date format {text!r} (use YYYY-MM-DD)")
+
+
+class FeedRow(BaseModel):
+    """One valid feed row in canonical fields."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    available: int | None = None
+    restock_date: date | None = None
+    restock_qty: int | None = None
+    lead_time_days: int | None = None
+
+    @field_validator("sku", mode="before")
+    @classmethod
+    def _sku(cls, value: Any) -> str:
+        text = "" if value is None else str(value).strip()
+        if not text:
+            raise _feed_error("missing SKU")
+        return text
+
+    @field_validator("available", "restock_qty", "lead_time_days", mode="before")
+    @classmethod
+    def _quantity(cls, value: Any) -> int | None:
+        return parse_quantity(value)
+
+    @field_validator("restock_date", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> date | None:
+        return parse_feed_date(value)
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    """A row left out of the import: `line` is the file line (CSV) or 1-based item number (JSON)."""
+
+    line: int
+    reason: str
+    raw: dict[str, Any]
+    unit: Literal["line", "item"] = "line"
+
+    @property
+    def where(self) -> str:
+        """`line 7` or `item 3`, for messages."""
+        return f"{self.unit} {self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedParse:
+    rows: list[FeedRow] = field(default_factory=list)
+    rejected: list[RejectedRow] = field(default_factory=list)
+
+
+def to_supply(row: FeedRow, supplier: str) -> SupplyRow:
+    """The engine's view of one feed row."""
+    return SupplyRow(supplier, row.sku, row.available, row.restock_date, row.restock_qty, row.lead_time_days)
+
+
+def guess_format(data: bytes, source: str) -> FeedFormat:
+    """By file extension, else JSON when the content starts with `[` or `{`, else CSV."""
+    suffix = PurePath(source.split("?", 1)[0]).suffix.lower()
+    if suffix in (".csv", ".tsv", ".txt"):
+        return "csv"
+    if suffix == ".json":
+        return "json"
+    return "json" if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{") else "csv"
+
+
+def _canonical_names(columns: list[str], column_map: Mapping[str, str], source: str) -> list[str]:
+    """Each column's canonical name (mapped first, then by its own name, case-insensitively)."""
+    mapping = {key.strip().lower(): value.strip().lower() for key, value in column_map.items()}
+    for target in mapping.values():
+        if target not in CANONICAL_FIELDS:
+            raise InputError(source, f"cannot map a column to unknown field {target!r} "
+                                     f"(fields: {', '.join(CANONICAL_FIELDS)})")
+    names = [mapping.get(column.strip().lower(), column.strip().lower()) for column in columns]
+    for name in CANONICAL_FIELDS:
+        if names.count(name) > 1:
+            raise InputError(source, f"more than one column becomes {name!r}: check the column map")
+    return names
+
+
+def _validate(raw: dict[str, Any], canonical: dict[str, Any], line: int, unit: Literal["line", "item"],
+              result: FeedParse) -> None:
+    try:
+        result.rows.append(FeedRow.model_validate(canonical))
+    except ValidationError as error:
+        reasons = []
+        for problem in error.errors(include_url=False):
+            name = problem["loc"][0] if problem["loc"] else ""
+            reasons.append(problem["msg"] if name == "sku" else f"{name}: {problem['msg']}")
+        result.rejected.append(RejectedRow(line, "; ".join(reasons), raw, unit))
+
+
+def _csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(first file line, fields) per record; quoted fields may span lines."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    previous_end = 0
+    for fields in reader:
+        start = previous_end + 1
+        previous_end = reader.line_num
+        if any(value.strip() for value in fields):
+            yield start, fields
+
+
+def _parse_csv(text: str, source: str, column_map: Mapping[str, str]) -> FeedParse:
+    try:
+        records = list(_csv_records(text))
+    except csv.Error as error:
+        raise InputError(source, f"not readable as CSV: {error}") from None
+    if not records:
+        raise InputError(source, "the feed is empty")
+    header_line, header = records[0]
+    names = _canonical_names(header, column_map, source)
+    if "sku" not in names:
+        raise InputError(source, f"no sku column (columns: {', '.join(h.strip() for h in header)})", header_line)
+    if len(records) == 1:
+        raise InputError(source, "the feed has a header but no rows")
+    keep = [(index, name) for index, name in enumerate(names) if name in CANONICAL_FIELDS]
+    result = FeedParse()
+    for line, fields in records[1:]:
+        raw = dict(zip((h.strip() for h in header), fields, strict=False))
+        if len(fields) > len(header):
+            result.rejected.append(RejectedRow(line, f"{len(fields)} fields but the header has {len(header)}", raw))
+            continue
+        canonical = {name: fields[index] for index, name in keep if index < len(fields)}
+        _validate(raw, canonical, line, "line", result)
+    return result
+
+
+def _parse_json(text: str, source: str, column_map: Mapping[str, str]) -> FeedParse:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(source, f"not valid JSON: {error.msg} (column {error.colno})", error.lineno) from None
+    items = document.get("items") if isinstance(document, dict) else document
+    if not isinstance(items, list):
+        raise InputError(source, 'expected a JSON array of objects or {"items": [...]}')
+    if not items:
+        raise InputError(source, "the feed is empty")
+    keys = sorted({key for item in items if isinstance(item, dict) for key in item})
+    names = dict(zip(keys, _canonical_names(keys, column_map, source), strict=True))
+    if "sku" not in names.values():
+        raise InputError(source, f"no sku field in any item (fields: {', '.join(keys)})")
+    result = FeedParse()
+    for number, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            result.rejected.append(RejectedRow(number, "not a JSON object", {"value": item}, "item"))
+            continue
+        canonical = {names[key]: value for key, value in item.items() if names[key] in CANONICAL_FIELDS}
+        _validate(item, canonical, number, "item", result)
+    return result
+
+
+def parse_feed(
+    data: bytes,
+    source: str,
+    *,
+    fmt: FeedFormat | None = None,
+    column_map: Mapping[str, str] | None = None,
+) -> FeedParse:
+    """Parse a whole feed. Bad rows land in `rejected` with their line (CSV) or item number (JSON);
+    a feed that is not UTF-8, not parseable, empty, or has no `sku` column raises InputError.
+    `column_map` renames the supplier's columns: {"item_code": "sku", "eta": "restock_date"}."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InputError(source, "not UTF-8 text", line) from None
+    if not text.strip():
+        raise InputError(source, "the feed is empty")
+    chosen = fmt or guess_format(data, source)
+    if chosen == "json":
+        return _parse_json(text, source, column_map or {})
+    return _parse_csv(text, source, column_map or {})
+
+
+def parse_column_map(pairs: list[str] | tuple[str, ...], source: str = "--map") -> dict[str, str]:
+    """`["item_code=sku", "eta=restock_date"]` -> {"item_code": "sku", "eta": "restock_date"}."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        column, sep, target = pair.partition("=")
+        if not sep or not column.strip() or target.strip().lower() not in CANONICAL_FIELDS:
+            raise InputError(source, f"expected COLUMN=FIELD with FIELD one of {', '.join(CANONICAL_FIELDS)}, "
+                                     f"got {pair!r}")
+        mapping[column.strip()] = target.strip().lower()
+    return mapping

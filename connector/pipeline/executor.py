@@ -1,0 +1,422 @@
+"""Outbox executor: carries out queued actions through the shop's platform and sends customer notices.
+
+How it works: work is claimed per ORDER, never per row, so two workers never write the same order at
+once. On PostgreSQL a worker locks a group of one shop's orders that have due actions with
+`FOR NO KEY UPDATE SKIP LOCKED`, on a connection of its own held open while it works; the actions'
+results are committed on a second session one by one, so a crash loses at most the action in hand
+(store writes read before they write, so doing one again is harmless). SQLite runs a single worker.
+
+Within an order, actions run in the order they were planned, per slot (tag/untag, hold/release,
+marks, note, notify): when one fails and waits for its retry, the later ones of its slot wait too, so
+an untag never overtakes its tag. Of several due `marks` only the newest is written (the older ones are
+`superseded`); marks of many orders are written in one `write_marks` call where the store allows.
+
+A notice is marked `sending` and committed before the send and `sent` (with channel and receipt)
+after. A crash in between leaves it `sending`: it is never sent again automatically, only listed as
+stuck for the operator (`connector actions list --stuck`), who settles it with `actions resolve`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from threading import Event
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from connector.errors import ConnectorError, InputError, NotFoundError
+from connector.notify import (
+    Channel,
+    NoticeContext,
+    OutgoingNotice,
+    choice_url,
+    choose_channel,
+    make_choice_token,
+    message_id_for,
+    render_notice,
+)
+from connector.notify.policy import DELAY_KINDS
+from connector.pipeline.outbox import hold_from_payload, marks_from_payload, notice_lines_from_payload
+from connector.pipeline.retry import RetryPolicy, classify, describe, is_postgres, skip_locked
+from connector.platforms.base import BACKORDER_TAG, Platform
+from connector.settings import Settings
+from connector.store.db import Database
+from connector.store.models import Action, Order, Shop, utcnow
+
+log = logging.getLogger(__name__)
+
+NotifierFactory = Callable[[Shop, Platform], Channel]
+CLAIM_GROUP = 25
+SLOTS = {"tag": "tag", "untag": "tag", "hold": "hold", "release": "hold", "marks": "marks", "note": "note", "notify": "notify"}
+STUCK_HINT = "resolve with `connector actions resolve ID --sent` or `--retry` after checking whether the customer got it"
+
+
+def default_notifier(settings: Settings) -> NotifierFactory:
+    """The channel each shop's notices go through: store customer notes, SMTP, or .eml files."""
+
+    def make(shop: Shop, platform: Platform) -> Channel:
+        return choose_channel(
+            platform,
+            smtp_url=settings.smtp_url,
+            mail_from=settings.mail_from,
+            outbox_dir=settings.outbox_dir,
+            prefer_smtp=bool(shop.setting("prefer_smtp", False)),
+        )
+
+    return make
+
+
+@dataclass
+class _Claim:
+    shop_id: int
+    order_ids: list[int]
+    lock: Session | None  # PostgreSQL: holds the order locks until released
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.rollback()
+            self.lock.close()
+
+
+def _due(now: datetime) -> Any:
+    return (Action.status == "pending") & (Action.next_attempt_at <= now)
+
+
+def _claim_orders(db: Database, now: datetime, group: int) -> _Claim | None:
+    """Lock up to `group` orders of one shop that have due actions; None when there are none free."""
+    lock = db.sessions()
+    try:
+        shop_ids = lock.scalars(select(Action.shop_id).where(_due(now)).distinct().limit(50)).all()
+        for shop_id in shop_ids:
+            statement = (
+                select(Order.id)
+                .where(Order.shop_id == shop_id, Order.id.in_(select(Action.order_id).where(_due(now))))
+                .order_by(Order.id)
+                .limit(group)
+            )
+            order_ids = list(lock.scalars(skip_locked(lock, statement, no_key=True)).all())
+            if order_ids:
+                if is_postgres(lock):
+                    return _Claim(shop_id, order_ids, lock)
+                lock.close()
+                return _Claim(shop_id, order_ids, None)
+    except BaseException:
+        lock.rollback()
+        lock.close()
+        raise
+    lock.rollback()
+    lock.close()
+    return None
+
+
+class _Runner:
+    """Executes the actions of one claim and records each result as soon as it is known."""
+
+    def __init__(self, services: Any, claim: _Claim, *, now: datetime, worker_id: str, retry: RetryPolicy,
+                 notifier: NotifierFactory, stop: Event | None) -> None:
+        self.services = services
+        self.db: Database = services.db
+        self.settings: Settings = services.settings
+        self.claim = claim
+        self.now = now
+        self.worker_id = worker_id
+        self.retry = retry
+        self.notifier = notifier
+        self.stop = stop
+        self.executed = 0
+        self.held = 0  # actions pushed back behind a waiting predecessor
+        self.platform: Platform | None = None
+        self.channel: Channel | None = None
+
+    # -- recording ---------------------------------------------------------------------------------
+
+    def _done(self, action_id: int, *, status: str = "done", note: str | None = None) -> None:
+        with self.db.session() as session:
+            action = session.get(Action, action_id)
+            if action is None or action.status not in ("pending", "sending"):
+                return
+            action.status = status
+            action.finished_at = utcnow()
+            action.worker_id = self.worker_id
+            action.last_error = note
+        self.executed += 1
+
+    def _failed(self, action_id: int, error: BaseException, *, counted: bool = False) -> None:
+        """Schedule a retry or park the action; later actions of its slot wait for the retry."""
+        with self.db.session() as session:
+            action = session.get(Action, action_id)
+            if action is None:
+                return
+            if not counted:
+                action.attempts += 1
+            action.last_error = describe(error)
+            action.worker_id = self.worker_id
+            retry_at = self.retry.next_attempt(action.attempts, utcnow(), error) if classify(error) == "retry" else None
+            if retry_at is None:
+                action.status = "dead"
+                action.finished_at = utcnow()
+                log.warning("action %s (%s) is dead: %s", action.id, action.kind, action.last_error)
+                return
+            action.status = "pending"
+            action.next_attempt_at = retry_at
+            kinds = [kind for kind, slot in SLOTS.items() if slot == SLOTS[action.kind]]
+            session.execute(
+                update(Action)
+                .where(Action.order_id == action.order_id, Action.id > action.id, Action.status == "pending",
+                       Action.kind.in_(kinds), Action.next_attempt_at < retry_at)
+                .values(next_attempt_at=retry_at)
+            )
+        self.executed += 1
+
+    # -- running -----------------------------------------------------------------------------------
+
+    def run(self, limit: int) -> int:
+        with self.db.session() as session:
+            shop = session.get(Shop, self.claim.shop_id)
+            orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(self.claim.order_ids)))}
+            actions = list(
+                session.scalars(
+                    select(Action)
+                    .where(Action.order_id.in_(self.claim.order_ids), Action.status == "pending")
+                    .order_by(Action.id)
+                )
+            )
+        runnable = self._runnable(actions)
+        if not runnable:
+            return 0
+        if shop is None or not shop.active:
+            for action in runnable[:limit]:
+                self._failed(action.id, InputError(f"shop {self.claim.shop_id}", "the shop is uninstalled or gone"))
+            return self.executed
+        try:
+            self.platform = self.services.platform_for(shop)
+        except ConnectorError as error:
+            for action in runnable[:limit]:
+                self._failed(action.id, error)
+            return self.executed
+        try:
+            self._write_marks(shop, orders, [a for a in runnable if a.kind == "marks"], limit)
+            blocked: set[tuple[int, str]] = set()
+            for action in runnable:
+                if action.kind == "marks" or self.executed >= limit or self._stopping():
+                    continue
+                slot = (action.order_id, SLOTS[action.kind])
+                if slot in blocked:
+                    continue
+                if not self._run_one(shop, orders[action.order_id], action):
+                    blocked.add(slot)
+        finally:
+            self.platform.close()
+        return self.executed
+
+    def _stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+    def _runnable(self, actions: list[Action]) -> list[Action]:
+        """Per order and slot, the leading actions that are due. A waiting one holds back its successors,
+        whose next attempt moves to its own so they stop counting as due (and stop being claimed)."""
+        waiting: dict[tuple[int, str], datetime] = {}
+        runnable: list[Action] = []
+        held: list[tuple[int, datetime]] = []
+        for action in actions:
+            slot = (action.order_id, SLOTS.get(action.kind, action.kind))
+            if slot in waiting:
+                if action.next_attempt_at < waiting[slot]:
+                    held.append((action.id, waiting[slot]))
+                continue
+            if action.next_attempt_at > self.now:
+                waiting[slot] = action.next_attempt_at
+                continue
+            runnable.append(action)
+        if held:
+            self.held += len(held)
+            with self.db.session() as session:
+                for action_id, until in held:
+                    session.execute(update(Action).where(Action.id == action_id).values(next_attempt_at=until))
+        return runnable
+
+    def _write_marks(self, shop: Shop, orders: dict[int, Order], marks: list[Action], limit: int) -> None:
+        assert self.platform is not None
+        newest: dict[int, Action] = {}
+        for action in marks:
+            previous = newest.get(action.order_id)
+            if previous is not None:
+                self._done(previous.id, status="superseded", note=f"superseded by action {action.id}")
+            newest[action.order_id] = action
+        size = max(1, self.platform.capabilities.marks_batch_size)
+        batch = list(newest.values())
+        for start in range(0, len(batch), size):
+            if self.executed >= limit or self._stopping():
+                return
+            chunk = batch[start : start + size]
+            items = [(orders[a.order_id].platform_id, marks_from_payload(a.payload)) for a in chunk]
+            try:
+                self.platform.write_marks(items)
+            except Exception as error:  # noqa: BLE001 - every failure is recorded on the rows
+                for action in chunk:
+                    self._failed(action.id, error)
+                continue
+            for action in chunk:
+                self._done(action.id)
+
+    def _run_one(self, shop: Shop, order: Order, action: Action) -> bool:
+        """Execute one action; False when it failed (its slot then waits)."""
+        if action.kind == "notify":
+            return self._send_notice(shop, order, action)
+        assert self.platform is not None
+        try:
+            self._write(order.platform_id, action)
+        except NotFoundError as error:
+            self._done(action.id, note=f"order not found in the store, nothing written: {error}")
+            return True
+        except Exception as error:  # noqa: BLE001 - recorded on the row, retried or parked
+            self._failed(action.id, error)
+            return False
+        self._done(action.id)
+        return True
+
+    def _write(self, order_ref: str, action: Action) -> None:
+        platform = self.platform
+        assert platform is not None
+        payload = action.payload or {}
+        if action.kind == "tag":
+            platform.add_tag(order_ref, BACKORDER_TAG)
+        elif action.kind == "untag":
+            platform.remove_tag(order_ref, BACKORDER_TAG)
+        elif action.kind == "note":
+            platform.write_note(order_ref, str(payload["text"]))
+        elif action.kind == "hold":
+            platform.hold(order_ref, hold_from_payload(payload))
+        elif action.kind == "release":
+            platform.release(order_ref)
+        else:
+            raise InputError(f"action {action.id}", f"unknown action kind {action.kind!r}")
+
+    # -- notices -----------------------------------------------------------------------------------
+
+    def _send_notice(self, shop: Shop, order: Order, action: Action) -> bool:
+        try:
+            notice = self._build_notice(shop, order, action)
+            if self.channel is None:
+                assert self.platform is not None
+                self.channel = self.notifier(shop, self.platform)
+            channel = self.channel
+        except Exception as error:  # noqa: BLE001 - nothing was sent; recorded on the row
+            self._failed(action.id, error)
+            return False
+        with self.db.session() as session:
+            row = session.get(Action, action.id)
+            if row is None or row.status != "pending":
+                return True
+            row.status = "sending"
+            row.started_at = utcnow()
+            row.worker_id = self.worker_id
+            row.attempts += 1
+            row.channel = channel.name
+        # Committed: from here on a crash leaves the row `sending`, which is never sent again on its own.
+        try:
+            receipt = channel.send(notice)
+        except ConnectorError as error:
+            # Channels raise ConnectorErrors only for notices they did not deliver (TransportError when
+            # worth another try), so a retry cannot send it twice.
+            self._failed(action.id, error, counted=True)
+            return False
+        except Exception as error:  # noqa: BLE001 - unknown outcome: leave it for the operator
+            with self.db.session() as session:
+                row = session.get(Action, action.id)
+                if row is not None:
+                    row.last_error = f"{describe(error)}; the notice may or may not have gone out; {STUCK_HINT}"
+            log.error("notice action %s failed with an unknown outcome; listed as stuck", action.id)
+            return False
+        with self.db.session() as session:
+            row = session.get(Action, action.id)
+            if row is not None:
+                row.status = "sent"
+                row.channel = receipt.channel
+                row.receipt = receipt.reference[:500]
+                row.finished_at = utcnow()
+                row.last_error = "the channel already had this notice" if receipt.duplicate else None
+        self.executed += 1
+        log.info("notice %s for order %s sent via %s", action.payload.get("notice"), order.id, receipt.channel)
+        return True
+
+    def _build_notice(self, shop: Shop, order: Order, action: Action) -> OutgoingNotice:
+        payload = action.payload or {}
+        kind = payload["notice"]
+        # Unique across shops and orders: it names the .eml file and the Message-ID.
+        ref = f"{shop.id}-{order.id}-{payload['ref']}"
+        link = None
+        if kind in DELAY_KINDS:
+            secret = self.settings.connector_secret_key or ""
+            link = choice_url(self.settings.app_url, make_choice_token(secret, shop.id, order.id, ref))
+        eta = payload.get("eta")
+        previous = payload.get("previous_eta")
+        context = NoticeContext(
+            order_name=order.name,
+            store_name=shop.name or shop.domain,
+            lines=notice_lines_from_payload(payload.get("lines", [])),
+            order_eta=datetime.fromisoformat(eta).date() if eta else None,
+            customer_first_name=order.customer_first_name,
+            choice_url=link,
+            previous_eta=datetime.fromisoformat(previous).date() if previous else None,
+        )
+        rendered = render_notice(kind, context, locale=order.locale, override_dir=_templates_dir(shop, self.settings))
+        uses_store_note = bool(self.platform and self.platform.capabilities.customer_notes and not shop.setting("prefer_smtp", False))
+        if not order.customer_email and not uses_store_note:
+            raise InputError(f"order {order.name}", "has no customer email address (never given, or erased)")
+        return OutgoingNotice(
+            to_address=order.customer_email or "",
+            to_name=order.customer_name,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            message_id=message_id_for(ref, self.settings.mail_from),
+            ref=ref,
+            order_platform_id=order.platform_id,
+        )
+
+
+def _templates_dir(shop: Shop, settings: Settings) -> Path | None:
+    folder = shop.setting("templates_dir", None) or settings.templates_dir
+    return Path(folder) if folder else None
+
+
+def run_due_actions(
+    services: Any,
+    *,
+    limit: int = 100,
+    worker_id: str = "worker",
+    notifier: NotifierFactory | None = None,
+    retry: RetryPolicy | None = None,
+    stop: Event | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Execute up to about `limit` due actions; returns how many were settled (done, retried or parked)."""
+    settings: Settings = services.settings
+    policy = retry or RetryPolicy(max_attempts=settings.worker_max_attempts)
+    make_channel = notifier or default_notifier(settings)
+    executed = passes = 0
+    while executed < limit and not (stop is not None and stop.is_set()):
+        moment = now or utcnow()
+        claim = _claim_orders(services.db, moment, min(CLAIM_GROUP, limit - executed))
+        if claim is None:
+            break
+        try:
+            runner = _Runner(services, claim, now=moment, worker_id=worker_id, retry=policy,
+                             notifier=make_channel, stop=stop)
+            done = runner.run(limit - executed)
+        finally:
+            claim.release()
+        if done == 0 and runner.held == 0:
+            break  # nothing runnable after all (another worker was quicker); the next pass looks again
+        executed += done
+        passes += 1
+        if passes > limit:
+            break
+    return executed
+

@@ -1,0 +1,270 @@
+"""Inbox processing: applies stored webhook deliveries to the database, each exactly once in effect.
+
+How it works: a worker claims one pending, due delivery at a time (`FOR UPDATE SKIP LOCKED` on
+PostgreSQL, so concurrent workers take different rows) and, in that same transaction, applies it and
+marks it `done`: the effect and the bookkeeping commit together or not at all, so a crash just leaves
+the delivery pending for the next worker. The handler is chosen by (platform, topic): orders are
+upserted (an older `updated_at` never overwrites a newer one, and the order's row lock serialises two
+deliveries for one order), stock changes schedule an immediate sync of the shop, uninstalls drop the
+tokens, and the GDPR topics erase data (`pipeline/gdpr.py`). Unknown topics are settled with a note;
+a malformed body is parked as `dead` at once; other failures are retried with backoff, then parked.
+After a batch, each shop that changed is reconciled and its actions queued.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from threading import Event
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from connector.errors import InputError
+from connector.pipeline.gdpr import erase_shop, redact_customer
+from connector.pipeline.retry import RetryPolicy, classify, describe, skip_locked
+from connector.pipeline.scheduler import RECONCILE, SYNC, mark_due, mark_reconcile, run_due_jobs, shop_target
+from connector.store.models import InboxItem, InventoryLevel, Order, Shop, WebhookSubscription, utcnow
+from connector.store.repo import upsert_order
+
+log = logging.getLogger(__name__)
+
+SHOPIFY_ORDER_TOPICS = frozenset(
+    {"orders/create", "orders/updated", "orders/cancelled", "orders/fulfilled", "orders/partially_fulfilled"}
+)
+WOO_ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
+WOO_PRODUCT_TOPICS = frozenset({"product.created", "product.updated", "product.deleted", "product.restored"})
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What applying a delivery did: the shop to reconcile, a note for the operator, or that the
+    delivery itself was erased (shop/redact)."""
+
+    reconcile_shop: int | None = None
+    note: str | None = None
+    erased: bool = False
+
+
+Handler = Callable[[Any, Session, InboxItem, Shop], Outcome]
+
+
+def _json_body(item: InboxItem) -> dict[str, Any]:
+    source = f"delivery {item.id} ({item.platform} {item.topic})"
+    try:
+        data = json.loads(item.body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InputError(source, f"the body is not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise InputError(source, "the body is not a JSON object")
+    return data
+
+
+def _shop_for(session: Session, item: InboxItem) -> Shop | None:
+    if item.shop_id is not None:
+        return session.get(Shop, item.shop_id)
+    return session.scalar(select(Shop).where(Shop.platform == item.platform, Shop.domain == item.shop_domain))
+
+
+# --- handlers ------------------------------------------------------------------------------------
+
+
+def _shopify_order(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+    from connector.platforms.shopify.payloads import order_from_webhook
+
+    remote = order_from_webhook(_json_body(item), source=f"delivery {item.id} ({item.topic})")
+    stored = upsert_order(session, shop.id, remote)
+    return Outcome(shop.id if stored else None, None if stored else "older than the stored order; ignored")
+
+
+def _woo_order(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+    from connector.platforms.woocommerce.payloads import order_from_rest
+
+    remote = order_from_rest(_json_body(item))
+    stored = upsert_order(session, shop.id, remote)
+    return Outcome(shop.id if stored else None, None if stored else "older than the stored order; ignored")
+
+
+def _woo_order_deleted(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+    data = _json_body(item)
+    if data.get("id") is None:
+        raise InputError(f"delivery {item.id} (order.deleted)", "the body names no order id")
+    order = session.scalar(
+        select(Order).where(Order.shop_id == shop.id, Order.platform_id == str(data["id"])).with_for_update()
+    )
+    if order is None:
+        return Outcome(note="deleted order was never stored")
+    order.is_open = False
+    order.status = "trash"
+    # A delayed update older than the deletion must not reopen it.
+    order.updated_at = max(order.updated_at, item.received_at)
+    return Outcome(shop.id)
+
+
+def _stock_changed(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+    """Stock moved: the sellable quantity needs every location's levels, so the shop's stock is
+    re-read by an immediate sync rather than patched from one webhook's numbers."""
+    data = _json_body(item)
+    item_ref = data.get("inventory_item_id") or data.get("id")
+    sku = None
+    if item_ref is not None:
+        sku = session.scalar(
+            select(InventoryLevel.sku).where(InventoryLevel.shop_id == shop.id, InventoryLevel.item_ref == str(item_ref)).limit(1)
+        )
+    mark_due(session, SYNC, shop_target(shop.id))
+    return Outcome(note=f"stock refresh scheduled (sku {sku or 'not yet known'})")
+
+
+def _uninstalled(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+    shop.credentials = None  # every token goes; a reinstall brings new ones
+    shop.token_expires_at = None
+    shop.active = False
+    shop.uninstalled_at = utcnow()
+    session.execute(delete(WebhookSubscription).where(WebhookSubscription.shop_id == shop.id))
+    return Outcome(note="app uninstalled: tokens deleted, shop inactive")
+
+
+def _customers_redact(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+    data = _json_body(item)
+    customer = data.get("customer") if isinstance(data.get("customer"), dict) else {}
+    summary = redact_customer(
+        session,
+        shop,
+        customer_id=str(customer["id"]) if customer.get("id") is not None else None,
+        email=customer.get("email"),
+        order_ids=[str(o) for o in data.get("orders_to_redact") or []],
+        outbox_dir=services.settings.outbox_dir,
+    )
+    return Outcome(note=summary.line())
+
+
+def _shop_redact(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+    erase_shop(session, shop, outbox_dir=services.settings.outbox_dir)
+    return Outcome(erased=True)
+
+
+def _data_request(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+    data = _json_body(item)
+    customer = data.get("customer") if isinstance(data.get("customer"), dict) else {}
+    orders = data.get("orders_requested") or []
+    note = (
+        f"customer data request (customer id {customer.get('id')}, {len(orders)} orders): the merchant must "
+        "answer it; the request is kept here"
+    )
+    log.warning("shop %s: %s", shop.id, note)
+    return Outcome(note=note)
+
+
+def _bulk_finished(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+    mark_due(session, SYNC, shop_target(shop.id))
+    return Outcome(note="bulk operation finished: sync scheduled")
+
+
+HANDLERS: dict[tuple[str, str], Handler] = {
+    **{("shopify", topic): _shopify_order for topic in SHOPIFY_ORDER_TOPICS},
+    ("shopify", "inventory_levels/update"): _stock_changed,
+    ("shopify", "app/uninstalled"): _uninstalled,
+    ("shopify", "customers/redact"): _customers_redact,
+    ("shopify", "shop/redact"): _shop_redact,
+    ("shopify", "customers/data_request"): _data_request,
+    ("shopify", "bulk_operations/finish"): _bulk_finished,
+    **{("woocommerce", topic): _woo_order for topic in WOO_ORDER_TOPICS},
+    ("woocommerce", "order.deleted"): _woo_order_deleted,
+    **{("woocommerce", topic): _stock_changed for topic in WOO_PRODUCT_TOPICS},
+}
+
+
+def apply_delivery(services: Any, session: Session, item: InboxItem) -> Outcome:
+    """Apply one delivery in the caller's transaction."""
+    handler = HANDLERS.get((item.platform, item.topic))
+    if handler is None:
+        return Outcome(note=f"no handler for topic {item.topic!r}; settled without effect")
+    shop = _shop_for(session, item)
+    if shop is None:
+        return Outcome(note=f"no shop {item.shop_domain!r} is installed; settled without effect")
+    return handler(services, session, item, shop)
+
+
+# --- the loop ------------------------------------------------------------------------------------
+
+
+def _claim_statement(now: datetime) -> Any:
+    return (
+        select(InboxItem)
+        .where(InboxItem.status == "pending", InboxItem.next_attempt_at <= now)
+        .order_by(InboxItem.next_attempt_at, InboxItem.id)
+        .limit(1)
+    )
+
+
+def process_one(services: Any, *, retry: RetryPolicy, worker_id: str, now: datetime | None = None) -> tuple[bool, int | None]:
+    """Claim and apply one due delivery; returns (whether one was found, the shop to reconcile)."""
+    with services.db.session() as session:
+        item = session.scalar(skip_locked(session, _claim_statement(now or utcnow())))
+        if item is None:
+            return False, None
+        item_id, topic = item.id, item.topic
+        try:
+            with session.begin_nested():
+                outcome = apply_delivery(services, session, item)
+        except Exception as error:  # noqa: BLE001 - every failure is recorded on the delivery
+            item.attempts += 1
+            item.last_error = describe(error)
+            retry_at = retry.next_attempt(item.attempts, utcnow(), error) if classify(error) == "retry" else None
+            if retry_at is None:
+                item.status = "dead"
+                log.warning("delivery %s (%s) is dead: %s", item_id, topic, item.last_error)
+            else:
+                item.next_attempt_at = retry_at
+            return True, None
+        if not outcome.erased:
+            item.status = "done"
+            item.attempts += 1
+            item.processed_at = utcnow()
+            item.note = outcome.note
+            item.last_error = None
+            if outcome.reconcile_shop is not None:
+                mark_reconcile(session, outcome.reconcile_shop)
+    log.info("delivery %s processed by %s (%s)", item_id, worker_id, topic)
+    return True, outcome.reconcile_shop
+
+
+def process_due_deliveries(
+    services: Any,
+    *,
+    limit: int = 100,
+    worker_id: str = "worker",
+    retry: RetryPolicy | None = None,
+    stop: Event | None = None,
+    reconcile: bool = True,
+) -> int:
+    """Apply up to `limit` due deliveries, then reconcile the shops they changed; returns how many."""
+    policy = retry or RetryPolicy(max_attempts=services.settings.worker_max_attempts)
+    count = 0
+    touched: set[int] = set()
+    while count < limit and not (stop is not None and stop.is_set()):
+        found, shop_id = process_one(services, retry=policy, worker_id=worker_id)
+        if not found:
+            break
+        count += 1
+        if shop_id is not None:
+            touched.add(shop_id)
+    if reconcile and touched:
+        run_due_jobs(services, kinds=(RECONCILE,), targets=[shop_target(s) for s in sorted(touched)], stop=stop)
+    return count
+
+
+def replay(session: Session, *, delivery_id: int | None = None, all_dead: bool = False) -> int:
+    """Queue deliveries to run again now (one by id, or every dead one); returns how many."""
+    statement = update(InboxItem).values(status="pending", attempts=0, next_attempt_at=utcnow(), last_error=None)
+    if delivery_id is not None:
+        statement = statement.where(InboxItem.id == delivery_id)
+    elif all_dead:
+        statement = statement.where(InboxItem.status == "dead")
+    else:
+        raise ValueError("name a delivery id or all_dead")
+    return session.execute(statement).rowcount

@@ -1,0 +1,317 @@
+"""Outbox planner: turns each changed order decision into durable rows in `actions` for the workers to carry out.
+
+How it works: reconcile lists the orders whose decision fingerprint differs from what was last pushed
+(`OrderChange`). For each, `plan_actions` inserts the writes the store and the customer need — tag or
+untag, the status/ETA marks, a merchant note, a fulfilment hold or release, and at most one customer
+notice chosen by `connector.notify.policy` — each with a unique idempotency key, using
+insert-or-ignore on that key so two planners racing on the same change insert each action once. Then, in the same
+transaction, the order's `pushed_fingerprint` moves to the new fingerprint: the actions are queued,
+and the outbox executor (`pipeline/executor.py`) will carry them out.
+
+The key of a store write is `shop:order:kind:<push key>`, where the push key hashes the new
+fingerprint together with the previous push (its fingerprint and time): the same change planned twice
+gives the same keys, while an order that goes A -> B -> A gets fresh actions for the second A.
+A notice's key is the notify policy's `notice_fingerprint`, which already includes what the customer
+was told before. When the one-notice-per-day rule holds a notice back, `pushed_fingerprint` is left
+alone, so tomorrow's reconcile sees the change again: its store writes are ignored as duplicates and
+the notice goes out then.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from connector.engine import LinePlan, OrderPlan
+from connector.notify.policy import NoticeLine, NoticeState, decide_notice, notice_fingerprint
+from connector.pipeline.reconcile import CLEARED_FINGERPRINT, OrderChange, reconcile_shop
+from connector.pipeline.retry import is_postgres
+from connector.platforms.base import Capabilities, HoldRequest, LineMark, OrderMarks
+from connector.settings import Settings
+from connector.store.models import Action, Order, OrderDecision, Shop, utcnow
+
+log = logging.getLogger(__name__)
+
+STORE_KINDS = ("tag", "untag", "marks", "note", "hold", "release")
+NOTE_HEADER = "Backorder connector"
+
+
+def push_key(previous_fingerprint: str | None, previous_pushed_at: datetime | None, fingerprint: str) -> str:
+    """Identifies one push of `fingerprint` following the previous push (see module docstring)."""
+    previous_at = previous_pushed_at.isoformat() if previous_pushed_at else ""
+    raw = f"{previous_fingerprint or ''}|{previous_at}|{fingerprint}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def action_key(shop_id: int, order_id: int, kind: str, fingerprint: str) -> str:
+    return f"{shop_id}:{order_id}:{kind}:{fingerprint}"
+
+
+# --- payloads (JSON in the actions table) ---------------------------------------------------------
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def backordered_lines(plan: OrderPlan) -> list[LinePlan]:
+    return [line for line in plan.lines if line.backordered > 0]
+
+
+def marks_for(plan: OrderPlan) -> OrderMarks:
+    return OrderMarks(
+        status=plan.status,
+        eta=plan.eta,
+        lines=tuple(LineMark(line.line_id, line.sku, line.backordered, line.eta) for line in backordered_lines(plan)),
+    )
+
+
+def marks_to_payload(marks: OrderMarks) -> dict[str, Any]:
+    return {
+        "status": marks.status,
+        "eta": _iso(marks.eta),
+        "lines": [
+            {"line_id": m.line_id, "sku": m.sku, "backordered": m.backordered, "eta": _iso(m.eta)} for m in marks.lines
+        ],
+    }
+
+
+def marks_from_payload(payload: dict[str, Any]) -> OrderMarks:
+    return OrderMarks(
+        status=payload["status"],
+        eta=_date(payload.get("eta")),
+        lines=tuple(
+            LineMark(m["line_id"], m["sku"], int(m["backordered"]), _date(m.get("eta"))) for m in payload.get("lines", [])
+        ),
+    )
+
+
+def hold_for(plan: OrderPlan) -> HoldRequest:
+    lines = backordered_lines(plan)
+    unknown = plan.eta is None or any(line.eta is None for line in lines)
+    return HoldRequest(
+        line_ids=tuple(line.line_id for line in lines),
+        reason="UNKNOWN_DELIVERY_DATE" if unknown else "INVENTORY_OUT_OF_STOCK",
+        notes="Backordered; released automatically when stock arrives.",
+    )
+
+
+def hold_from_payload(payload: dict[str, Any]) -> HoldRequest:
+    return HoldRequest(line_ids=tuple(payload["line_ids"]), reason=payload["reason"], notes=payload.get("notes", ""))
+
+
+def note_text(plan: OrderPlan, titles: dict[str, str]) -> str:
+    """The merchant's view of the decision, one line per backordered line."""
+    lines = backordered_lines(plan)
+    if plan.status != "backordered" or not lines:
+        return f"{NOTE_HEADER}: no longer backordered; nothing is awaited from suppliers."
+    eta = plan.eta.isoformat() if plan.eta else "not known yet"
+    rows = [f"{NOTE_HEADER}: backordered, estimated ship date {eta}."]
+    for line in lines:
+        label = titles.get(line.line_id) or line.sku
+        line_eta = line.eta.isoformat() if line.eta else "unknown"
+        source = f" ({line.eta_source})" if line.eta_source else ""
+        rows.append(f"- {label} [{line.sku}]: {line.backordered} of {line.ordered} backordered, ETA {line_eta}{source}")
+    return "\n".join(rows)
+
+
+def notice_lines_to_payload(lines: Iterable[NoticeLine]) -> list[dict[str, Any]]:
+    return [
+        {"line_id": n.line_id, "sku": n.sku, "title": n.title, "quantity": n.quantity, "eta": _iso(n.eta)} for n in lines
+    ]
+
+
+def notice_lines_from_payload(rows: Sequence[dict[str, Any]]) -> list[NoticeLine]:
+    return [
+        NoticeLine(r["line_id"], r.get("sku"), r.get("title") or "", int(r["quantity"]), _date(r.get("eta"))) for r in rows
+    ]
+
+
+# --- planning ------------------------------------------------------------------------------------
+
+
+def _was_backordered(previous_fingerprint: str | None) -> bool:
+    return previous_fingerprint is not None and previous_fingerprint != CLEARED_FINGERPRINT
+
+
+def _previous_notice_lines(session: Session, order_id: int) -> list[NoticeLine]:
+    """The lines the last delay notice named: a "ready" notice tells the customer about those."""
+    payload = session.scalar(
+        select(Action.payload)
+        .where(Action.order_id == order_id, Action.kind == "notify")
+        .order_by(Action.id.desc())
+        .limit(1)
+    )
+    return notice_lines_from_payload(payload.get("lines", [])) if payload else []
+
+
+def _queue(session: Session, shop: Shop, order_id: int, kind: str, fingerprint: str, key_part: str,
+           payload: dict[str, Any]) -> bool:
+    now = utcnow()
+    return _insert_new_action(
+        session,
+        {
+            "idempotency_key": action_key(shop.id, order_id, kind, key_part),
+            "shop_id": shop.id,
+            "order_id": order_id,
+            "kind": kind,
+            "fingerprint": fingerprint,
+            "payload": payload,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
+    )
+
+
+def _insert_new_action(session: Session, values: dict[str, Any]) -> bool:
+    """Insert-or-ignore on the idempotency key; True when this call inserted the row.
+
+    RETURNING tells reliably: on PostgreSQL the driver reports rowcount -1 for such an insert, so
+    `repo.insert_or_ignore`'s answer cannot be trusted there.
+    """
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    statement = (
+        insert(Action.__table__)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(Action.__table__.c.id)
+    )
+    return session.execute(statement).first() is not None
+
+
+def plan_actions(
+    session: Session,
+    shop: Shop,
+    changes: Sequence[OrderChange],
+    *,
+    capabilities: Capabilities,
+    today: date,
+    settings: Settings,
+) -> int:
+    """Queue the actions for `changes` in the caller's transaction; returns how many rows were inserted."""
+    inserted = 0
+    holds_wanted = capabilities.holds and bool(shop.setting("holds", True))
+    notify_wanted = bool(shop.setting("notify", True))
+    for change in changes:
+        order = session.get(Order, change.order_id)
+        decision = session.scalar(select(OrderDecision).where(OrderDecision.order_id == change.order_id))
+        if order is None or decision is None:
+            continue
+        plan = change.plan
+        backordered = plan.status == "backordered"
+        was_backordered = _was_backordered(change.previous_fingerprint)
+        key = push_key(decision.pushed_fingerprint, decision.pushed_at, change.fingerprint)
+        titles = {line.platform_id: line.title for line in order.lines}
+
+        store_writes: list[tuple[str, dict[str, Any]]] = []
+        if capabilities.tags and backordered and not was_backordered:
+            store_writes.append(("tag", {}))
+        if capabilities.tags and not backordered and was_backordered:
+            store_writes.append(("untag", {}))
+        store_writes.append(("marks", marks_to_payload(marks_for(plan))))
+        store_writes.append(("note", {"text": note_text(plan, titles)}))
+        if holds_wanted and backordered:
+            hold = hold_for(plan)
+            store_writes.append(("hold", {"line_ids": list(hold.line_ids), "reason": hold.reason, "notes": hold.notes}))
+        if holds_wanted and not backordered and was_backordered:
+            store_writes.append(("release", {}))
+        for kind, payload in store_writes:
+            inserted += _queue(session, shop, order.id, kind, change.fingerprint, key, payload)
+
+        held_back = False
+        if notify_wanted:
+            queued, held_back = _plan_notice(session, shop, order, decision, plan, capabilities, today, settings)
+            inserted += queued
+        if not held_back:
+            decision.pushed_fingerprint = change.fingerprint
+            decision.pushed_at = utcnow()
+    session.flush()
+    return inserted
+
+
+def _plan_notice(
+    session: Session,
+    shop: Shop,
+    order: Order,
+    decision: OrderDecision,
+    plan: OrderPlan,
+    capabilities: Capabilities,
+    today: date,
+    settings: Settings,
+) -> tuple[int, bool]:
+    """Queue the customer notice the change calls for; returns (rows inserted, held back until tomorrow)."""
+    state = (
+        NoticeState(decision.notice_kind, decision.notice_eta, decision.notice_on)  # type: ignore[arg-type]
+        if decision.notice_kind
+        else None
+    )
+    verdict = decide_notice(state, plan.status, plan.eta, today, settings.eta_improvement_days)
+    if verdict.kind is None:
+        return 0, False
+    if not verdict.send_now:
+        return 0, True
+    if not order.customer_email and not capabilities.customer_notes:
+        log.info("order %s of shop %s: no customer email address, no %s notice", order.name, shop.id, verdict.kind)
+        return 0, False
+    if verdict.kind == "ready":
+        lines = _previous_notice_lines(session, order.id)
+    else:
+        titles = {line.platform_id: line.title for line in order.lines}
+        lines = [
+            NoticeLine(line.line_id, line.sku, titles.get(line.line_id, ""), line.backordered, line.eta)
+            for line in backordered_lines(plan)
+        ]
+    ref = notice_fingerprint(verdict.kind, plan.eta, lines, previous=state)
+    payload = {
+        "notice": verdict.kind,
+        "ref": ref,
+        "eta": _iso(plan.eta),
+        "previous_eta": _iso(state.last_eta) if state and verdict.kind == "eta_changed" else None,
+        "lines": notice_lines_to_payload(lines),
+    }
+    queued = int(_queue(session, shop, order.id, "notify", ref, ref, payload))
+    decision.notice_kind = verdict.kind
+    decision.notice_eta = None if verdict.kind == "ready" else plan.eta
+    decision.notice_on = today
+    return queued, False
+
+
+def reconcile_and_plan(services: Any, shop_id: int, *, today: date | None = None) -> int:
+    """Reconcile one shop and queue its actions in one transaction; returns the actions queued.
+
+    On PostgreSQL the shop row is locked first, so two workers never reconcile the same shop at once.
+    """
+    as_of = today or utcnow().date()
+    with services.db.session() as session:
+        query = select(Shop).where(Shop.id == shop_id)
+        if is_postgres(session):
+            query = query.with_for_update(key_share=True)
+        shop = session.scalar(query)
+        if shop is None or not shop.active:
+            return 0
+        platform = services.platform_for(shop)
+        try:
+            capabilities = platform.capabilities
+        finally:
+            platform.close()
+        result = reconcile_shop(session, shop, as_of, services.policy)
+        queued = plan_actions(
+            session, shop, result.changes, capabilities=capabilities, today=as_of, settings=services.settings
+        )
+    if result.changes:
+        log.info("shop %s: %d orders changed, %d actions queued", shop_id, len(result.changes), queued)
+    return queued

@@ -1,0 +1,243 @@
+"""Every GraphQL document the Shopify connector sends, each validated against Shopify's schema in tests.
+
+Names ending in _QUERY or _MUTATION are documents; BULK_ORDERS_TEMPLATE is the inner query of a bulk
+operation with the search string spliced in by `bulk_orders_query` (bulk queries take no variables).
+Only fields that already exist in API version 2025-01 are used, though the client asks for 2026-10.
+Selections shared by several documents are plain strings, not GraphQL fragments, so the cost
+estimator and the bulk query (which refuses fragments on some connections) read them directly.
+"""
+
+from __future__ import annotations
+
+import json
+
+PAGE_INFO = "pageInfo { hasNextPage endCursor }"
+
+# `Customer.email` is deprecated in 2025-01; `Order.email` is the address the order was placed with.
+ORDER_FIELDS = """
+    id name createdAt updatedAt cancelledAt closed
+    displayFinancialStatus displayFulfillmentStatus
+    email customerLocale
+    customer { id firstName lastName displayName }
+"""
+
+LINE_ITEM_FIELDS = """
+    id sku title quantity currentQuantity unfulfilledQuantity requiresShipping
+    variant { id }
+"""
+
+ORDERS_PAGE_QUERY = f"""
+query OrdersPage($first: Int!, $after: String, $search: String, $lineItems: Int!) {{
+  orders(first: $first, after: $after, query: $search, sortKey: UPDATED_AT) {{
+    {PAGE_INFO}
+    nodes {{
+      {ORDER_FIELDS}
+      lineItems(first: $lineItems) {{ {PAGE_INFO} nodes {{ {LINE_ITEM_FIELDS} }} }}
+    }}
+  }}
+}}
+"""
+
+ORDER_QUERY = f"""
+query Order($id: ID!, $lineItems: Int!) {{
+  order(id: $id) {{
+    {ORDER_FIELDS}
+    lineItems(first: $lineItems) {{ {PAGE_INFO} nodes {{ {LINE_ITEM_FIELDS} }} }}
+  }}
+}}
+"""
+
+ORDER_LINE_ITEMS_QUERY = f"""
+query OrderLineItems($id: ID!, $first: Int!, $after: String) {{
+  order(id: $id) {{
+    id
+    lineItems(first: $first, after: $after) {{ {PAGE_INFO} nodes {{ {LINE_ITEM_FIELDS} }} }}
+  }}
+}}
+"""
+
+ORDER_TAGS_QUERY = """
+query OrderTags($id: ID!) {
+  order(id: $id) { id tags }
+}
+"""
+
+ORDER_NOTE_QUERY = """
+query OrderNote($id: ID!) {
+  order(id: $id) { id note }
+}
+"""
+
+ORDER_METAFIELDS_QUERY = """
+query OrderMetafields($id: ID!, $namespace: String!, $first: Int!) {
+  order(id: $id) {
+    id
+    metafields(namespace: $namespace, first: $first) { nodes { id key type value } }
+  }
+}
+"""
+
+FULFILLMENT_ORDER_LINE_FIELDS = "id remainingQuantity lineItem { id }"
+
+FULFILLMENT_ORDERS_QUERY = f"""
+query FulfillmentOrders($id: ID!, $first: Int!, $after: String, $lineItems: Int!) {{
+  order(id: $id) {{
+    id
+    fulfillmentOrders(first: $first, after: $after) {{
+      {PAGE_INFO}
+      nodes {{
+        id status
+        fulfillmentHolds {{ id handle reason }}
+        lineItems(first: $lineItems) {{ {PAGE_INFO} nodes {{ {FULFILLMENT_ORDER_LINE_FIELDS} }} }}
+      }}
+    }}
+  }}
+}}
+"""
+
+FULFILLMENT_ORDER_LINE_ITEMS_QUERY = f"""
+query FulfillmentOrderLineItems($id: ID!, $first: Int!, $after: String) {{
+  fulfillmentOrder(id: $id) {{
+    id
+    lineItems(first: $first, after: $after) {{ {PAGE_INFO} nodes {{ {FULFILLMENT_ORDER_LINE_FIELDS} }} }}
+  }}
+}}
+"""
+
+INVENTORY_LEVEL_FIELDS = 'location { id } quantities(names: ["available", "committed"]) { name quantity }'
+
+INVENTORY_ITEMS_QUERY = f"""
+query InventoryItems($first: Int!, $after: String, $levels: Int!) {{
+  inventoryItems(first: $first, after: $after) {{
+    {PAGE_INFO}
+    nodes {{
+      id sku tracked
+      inventoryLevels(first: $levels) {{ {PAGE_INFO} nodes {{ {INVENTORY_LEVEL_FIELDS} }} }}
+    }}
+  }}
+}}
+"""
+
+INVENTORY_ITEM_LEVELS_QUERY = f"""
+query InventoryItemLevels($id: ID!, $first: Int!, $after: String) {{
+  inventoryItem(id: $id) {{
+    id
+    inventoryLevels(first: $first, after: $after) {{ {PAGE_INFO} nodes {{ {INVENTORY_LEVEL_FIELDS} }} }}
+  }}
+}}
+"""
+
+TAGS_ADD_MUTATION = """
+mutation TagsAdd($id: ID!, $tags: [String!]!) {
+  tagsAdd(id: $id, tags: $tags) { userErrors { field message } }
+}
+"""
+
+TAGS_REMOVE_MUTATION = """
+mutation TagsRemove($id: ID!, $tags: [String!]!) {
+  tagsRemove(id: $id, tags: $tags) { userErrors { field message } }
+}
+"""
+
+# orderUpdate overwrites the whole note: callers read it first and merge (see notes.py).
+ORDER_NOTE_UPDATE_MUTATION = """
+mutation OrderNoteUpdate($id: ID!, $note: String) {
+  orderUpdate(input: {id: $id, note: $note}) { order { id note } userErrors { field message } }
+}
+"""
+
+METAFIELDS_SET_MUTATION = """
+mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) {
+  metafieldsSet(metafields: $metafields) { metafields { id key } userErrors { field message code } }
+}
+"""
+
+METAFIELDS_DELETE_MUTATION = """
+mutation MetafieldsDelete($metafields: [MetafieldIdentifierInput!]!) {
+  metafieldsDelete(metafields: $metafields) { deletedMetafields { key } userErrors { field message } }
+}
+"""
+
+FULFILLMENT_ORDER_HOLD_MUTATION = """
+mutation FulfillmentOrderHold($id: ID!, $hold: FulfillmentOrderHoldInput!) {
+  fulfillmentOrderHold(id: $id, fulfillmentHold: $hold) {
+    fulfillmentHold { id handle }
+    remainingFulfillmentOrder { id }
+    userErrors { field message code }
+  }
+}
+"""
+
+# Without holdIds Shopify releases every hold on the fulfillment order, other apps' included.
+FULFILLMENT_ORDER_RELEASE_HOLD_MUTATION = """
+mutation FulfillmentOrderReleaseHold($id: ID!, $holdIds: [ID!]!) {
+  fulfillmentOrderReleaseHold(id: $id, holdIds: $holdIds) {
+    fulfillmentOrder { id status }
+    userErrors { field message code }
+  }
+}
+"""
+
+# 2025-04 added `uri` and deprecated `endpoint`/`callbackUrl`; 2025-01 (the schema we validate against)
+# only has these. Switch when the reference schema is upgraded.
+WEBHOOK_SUBSCRIPTIONS_QUERY = f"""
+query WebhookSubscriptions($first: Int!, $after: String) {{
+  webhookSubscriptions(first: $first, after: $after) {{
+    {PAGE_INFO}
+    nodes {{ id topic endpoint {{ __typename ... on WebhookHttpEndpoint {{ callbackUrl }} }} }}
+  }}
+}}
+"""
+
+WEBHOOK_SUBSCRIPTION_CREATE_MUTATION = """
+mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $callbackUrl: URL!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: {callbackUrl: $callbackUrl, format: JSON}) {
+    webhookSubscription { id topic }
+    userErrors { field message }
+  }
+}
+"""
+
+BULK_OPERATION_FIELDS = "id status errorCode objectCount url partialDataUrl"
+
+BULK_OPERATION_RUN_QUERY_MUTATION = """
+mutation BulkOperationRunQuery($query: String!) {
+  bulkOperationRunQuery(query: $query) { bulkOperation { id status } userErrors { field message code } }
+}
+"""
+
+CURRENT_BULK_OPERATION_QUERY = f"""
+query CurrentBulkOperation {{
+  currentBulkOperation(type: QUERY) {{ {BULK_OPERATION_FIELDS} }}
+}}
+"""
+
+BULK_OPERATION_QUERY = f"""
+query BulkOperation($id: ID!) {{
+  node(id: $id) {{ ... on BulkOperation {{ {BULK_OPERATION_FIELDS} }} }}
+}}
+"""
+
+BULK_SEARCH_PLACEHOLDER = "__SEARCH__"
+
+# Bulk queries ignore page sizes and cost caps; nested connections come back as separate JSONL
+# lines carrying `__parentId`.
+BULK_ORDERS_TEMPLATE = f"""
+{{
+  orders(query: {BULK_SEARCH_PLACEHOLDER}, sortKey: UPDATED_AT) {{
+    edges {{
+      node {{
+        {ORDER_FIELDS}
+        lineItems {{ edges {{ node {{ {LINE_ITEM_FIELDS} }} }} }}
+      }}
+    }}
+  }}
+}}
+"""
+
+
+def bulk_orders_query(search: str | None) -> str:
+    """The bulk inner query for orders matching `search` (all orders when None)."""
+    # A JSON string literal is a valid GraphQL string literal (non-ASCII comes out as \\u escapes).
+    literal = json.dumps(search) if search is not None else "null"
+    return BULK_ORDERS_TEMPLATE.replace(BULK_SEARCH_PLACEHOLDER, literal)

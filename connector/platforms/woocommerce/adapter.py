@@ -1,0 +1,358 @@
+"""WooCommerce behind the platform-neutral `Platform` interface: order and stock sync, write-back, webhooks."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+
+from connector.errors import NotFoundError, TransportError, UserError
+from connector.platforms.base import (
+    WebhookInfo,
+    Capabilities,
+    HoldRequest,
+    OrderMarks,
+    PlatformName,
+    RemoteOrder,
+    StockRecord,
+)
+from connector.platforms.woocommerce.client import PER_PAGE, WooClient
+from connector.platforms.woocommerce.payloads import order_from_rest
+
+log = logging.getLogger(__name__)
+
+META_STATUS = "_backorder_status"
+META_ETA = "_backorder_eta"
+META_LINES = "_backorder_lines"
+NOTE_HEADER = "[Backorder connector]"
+REFERENCE_LABEL = "Reference:"
+BATCH_LIMIT = 100  # WooCommerce's default woocommerce_rest_batch_items_limit
+_GONE_CODES = frozenset({"woocommerce_rest_shop_order_invalid_id", "woocommerce_rest_order_invalid_id"})
+
+
+class BatchWriteError(UserError):
+    """Some orders of a batch write were refused; the others were written (see `changed`)."""
+
+    def __init__(self, failed: dict[str, str], changed: dict[str, bool]) -> None:
+        self.failed = failed
+        self.changed = changed
+        super().__init__([f"order {order_id}: {reason}" for order_id, reason in failed.items()], status=400)
+
+
+def marks_meta(marks: OrderMarks) -> dict[str, str]:
+    """The order meta values that show `marks`; an empty ETA string means no date is known."""
+    lines = [
+        {
+            "line_id": line.line_id,
+            "sku": line.sku,
+            "backordered": line.backordered,
+            "eta": line.eta.isoformat() if line.eta else None,
+        }
+        for line in marks.lines
+    ]
+    return {
+        META_STATUS: marks.status,
+        META_ETA: marks.eta.isoformat() if marks.eta else "",
+        META_LINES: json.dumps(lines, separators=(",", ":"), sort_keys=True),
+    }
+
+
+class WooPlatform:
+    """One WooCommerce store as a `Platform`.
+
+    WooCommerce has no order tags and no per-line fulfilment holds, so `add_tag`, `remove_tag`,
+    `hold` and `release` do nothing and return False without a request; the decision is shown
+    through order meta and notes instead. Customer notes are emailed by WooCommerce itself.
+    """
+
+    name: PlatformName = "woocommerce"
+    capabilities = Capabilities(tags=False, holds=False, customer_notes=True, marks_batch_size=BATCH_LIMIT)
+
+    def __init__(self, client: WooClient) -> None:
+        self.client = client
+
+    def __repr__(self) -> str:
+        return f"WooPlatform({self.client!r})"
+
+    def close(self) -> None:
+        self.client.close()
+
+    # Orders -----------------------------------------------------------------------------------
+
+    def iter_orders(self, updated_since: datetime | None) -> Iterator[RemoteOrder]:
+        """Orders modified at or after `updated_since`, every status (so cancellations are seen).
+
+        Pages are walked by keyset rather than page number: after each full page the next request
+        starts one second before the newest modification seen, so orders modified while we read
+        (which move to the end of the list) cannot shift unread ones onto pages already read.
+        Orders seen twice in the overlap are yielded once. Page numbers are used only when more
+        than a page of orders share the same second.
+        """
+        after = _utc(updated_since) - timedelta(seconds=1) if updated_since else None  # the API is strictly after
+        page = 1
+        seen: set[tuple[str, datetime]] = set()
+        while True:
+            params: dict[str, Any] = {"dates_are_gmt": "true", "orderby": "modified", "order": "asc"}
+            if after is not None:
+                params["modified_after"] = after.strftime("%Y-%m-%dT%H:%M:%S")
+            items, total_pages = self.client.get_page("orders", params, page)
+            newest: datetime | None = None
+            for raw in items:
+                order = order_from_rest(raw)
+                newest = order.updated_at if newest is None else max(newest, order.updated_at)
+                key = (order.platform_id, order.updated_at)
+                if key not in seen:
+                    seen.add(key)
+                    yield order
+            if newest is None or len(items) < PER_PAGE or (total_pages is not None and page >= total_pages):
+                return
+            candidate = _utc(newest).replace(microsecond=0) - timedelta(seconds=1)
+            if after is None or candidate > after:
+                after, page = candidate, 1
+            else:
+                page += 1
+
+    def get_order(self, order_id: str) -> RemoteOrder | None:
+        try:
+            return order_from_rest(self.client.get(f"orders/{int(order_id)}"))
+        except NotFoundError:
+            return None
+
+    # Stock ------------------------------------------------------------------------------------
+
+    def iter_stock(self) -> Iterator[StockRecord]:
+        """Raw `stock_quantity` of every simple product and variation, one pool ("default").
+
+        A variation whose `manage_stock` is "parent" has no stock of its own: WooCommerce takes its
+        sales off the parent's quantity. It is reported under its own SKU with the parent's
+        quantity and tracking and with `item_ref` set to the parent id, so every record with that
+        `item_ref` is ONE shared pool; consumers must not add those quantities up. Other records
+        carry their own product or variation id. Variable parents, grouped and external products
+        are not sold as themselves and are skipped. Units WooCommerce already took off for open
+        orders (`_reduced_stock`) are added back later by reconcile, not here.
+        """
+        emitted: dict[str, str | None] = {}
+        for product in self.client.paginate("products"):
+            kind = product.get("type")
+            if kind in ("grouped", "external"):
+                continue
+            records = self._variation_stock(product) if kind == "variable" else [_own_stock(product, None)]
+            for record in records:
+                if record is None:
+                    continue
+                if record.sku in emitted:
+                    if emitted[record.sku] != record.item_ref:
+                        log.warning("SKU %s is used by more than one stock pool; reporting only the first", record.sku)
+                    continue
+                emitted[record.sku] = record.item_ref
+                yield record
+
+    def _variation_stock(self, parent: dict[str, Any]) -> Iterator[StockRecord | None]:
+        for variation in self.client.paginate(f"products/{int(parent['id'])}/variations"):
+            if variation.get("manage_stock") == "parent":
+                sku = variation.get("sku") or parent.get("sku")
+                if not sku:
+                    continue
+                yield StockRecord(
+                    sku=str(sku),
+                    location_id="default",
+                    quantity=_quantity(parent.get("stock_quantity")),
+                    tracked=parent.get("manage_stock") is True,
+                    item_ref=str(parent["id"]),
+                )
+            else:
+                yield _own_stock(variation, parent)
+
+    # Write-back -------------------------------------------------------------------------------
+
+    def write_marks(self, items: Iterable[tuple[str, OrderMarks]]) -> dict[str, bool]:
+        """Write the `_backorder_*` meta of each order whose current meta differs.
+
+        Current meta is read in batches (`include=`); one changed order is written with a PUT,
+        several with `POST /orders/batch` of at most 100 updates each. Orders the store no longer
+        has come back False. If the store refuses some orders of a batch the rest are still
+        written and a `BatchWriteError` listing the refused ones (with `.changed`) is raised.
+        """
+        wanted = {str(int(order_id)): marks_meta(marks) for order_id, marks in items}
+        result = {order_id: False for order_id in wanted}
+        current = self._current_meta(list(wanted))
+        updates: list[dict[str, Any]] = []
+        for order_id, meta in wanted.items():
+            if order_id not in current:
+                log.warning("order %s is gone; marks not written", order_id)
+                continue
+            if all(current[order_id].get(key) == value for key, value in meta.items()):
+                continue
+            updates.append({"id": int(order_id), "meta_data": [{"key": k, "value": v} for k, v in meta.items()]})
+        if len(updates) == 1:
+            update = updates[0]
+            try:
+                self.client.put(f"orders/{update['id']}", {"meta_data": update["meta_data"]})
+                result[str(update["id"])] = True
+            except NotFoundError:
+                log.warning("order %s vanished before its marks were written", update["id"])
+            return result
+        failed: dict[str, str] = {}
+        for start in range(0, len(updates), BATCH_LIMIT):
+            answer = self.client.post("orders/batch", {"update": updates[start : start + BATCH_LIMIT]})
+            for entry in (answer or {}).get("update", []):
+                order_id = str(entry.get("id"))
+                error = entry.get("error")
+                if not error:
+                    result[order_id] = True
+                elif error.get("code") in _GONE_CODES:
+                    log.warning("order %s vanished before its marks were written", order_id)
+                else:
+                    failed[order_id] = f"{error.get('code')}: {error.get('message')}"
+        if failed:
+            raise BatchWriteError(failed, result)
+        return result
+
+    def _current_meta(self, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(order_ids), PER_PAGE):
+            chunk = order_ids[start : start + PER_PAGE]
+            for order in self.client.paginate("orders", {"include": chunk, "_fields": "id,meta_data"}):
+                meta = {entry.get("key"): entry.get("value") for entry in order.get("meta_data") or []}
+                found[str(order["id"])] = meta
+        return found
+
+    def write_note(self, order_id: str, text: str) -> bool:
+        """Add a private note headed `[Backorder connector]`, unless the newest such note says the same.
+
+        Only the newest connector note counts, so a changed-then-restored decision is noted again;
+        the merchant's own notes in between do not matter.
+        """
+        path = f"orders/{int(order_id)}/notes"
+        if not self._note_needed(path, text):
+            return False
+        body = {"note": f"{NOTE_HEADER}\n{text}", "customer_note": False}
+        return self._post_once(path, body, lambda: not self._note_needed(path, text))
+
+    def _note_needed(self, path: str, text: str) -> bool:
+        wanted = _comparable(text)
+        for note in _newest_first(self.client.get(path, {"type": "internal"}) or []):
+            content = _comparable(str(note.get("note", "")))
+            if content.startswith(NOTE_HEADER):
+                return content[len(NOTE_HEADER) :].strip() != wanted
+        return True
+
+    def send_customer_note(self, order_id: str, text: str, ref: str) -> bool:
+        """Post a customer note (WooCommerce emails it) ending in the line `Reference: <ref>`.
+
+        Returns False without writing when a customer note carrying that reference exists.
+        """
+        path = f"orders/{int(order_id)}/notes"
+        if self._has_reference(path, ref):
+            return False
+        body = {"note": f"{text.rstrip()}\n\n{REFERENCE_LABEL} {ref}", "customer_note": True}
+        return self._post_once(path, body, lambda: self._has_reference(path, ref))
+
+    def _has_reference(self, path: str, ref: str) -> bool:
+        marker = re.compile(re.escape(_comparable(f"{REFERENCE_LABEL} {ref}")) + r"(?![\w.-])")
+        notes = self.client.get(path, {"type": "customer"}) or []
+        return any(marker.search(_comparable(str(note.get("note", "")))) for note in notes)
+
+    def _post_once(self, path: str, body: dict[str, Any], landed: Callable[[], bool]) -> bool:
+        """POST a note without blind retries: a lost answer may hide a note that was written (and
+        emailed), so after a transport failure the notes are read again before giving up."""
+        try:
+            self.client.request("POST", path, json_body=body, attempts=1)
+            return True
+        except TransportError:
+            if landed():
+                return True
+            raise
+
+    def add_tag(self, order_id: str, tag: str) -> bool:
+        return False  # WooCommerce orders have no tags (capabilities.tags is False)
+
+    def remove_tag(self, order_id: str, tag: str) -> bool:
+        return False
+
+    def hold(self, order_id: str, request: HoldRequest) -> bool:
+        return False  # no per-line fulfilment holds in WooCommerce (capabilities.holds is False)
+
+    def release(self, order_id: str) -> bool:
+        return False
+
+    # Webhooks ---------------------------------------------------------------------------------
+
+    def ensure_webhooks(
+        self, address: str, topics: Iterable[str], *, secret: str | None = None
+    ) -> list[WebhookInfo]:
+        """Make sure an active webhook delivers each topic to `address`.
+
+        Missing ones are created with `secret` or, when None, a fresh random secret each (returned
+        in `WebhookInfo.secret`: the caller must store it). Disabled or paused ones are set active
+        again. Webhooks to other addresses are left alone.
+        """
+        existing = list(self.client.paginate("webhooks"))
+        result: list[WebhookInfo] = []
+        for topic in dict.fromkeys(topics):
+            matches = sorted(
+                (hook for hook in existing if hook.get("topic") == topic and hook.get("delivery_url") == address),
+                key=lambda hook: int(hook["id"]),
+            )
+            if not matches:
+                new_secret = secret or secrets.token_urlsafe(32)
+                created = self.client.post(
+                    "webhooks",
+                    {
+                        "name": f"Backorder connector: {topic}",
+                        "topic": topic,
+                        "delivery_url": address,
+                        "secret": new_secret,
+                        "status": "active",
+                    },
+                )
+                result.append(WebhookInfo(str(created["id"]), topic, "created", new_secret))
+                continue
+            hook = matches[0]
+            if hook.get("status") != "active":
+                self.client.put(f"webhooks/{int(hook['id'])}", {"status": "active"})
+                result.append(WebhookInfo(str(hook["id"]), topic, "reenabled"))
+            else:
+                result.append(WebhookInfo(str(hook["id"]), topic, "unchanged"))
+        return result
+
+
+def _own_stock(product: dict[str, Any], parent: dict[str, Any] | None) -> StockRecord | None:
+    sku = product.get("sku") or (parent or {}).get("sku")
+    if not sku:
+        log.debug("product %s has no SKU; stock not reported", product.get("id"))
+        return None
+    return StockRecord(
+        sku=str(sku),
+        location_id="default",
+        quantity=_quantity(product.get("stock_quantity")),
+        tracked=product.get("manage_stock") is True,
+        item_ref=str(product["id"]),
+    )
+
+
+def _quantity(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _comparable(text: str) -> str:
+    """Note text as WordPress may hand it back (tags, entities, stripped backslashes, re-wrapped)."""
+    without_tags = re.sub(r"<[^>]+>", " ", text)
+    return " ".join(html.unescape(without_tags).replace("\\", "").split())
+
+
+def _newest_first(notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(notes, key=lambda note: (str(note.get("date_created_gmt") or ""), int(note.get("id") or 0)), reverse=True)

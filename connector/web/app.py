@@ -1,0 +1,142 @@
+"""Builds the Flask app: routes, error answers, security headers and the health check.
+
+Routes (each module's docstring documents its own):
+    GET  /healthz                          database reachable? {"status": "ok", "version": ...} or 503
+    POST /webhooks/shopify                 webhooks/shopify.py
+    POST /webhooks/woocommerce/<shop_id>   webhooks/woocommerce.py
+    GET  /auth/shopify, /auth/shopify/callback              connector/web/install_shopify.py
+    GET  /auth/woocommerce, /auth/woocommerce/return,
+    POST /auth/woocommerce/callback                         connector/web/install_woocommerce.py
+    GET|POST /choice/<token>                                connector/web/choice.py
+    /  ...                                 the dashboard blueprint when `connector.web.dashboard` exists
+
+Every error is answered as JSON on API routes and as a small page elsewhere; bad input is never a 500.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib
+import importlib.util
+import logging
+
+from flask import Flask, Response, jsonify, render_template
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+from connector import __version__
+from connector.errors import ConfigError, InputError, ShopNotFound
+from connector.services import Services
+from connector.web.context import SERVICES_KEY, current_services, error_response
+
+log = logging.getLogger("connector.web")
+
+DASHBOARD_MODULE = "connector.web.dashboard"
+_SESSION_KEY_PURPOSE = b"backorder-connector/flask-session/v1"
+
+
+def session_secret(connector_secret_key: str | None) -> str:
+    """The Flask session key: derived from CONNECTOR_SECRET_KEY so it is used for nothing else."""
+    if not connector_secret_key:
+        raise ConfigError("CONNECTOR_SECRET_KEY", "is required to run the web app (make one with `connector secret-key`)")
+    return hmac.new(connector_secret_key.encode(), _SESSION_KEY_PURPOSE, hashlib.sha256).hexdigest()
+
+
+def create_app(services: Services | None = None) -> Flask:
+    """The web app serving `services` (built from the environment when None)."""
+    services = services or Services()
+    settings = services.settings
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=session_secret(settings.connector_secret_key),
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        MAX_FORM_MEMORY_SIZE=min(settings.max_body_bytes, 500_000),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.app_url.startswith("https://"),
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions[SERVICES_KEY] = services
+
+    from connector.web.choice import blueprint as choice_blueprint
+    from connector.web.install_shopify import blueprint as shopify_install_blueprint
+    from connector.web.install_woocommerce import blueprint as woocommerce_install_blueprint
+    from webhooks import register_webhooks
+
+    register_webhooks(app)
+    app.register_blueprint(shopify_install_blueprint)
+    app.register_blueprint(woocommerce_install_blueprint)
+    app.register_blueprint(choice_blueprint)
+    # Dashboard: registered here when the connector/web/dashboard package exists (it owns "/").
+    _register_dashboard(app)
+    _add_fallback_index(app)
+
+    app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
+    _register_error_handlers(app)
+    app.after_request(_security_headers)
+    return app
+
+
+def _register_dashboard(app: Flask) -> None:
+    spec = importlib.util.find_spec(DASHBOARD_MODULE)
+    if spec is None or spec.origin is None:  # absent, or a folder without __init__.py yet
+        return
+    # Imported only when present; an import error inside it is a bug and must not be hidden.
+    app.register_blueprint(importlib.import_module(DASHBOARD_MODULE).blueprint)
+
+
+def _add_fallback_index(app: Flask) -> None:
+    """A plain "/" page until a dashboard provides one (the install flows redirect there)."""
+    if any(rule.rule == "/" for rule in app.url_map.iter_rules()):
+        return
+
+    def index() -> str:
+        return render_template("index.html")
+
+    app.add_url_rule("/", "index", index, methods=["GET"])
+
+
+def healthz() -> tuple[Response, int]:
+    """200 when the database answers `SELECT 1`, 503 otherwise; never says why beyond the error type."""
+    try:
+        with current_services().db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to reach the database means "not healthy", not a crash
+        log.warning("health check failed: database unavailable (%s)", type(exc).__name__)
+        return jsonify(status="unavailable", version=__version__), 503
+    return jsonify(status="ok", version=__version__), 200
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Response | str, int]:
+        status = error.code or 500
+        return error_response(status, error.name, error.description or error.name)
+
+    @app.errorhandler(InputError)
+    def input_error(error: InputError) -> tuple[Response | str, int]:
+        return error_response(400, "Bad Request", str(error))
+
+    @app.errorhandler(ShopNotFound)
+    def shop_not_found(error: ShopNotFound) -> tuple[Response | str, int]:
+        return error_response(404, "Not Found", "no such shop")
+
+    @app.errorhandler(ConfigError)
+    def config_error(error: ConfigError) -> tuple[Response | str, int]:
+        log.error("configuration problem: %s", error)
+        return error_response(500, "Not Configured", f"the connector is not configured: setting {error.setting}")
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> tuple[Response | str, int]:
+        log.exception("unhandled error in %s", type(error).__name__)
+        return error_response(500, "Internal Server Error", "something went wrong; the operator can see the log")
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    # Choice links carry a token in the path: never leak it to another site through Referer.
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+    return response

@@ -1,0 +1,157 @@
+"""Who is looking: the signed-session viewer (operator or one Shopify shop), the login guard, CSRF and shop scope.
+
+An operator (ADMIN_PASSWORD login) sees every shop and picks one with the shop switcher. A Shopify
+merchant's session is bound to the shop whose signed admin link opened it: every query is filtered
+by that shop id, and a row of another shop is answered 404 as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from flask import abort, current_app, redirect, request, session, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from connector.store.models import Shop
+from connector.web.context import current_services
+from connector.web.csrf import FORM_FIELD, csrf_token, csrf_valid
+from connector.web.dashboard.bp import blueprint
+from connector.web.dashboard.passwords import admin_password_hash
+
+SESSION_KEY = "dashboard"
+SHOP_CHOICE_KEY = "dashboard_shop"
+SESSION_MAX_AGE_SECONDS = 12 * 3600
+HASH_EXTENSION = "dashboard.admin_password_hash"
+# Reachable without a session: the login page, the Shopify admin entry ("/") and the static files.
+PUBLIC_ENDPOINTS = frozenset({"dashboard.login", "dashboard.index", "dashboard.static"})
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    role: str  # "operator" or "merchant"
+    shop_id: int | None = None  # the merchant's one shop
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == "operator"
+
+    def may_see(self, shop_id: int | None) -> bool:
+        return self.is_operator or (shop_id is not None and shop_id == self.shop_id)
+
+
+@blueprint.record_once
+def _hash_admin_password(state: object) -> None:
+    # Hashed once at startup, so a plain-text setting is never compared as a string.
+    from connector.web.context import SERVICES_KEY
+
+    app = state.app  # type: ignore[attr-defined]
+    settings = app.extensions[SERVICES_KEY].settings
+    app.extensions[HASH_EXTENSION] = admin_password_hash(settings.admin_password)
+
+
+def stored_admin_hash() -> str | None:
+    value: str | None = current_app.extensions.get(HASH_EXTENSION)
+    return value
+
+
+def current_viewer() -> Viewer | None:
+    raw = session.get(SESSION_KEY)
+    if not isinstance(raw, dict):
+        return None
+    since = raw.get("since")
+    if not isinstance(since, int) or time.time() - since > SESSION_MAX_AGE_SECONDS:
+        return None
+    if raw.get("role") == "operator":
+        return Viewer("operator")
+    shop_id = raw.get("shop_id")
+    if raw.get("role") == "merchant" and isinstance(shop_id, int):
+        return Viewer("merchant", shop_id)
+    return None
+
+
+def start_session(viewer: Viewer) -> None:
+    """Log `viewer` in on a fresh session (a new CSRF token too, so nothing carries over from before)."""
+    session.clear()
+    session[SESSION_KEY] = {"role": viewer.role, "shop_id": viewer.shop_id, "since": int(time.time())}
+
+
+def end_session() -> None:
+    session.clear()
+
+
+def viewer() -> Viewer:
+    """The logged-in viewer; the guard below has already sent everyone else to the login page."""
+    found = current_viewer()
+    if found is None:
+        abort(401)
+    return found
+
+
+@blueprint.before_request
+def _guard() -> Response | None:
+    if request.method == "POST" and not csrf_valid():
+        abort(400, description="the form is missing its security token or it has expired; reload the page and try again")
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if current_viewer() is None:
+        target = request.full_path if request.method == "GET" else request.path
+        return redirect(url_for("dashboard.login", next=target.rstrip("?")))
+    return None
+
+
+@blueprint.after_request
+def _no_store(response: Response) -> Response:
+    # Pages show customer data: keep them out of shared caches and the browser's history cache.
+    if request.endpoint != "dashboard.static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def visible_shops(db: Session, who: Viewer) -> list[Shop]:
+    statement = select(Shop).order_by(Shop.uninstalled_at.is_not(None), Shop.name, Shop.id)
+    if not who.is_operator:
+        statement = statement.where(Shop.id == who.shop_id)
+    return list(db.scalars(statement))
+
+
+def current_shop(db: Session, who: Viewer) -> Shop | None:
+    """The shop the pages show: the merchant's own, or the operator's pick (first shop by default)."""
+    if not who.is_operator:
+        shop = db.get(Shop, who.shop_id)
+        if shop is None or shop.uninstalled_at is not None:
+            abort(403, description="this shop is no longer installed; open the app from your Shopify admin again")
+        return shop
+    chosen = session.get(SHOP_CHOICE_KEY)
+    if isinstance(chosen, int):
+        shop = db.get(Shop, chosen)
+        if shop is not None:
+            return shop
+    shops = visible_shops(db, who)
+    return shops[0] if shops else None
+
+
+def choose_shop(shop_id: int) -> None:
+    session[SHOP_CHOICE_KEY] = shop_id
+
+
+def require_visible(who: Viewer, shop_id: int | None) -> None:
+    """404 unless `who` may see rows of `shop_id`: another shop's data does not exist for a merchant."""
+    if not who.may_see(shop_id):
+        abort(404)
+
+
+@blueprint.context_processor
+def _page_context() -> dict[str, object]:
+    who = current_viewer()
+    context: dict[str, object] = {"viewer": who, "csrf_field": FORM_FIELD, "csrf_token": csrf_token}
+    if who is None:
+        return context
+    with current_services().db.session() as db:
+        shops = visible_shops(db, who)
+        shop = current_shop(db, who)
+        context["shop_options"] = [(s.id, s.name or s.domain, s.platform) for s in shops]
+        context["current_shop_id"] = shop.id if shop else None
+    return context

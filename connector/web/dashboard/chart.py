@@ -1,0 +1,101 @@
+"""Geometry for the server-rendered SVG bar chart (backordered units per ETA week); the template draws it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from connector.web.dashboard.queries import week_start
+
+WIDTH = 720
+HEIGHT = 240
+LEFT = 44  # room for the value axis labels
+RIGHT = 12
+TOP = 14
+BOTTOM = 40  # room for the week labels
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    value: int
+    label: str  # under the bar
+    title: str  # tooltip
+    unknown: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    y: float
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class BarChart:
+    width: int
+    height: int
+    left: int
+    right_edge: float
+    baseline: float
+    bars: tuple[Bar, ...]
+    ticks: tuple[Tick, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.bars
+
+
+def nice_step(maximum: int, steps: int = 4) -> int:
+    """A round tick step (1, 2, 5 times a power of ten) giving about `steps` ticks up to `maximum`."""
+    raw = max(maximum / steps, 1)
+    power = 1
+    while power * 10 <= raw:
+        power *= 10
+    for factor in (1, 2, 5, 10):
+        if factor * power >= raw:
+            return factor * power
+    return 10 * power
+
+
+def _label(week: str) -> tuple[str, str]:
+    monday = week_start(week)
+    if monday is None:
+        return "unknown", "ETA unknown"
+    return f"{monday:%d %b}", f"Week of {monday:%d %b %Y}"
+
+
+def bar_chart(points: Sequence[tuple[str, int]], *, width: int = WIDTH, height: int = HEIGHT) -> BarChart:
+    """Bars for (ISO week or "unknown", units) points, scaled to fit, with round value ticks."""
+    plot_width = width - LEFT - RIGHT
+    plot_height = height - TOP - BOTTOM
+    baseline = float(TOP + plot_height)
+    if not points:
+        return BarChart(width, height, LEFT, float(width - RIGHT), baseline, (), ())
+    step = nice_step(max(value for _, value in points))
+    top_value = step * max(1, -(-max(value for _, value in points) // step))
+    slot = plot_width / len(points)
+    bar_width = max(4.0, min(48.0, slot * 0.7))
+    bars = []
+    for index, (week, value) in enumerate(points):
+        bar_height = plot_height * value / top_value
+        short, long = _label(week)
+        bars.append(
+            Bar(
+                x=round(LEFT + slot * index + (slot - bar_width) / 2, 1),
+                y=round(baseline - bar_height, 1),
+                width=round(bar_width, 1),
+                height=round(bar_height, 1),
+                value=value,
+                label=short,
+                title=f"{long}: {value} unit{'s' if value != 1 else ''} backordered",
+                unknown=week == "unknown",
+            )
+        )
+    ticks = tuple(
+        Tick(y=round(baseline - plot_height * value / top_value, 1), value=value)
+        for value in range(0, top_value + 1, step)
+    )
+    return BarChart(width, height, LEFT, float(width - RIGHT), baseline, tuple(bars), ticks)

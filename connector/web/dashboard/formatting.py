@@ -1,0 +1,44 @@
+"""Small display helpers the dashboard templates use: dates, times, CSV cells and feed sources without secrets."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import PurePath
+from urllib.parse import urlsplit
+
+from connector.web.dashboard.bp import blueprint
+from connector.web.dashboard.queries import week_label
+
+# A spreadsheet runs a cell starting with one of these as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def fmt_date(value: date | None, unknown: str = "unknown") -> str:
+    return value.isoformat() if value else unknown
+
+
+def fmt_time(value: datetime | None, never: str = "never") -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else never
+
+
+def safe_source(source: str | None) -> str:
+    """Where a feed comes from, minus anything that may be a credential (user:password@, query, fragment)."""
+    if not source:
+        return ""
+    if source.startswith(("http://", "https://")):
+        parts = urlsplit(source)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{host}{port}{parts.path}"
+    return PurePath(source).name
+
+
+def csv_cell(value: object) -> str:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+@blueprint.context_processor
+def _helpers() -> dict[str, object]:
+    return {"fmt_date": fmt_date, "fmt_time": fmt_time, "safe_source": safe_source, "week_label": week_label}

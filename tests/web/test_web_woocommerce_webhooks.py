@@ -1,0 +1,119 @@
+"""POST /webhooks/woocommerce/<shop_id>: ping answered, signed deliveries stored once, everything else refused."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from connector.services import Services
+from connector.store.models import Shop, WebhookSubscription
+from webhooks.woocommerce import secret_cache
+from web_support import add_shop, b64_hmac, inbox_count, inbox_items
+
+STORE = "https://store.example"
+SHOP_SECRET = "manual-shop-secret"
+
+
+def wc_headers(body: bytes, secret: str = SHOP_SECRET, *, delivery: str = "d-1", webhook_id: str = "7") -> dict[str, str]:
+    return {
+        "X-WC-Webhook-Signature": b64_hmac(secret, body),
+        "X-WC-Webhook-Topic": "order.updated",
+        "X-WC-Webhook-Resource": "order",
+        "X-WC-Webhook-Event": "updated",
+        "X-WC-Webhook-ID": webhook_id,
+        "X-WC-Webhook-Delivery-ID": delivery,
+        "X-WC-Webhook-Source": STORE + "/",
+        "Content-Type": "application/json",
+    }
+
+
+def woo_shop(services: Services) -> int:
+    return add_shop(services, "woocommerce", STORE, consumer_key="ck_x", consumer_secret="cs_x",
+                    webhook_secret=SHOP_SECRET)
+
+
+def test_the_creation_ping_gets_exactly_200_and_nothing_is_stored(client: FlaskClient, web_services: Services) -> None:
+    shop_id = woo_shop(web_services)
+    response = client.post(f"/webhooks/woocommerce/{shop_id}", data=b"webhook_id=142",
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert inbox_count(web_services) == 0
+
+
+def test_a_signed_delivery_is_stored_once(client: FlaskClient, web_services: Services) -> None:
+    shop_id = woo_shop(web_services)
+    body = b'{"id":727,"status":"processing","note":"caf\\u00e9 \\/ slash"}'
+    for _ in range(2):
+        response = client.post(f"/webhooks/woocommerce/{shop_id}", data=body, headers=wc_headers(body))
+        assert response.status_code == 200
+    [item] = inbox_items(web_services)
+    assert (item.platform, item.shop_id, item.topic, item.shop_domain) == ("woocommerce", shop_id, "order.updated", STORE)
+    assert item.body == body
+    assert item.delivery_id == f"{shop_id}:d-1"
+    assert "X-WC-Webhook-Signature" not in item.headers
+
+
+def test_the_secret_of_the_named_webhook_is_used(client: FlaskClient, web_services: Services) -> None:
+    shop_id = add_shop(web_services, "woocommerce", STORE, consumer_key="ck_x", consumer_secret="cs_x")
+    with web_services.db.session() as session:
+        session.add(WebhookSubscription(shop_id=shop_id, platform_id="31", topic="order.created",
+                                        secret=web_services.box.seal({"secret": "per-webhook-secret"})))
+    body = b'{"id":1}'
+    url = f"/webhooks/woocommerce/{shop_id}"
+    assert client.post(url, data=body, headers=wc_headers(body, "per-webhook-secret", webhook_id="31")).status_code == 200
+    assert client.post(url, data=body, headers=wc_headers(body, "per-webhook-secret", webhook_id="32",
+                                                          delivery="d-2")).status_code == 401
+    assert inbox_count(web_services) == 1
+
+
+def test_bad_or_missing_signature_is_401_and_nothing_is_stored(client: FlaskClient, web_services: Services) -> None:
+    shop_id = woo_shop(web_services)
+    body = b'{"id":727}'
+    url = f"/webhooks/woocommerce/{shop_id}"
+    assert client.post(url, data=body, headers=wc_headers(body, "wrong-secret")).status_code == 401
+    unsigned = wc_headers(body)
+    del unsigned["X-WC-Webhook-Signature"]
+    assert client.post(url, data=body, headers=unsigned).status_code == 401
+    # A ping-shaped body that carries a (bad) signature is a delivery, not a ping.
+    assert client.post(url, data=b"webhook_id=1", headers={"X-WC-Webhook-Signature": "abc",
+                       "Content-Type": "application/x-www-form-urlencoded"}).status_code == 401
+    assert inbox_count(web_services) == 0
+
+
+def test_unknown_shop_is_404(client: FlaskClient, web_services: Services) -> None:
+    shopify_id = add_shop(web_services, "shopify", "demo.myshopify.com")
+    body = b'{"id":1}'
+    for shop_id in (999, shopify_id, 2**40):
+        response = client.post(f"/webhooks/woocommerce/{shop_id}", data=body, headers=wc_headers(body))
+        assert response.status_code == 404
+        assert response.get_json()["error"] == "Not Found"
+    assert inbox_count(web_services) == 0
+
+
+def test_a_signed_delivery_without_delivery_id_is_400(client: FlaskClient, web_services: Services) -> None:
+    shop_id = woo_shop(web_services)
+    body = b'{"id":1}'
+    headers = wc_headers(body)
+    del headers["X-WC-Webhook-Delivery-ID"]
+    assert client.post(f"/webhooks/woocommerce/{shop_id}", data=body, headers=headers).status_code == 400
+    assert inbox_count(web_services) == 0
+
+
+def test_a_changed_secret_is_picked_up_although_the_old_one_is_cached(
+    app: Flask, client: FlaskClient, web_services: Services
+) -> None:
+    clock = [1000.0]
+    app.extensions["connector.woocommerce_secrets"] = type(secret_cache(app))(clock=lambda: clock[0])
+    shop_id = woo_shop(web_services)
+    body = b'{"id":1}'
+    url = f"/webhooks/woocommerce/{shop_id}"
+    assert client.post(url, data=body, headers=wc_headers(body)).status_code == 200
+    with web_services.db.session() as session:
+        shop = session.scalars(select(Shop).where(Shop.id == shop_id)).one()
+        shop.credentials = web_services.box.seal({"webhook_secret": "rotated"})
+    # Within the reload pause the cached (old) secret still decides; after it, the new one is read.
+    assert client.post(url, data=body, headers=wc_headers(body, "rotated", delivery="d-2")).status_code == 401
+    clock[0] += 10
+    assert client.post(url, data=body, headers=wc_headers(body, "rotated", delivery="d-3")).status_code == 200
+    assert inbox_count(web_services) == 2

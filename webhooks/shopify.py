@@ -1,0 +1,72 @@
+"""Shopify webhook intake: verify the body's HMAC, store the delivery in the inbox, answer 200.
+
+POST /webhooks/shopify
+    Headers (any case, with or without the `X-` prefix): Shopify-Hmac-Sha256, Shopify-Topic,
+    Shopify-Shop-Domain, Shopify-Webhook-Id (also kept when present: Api-Version, Event-Id,
+    Triggered-At). The raw body is verified with SHOPIFY_API_SECRET or, during a rotation,
+    SHOPIFY_API_SECRET_PREVIOUS before anything else looks at it.
+    401  missing or bad signature (nothing stored)
+    400  signed, but a required header is missing or the shop domain is not name.myshopify.com
+    413  body larger than MAX_BODY_BYTES
+    200  stored, deduplicated on the webhook id (a repeat is still 200). A shop not (or no longer)
+         installed is stored with shop_id None: compliance topics arrive after uninstall.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy import select
+
+from connector.platforms.shopify.oauth import valid_shop_domain, verify_webhook
+from connector.pipeline.intake import store_delivery
+from connector.store.models import Shop
+from connector.web.context import current_services, error_response
+from webhooks.headers import header, kept_headers
+
+log = logging.getLogger("webhooks.shopify")
+blueprint = Blueprint("shopify_webhooks", __name__)
+
+KEPT_HEADERS = (
+    "Shopify-Topic",
+    "Shopify-Shop-Domain",
+    "Shopify-Webhook-Id",
+    "Shopify-Api-Version",
+    "Shopify-Event-Id",
+    "Shopify-Triggered-At",
+)
+
+
+@blueprint.post("/webhooks/shopify")
+def receive() -> tuple[Response | str, int]:
+    services = current_services()
+    body = request.get_data(cache=False)  # raw bytes: the signature covers them exactly
+    if not verify_webhook(body, header(request.headers, "Shopify-Hmac-Sha256"), services.settings.shopify_secrets):
+        if not services.settings.shopify_secrets:
+            log.error("Shopify webhook refused: SHOPIFY_API_SECRET is not set")
+        return error_response(401, "Unauthorized", "missing or invalid webhook signature")
+
+    topic = header(request.headers, "Shopify-Topic")
+    domain = header(request.headers, "Shopify-Shop-Domain")
+    webhook_id = header(request.headers, "Shopify-Webhook-Id")
+    if not topic or not domain or not webhook_id:
+        return error_response(400, "Bad Request", "Shopify-Topic, Shopify-Shop-Domain and Shopify-Webhook-Id are required")
+    domain = domain.lower()
+    if not valid_shop_domain(domain):
+        return error_response(400, "Bad Request", "Shopify-Shop-Domain is not a name.myshopify.com domain")
+
+    with services.db.session() as session:
+        shop_id = session.scalar(select(Shop.id).where(Shop.platform == "shopify", Shop.domain == domain))
+        stored = store_delivery(
+            session,
+            platform="shopify",
+            delivery_id=webhook_id,
+            topic=topic,
+            shop_domain=domain,
+            shop_id=shop_id,
+            headers=kept_headers(request.headers, KEPT_HEADERS),
+            body=body,
+        )
+    log.info("shopify %s from %s: %s", topic[:100], domain, "stored" if stored else "duplicate")
+    return jsonify(status="stored" if stored else "duplicate"), 200

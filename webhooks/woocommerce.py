@@ -1,0 +1,173 @@
+"""WooCommerce webhook intake: answer the creation ping, verify signed deliveries, store them in the inbox.
+
+POST /webhooks/woocommerce/<shop_id>
+    404  no WooCommerce shop with that id
+    200  the creation ping (form body `webhook_id=N`, no signature header); nothing stored
+    401  missing or bad X-WC-Webhook-Signature (base64 HMAC-SHA256 of the raw body); nothing stored.
+         The secret is the one stored for the webhook named by X-WC-Webhook-ID
+         (webhook_subscriptions.secret) or the shop's own `webhook_secret` (manual set-up).
+    400  signed, but X-WC-Webhook-Topic or X-WC-Webhook-Delivery-ID is missing
+    413  body larger than MAX_BODY_BYTES
+    200  stored, deduplicated on (shop, X-WC-Webhook-Delivery-ID); a repeat is still 200
+
+Decrypted secrets are cached per process for a short while so a delivery costs one INSERT; a
+signature that fails against a cache entry older than a few seconds reloads it once, so a newly
+created webhook or a changed secret is picked up at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from sqlalchemy import select
+
+from connector.pipeline.intake import store_delivery
+from connector.platforms.woocommerce.auth import is_ping, verify_webhook
+from connector.services import Services
+from connector.store.models import Shop, WebhookSubscription
+from connector.web.context import current_services, error_response
+from webhooks.headers import header, kept_headers
+
+log = logging.getLogger("webhooks.woocommerce")
+blueprint = Blueprint("woocommerce_webhooks", __name__)
+
+CACHE_KEY = "connector.woocommerce_secrets"
+CACHE_TTL_SECONDS = 60.0
+MAX_SHOP_ID = 2**31 - 1  # larger path ids cannot name a row and would overflow the database's integer
+RELOAD_AFTER_SECONDS = 5.0
+KEPT_HEADERS = (
+    "WC-Webhook-Source",
+    "WC-Webhook-Topic",
+    "WC-Webhook-Resource",
+    "WC-Webhook-Event",
+    "WC-Webhook-ID",
+    "WC-Webhook-Delivery-ID",
+)
+
+
+@dataclass(slots=True)
+class ShopSecrets:
+    """What verifying one shop's deliveries needs, decrypted."""
+
+    domain: str
+    shop_secret: str | None
+    by_webhook: dict[str, str] = field(default_factory=dict)
+    loaded_at: float = 0.0
+
+    def candidates(self, webhook_id: str | None) -> list[str]:
+        named = self.by_webhook.get(webhook_id) if webhook_id else None
+        return [secret for secret in (named, self.shop_secret) if secret]
+
+
+class SecretCache:
+    """Per-process cache of each WooCommerce shop's webhook secrets; unknown shops are never cached."""
+
+    def __init__(self, ttl: float = CACHE_TTL_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._entries: dict[int, ShopSecrets] = {}
+        self._lock = threading.Lock()
+
+    def get(self, services: Services, shop_id: int, *, max_age: float | None = None) -> ShopSecrets | None:
+        limit = self._ttl if max_age is None else min(max_age, self._ttl)
+        entry = self._entries.get(shop_id)
+        if entry is not None and self._clock() - entry.loaded_at <= limit:
+            return entry
+        loaded = load_secrets(services, shop_id)
+        with self._lock:
+            if loaded is None:
+                self._entries.pop(shop_id, None)
+            else:
+                loaded.loaded_at = self._clock()
+                self._entries[shop_id] = loaded
+        return loaded
+
+    def age(self, shop_id: int) -> float:
+        entry = self._entries.get(shop_id)
+        return float("inf") if entry is None else self._clock() - entry.loaded_at
+
+    def forget(self, shop_id: int) -> None:
+        with self._lock:
+            self._entries.pop(shop_id, None)
+
+
+def load_secrets(services: Services, shop_id: int) -> ShopSecrets | None:
+    """A WooCommerce shop's secrets from the database, or None when there is no such shop."""
+    with services.db.session() as session:
+        shop = session.get(Shop, shop_id)
+        if shop is None or shop.platform != "woocommerce":
+            return None
+        rows = session.execute(
+            select(WebhookSubscription.platform_id, WebhookSubscription.secret).where(
+                WebhookSubscription.shop_id == shop_id
+            )
+        ).all()
+        domain, sealed_credentials = shop.domain, shop.credentials
+    box = services.box
+    by_webhook = {}
+    for platform_id, sealed in rows:
+        secret = box.open(sealed).get("secret") if sealed else None
+        if secret:
+            by_webhook[str(platform_id)] = str(secret)
+    shop_secret = box.open(sealed_credentials).get("webhook_secret")
+    return ShopSecrets(domain=domain, shop_secret=str(shop_secret) if shop_secret else None, by_webhook=by_webhook)
+
+
+def secret_cache(app: Flask) -> SecretCache:
+    cache: SecretCache = app.extensions.setdefault(CACHE_KEY, SecretCache())
+    return cache
+
+
+def forget_shop_secrets(app: Flask, shop_id: int) -> None:
+    """Drop this process's cached secrets of a shop (after its keys or webhooks change)."""
+    secret_cache(app).forget(shop_id)
+
+
+def _signed(body: bytes, signature: str | None, secrets: ShopSecrets, webhook_id: str | None) -> bool:
+    return any(verify_webhook(body, signature, secret) for secret in secrets.candidates(webhook_id))
+
+
+@blueprint.post("/webhooks/woocommerce/<int:shop_id>")
+def receive(shop_id: int) -> tuple[Response | str, int]:
+    services = current_services()
+    cache = secret_cache(current_app)
+    secrets = cache.get(services, shop_id) if shop_id <= MAX_SHOP_ID else None
+    if secrets is None:
+        return error_response(404, "Not Found", "no WooCommerce shop with this id")
+    body = request.get_data(cache=False)
+    signature = header(request.headers, "WC-Webhook-Signature")
+    if signature is None and is_ping(request.headers.get("Content-Type"), body):
+        log.info("woocommerce ping for shop %s", shop_id)
+        return "", 200
+
+    webhook_id = header(request.headers, "WC-Webhook-ID")
+    verified = _signed(body, signature, secrets, webhook_id)
+    if not verified and signature and cache.age(shop_id) > RELOAD_AFTER_SECONDS:
+        reloaded = cache.get(services, shop_id, max_age=0.0)
+        verified = reloaded is not None and _signed(body, signature, reloaded, webhook_id)
+    if not verified:
+        return error_response(401, "Unauthorized", "missing or invalid webhook signature")
+
+    topic = header(request.headers, "WC-Webhook-Topic")
+    delivery_id = header(request.headers, "WC-Webhook-Delivery-ID")
+    if not topic or not delivery_id:
+        return error_response(400, "Bad Request", "X-WC-Webhook-Topic and X-WC-Webhook-Delivery-ID are required")
+    with services.db.session() as session:
+        stored = store_delivery(
+            session,
+            platform="woocommerce",
+            # Scoped by shop: one store's delivery ids must never shadow another's.
+            delivery_id=f"{shop_id}:{delivery_id}",
+            topic=topic,
+            shop_domain=secrets.domain,
+            shop_id=shop_id,
+            headers=kept_headers(request.headers, KEPT_HEADERS),
+            body=body,
+        )
+    log.info("woocommerce %s for shop %s: %s", topic[:100], shop_id, "stored" if stored else "duplicate")
+    return jsonify(status="stored" if stored else "duplicate"), 200
