@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shopify_support import (
+from shopify_sandbox_support import (
     GRAPHQL,
     ITEM_SHIRT,
     LOCATION,

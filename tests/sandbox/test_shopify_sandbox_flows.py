@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 from flask import Flask, request
-from shopify_support import (
+from shopify_sandbox_support import (
     EXAMPLE_SEED,
     GRAPHQL,
     ITEM_SHIRT,

@@ -1,0 +1,107 @@
+"""Per-SKU pages: demand waiting, stock on hand, incoming supply by date, and backordered units per ETA week.
+
+GET /skus                 every SKU with units waiting, and the shop's chart of units by ETA week
+GET /skus/detail?sku=X    one SKU: its chart, its incoming supply events and the orders waiting for it
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import abort, request
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from connector.engine.supply import SupplyEvent, supply_events
+from connector.pipeline.reconcile import load_supply, shop_policy
+from connector.store.models import InventoryLevel, LineDecision, Order, OrderLine, Shop, utcnow
+from connector.web.context import current_services
+from connector.web.dashboard.access import viewer
+from connector.web.dashboard.bp import blueprint
+from connector.web.dashboard.chart import bar_chart
+from connector.web.dashboard.pages import no_shop_page, render, shop_for_page
+from connector.web.dashboard.queries import units_by_week
+
+
+@dataclass(frozen=True, slots=True)
+class SkuRow:
+    sku: str
+    waiting: int  # backordered units
+    orders: int
+    on_hand: int | None  # None: stock not tracked or not synced
+    next_arrival: SupplyEvent | None
+
+
+def _waiting_lines(shop_id: int, sku: str | None = None):  # type: ignore[no-untyped-def]
+    statement = (
+        select(OrderLine.sku, LineDecision.eta, LineDecision.backordered, Order.id, Order.name, LineDecision.eta_source)
+        .join(LineDecision, LineDecision.order_line_id == OrderLine.id)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.shop_id == shop_id, Order.is_open.is_(True), LineDecision.backordered > 0)
+    )
+    return statement.where(OrderLine.sku == sku) if sku is not None else statement
+
+
+def stock_on_hand(db: Session, shop_id: int, skus: list[str]) -> dict[str, int]:
+    rows = db.execute(
+        select(InventoryLevel.sku, func.sum(InventoryLevel.quantity))
+        .where(InventoryLevel.shop_id == shop_id, InventoryLevel.tracked.is_(True), InventoryLevel.sku.in_(skus))
+        .group_by(InventoryLevel.sku)
+    )
+    return {sku: int(total or 0) for sku, total in rows}
+
+
+def incoming(db: Session, shop: Shop, skus: list[str], today: date) -> dict[str, list[SupplyEvent]]:
+    """Dated supply per SKU, as the engine sees it (arrival = promise + lead time)."""
+    policy = shop_policy(shop, current_services().policy)
+    return supply_events(load_supply(db, shop.id), today, policy, skus=skus)
+
+
+@blueprint.get("/skus")
+def skus() -> str:
+    who = viewer()
+    today = utcnow().date()
+    with current_services().db.session() as db:
+        shop = shop_for_page(db, who)
+        if shop is None:
+            return no_shop_page()
+        lines = db.execute(_waiting_lines(shop.id)).all()
+        waiting: dict[str, tuple[int, set[int]]] = {}
+        for sku, _eta, units, order_id, _name, _source in lines:
+            total, orders = waiting.setdefault(sku or "", (0, set()))
+            orders.add(order_id)
+            waiting[sku or ""] = (total + units, orders)
+        names = sorted(waiting)
+        stock = stock_on_hand(db, shop.id, names)
+        supply = incoming(db, shop, names, today)
+    rows = sorted(
+        (
+            SkuRow(sku, units, len(orders), stock.get(sku), (supply.get(sku) or [None])[0])
+            for sku, (units, orders) in waiting.items()
+        ),
+        key=lambda row: (-row.waiting, row.sku),
+    )
+    chart = bar_chart(units_by_week((eta, units) for _sku, eta, units, *_ in lines))
+    return render("skus.html", title="SKUs", shop=shop, rows=rows, chart=chart)
+
+
+@blueprint.get("/skus/detail")
+def sku_detail() -> str:
+    who = viewer()
+    sku = (request.args.get("sku") or "").strip()
+    if not sku:
+        abort(404)
+    today = utcnow().date()
+    with current_services().db.session() as db:
+        shop = shop_for_page(db, who)
+        if shop is None:
+            return no_shop_page()
+        lines = db.execute(_waiting_lines(shop.id, sku).order_by(LineDecision.eta.is_(None), LineDecision.eta)).all()
+        on_hand = stock_on_hand(db, shop.id, [sku]).get(sku)
+        events = incoming(db, shop, [sku], today).get(sku, [])
+    chart = bar_chart(units_by_week((eta, units) for _sku, eta, units, *_ in lines))
+    return render(
+        "sku.html", title=f"SKU {sku}", shop=shop, sku=sku, lines=lines, on_hand=on_hand, events=events,
+        waiting=sum(units for _s, _e, units, *_ in lines), chart=chart,
+    )
