@@ -7,7 +7,7 @@ import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from connector.notify.message import DeliveryReceipt, OutgoingNotice
@@ -184,8 +184,3 @@ def remote_order(
         customer_id=f"cust-{platform_id}",
     )
 
-
-def restock(days: int, today: date) -> date:
-    from datetime import timedelta
-
-    return today + timedelta(days=days)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from operator import itemgetter
 from datetime import UTC, date, datetime, timedelta
@@ -19,6 +20,8 @@ from connector.engine.types import (
     Policy,
     SupplyRow,
 )
+
+_UNBOUNDED = float("inf")
 
 
 def is_open_line(order: Order, line: OrderLine) -> bool:
@@ -48,36 +51,20 @@ def priority_key(order: Order) -> tuple[float, int, int, str]:
     return (_utc_seconds(order.created_at), *order_id_key(order.order_id))
 
 
-class _SkuSupply:
-    """Walks one SKU's supply events in arrival order, handing out units in chunks."""
-
-    __slots__ = ("events", "index", "remaining")
-
-    def __init__(self, events: list[SupplyEvent]) -> None:
-        self.events = events
-        self.index = 0
-        self.remaining = events[0].quantity if events else None
-
-    def take(self, units: int) -> SupplyEvent | None:
-        """Consume `units`; returns the event that supplies the last one, None once supply runs out."""
-        events = self.events
-        while self.index < len(events):
-            event = events[self.index]
-            remaining = self.remaining
-            if remaining is None:  # an unbounded restock covers everything still waiting
-                return event
-            if units < remaining:
-                self.remaining = remaining - units
-                return event
-            units -= remaining
-            self._advance()
-            if units == 0:
-                return event
-        return None
-
-    def _advance(self) -> None:
-        self.index += 1
-        self.remaining = self.events[self.index].quantity if self.index < len(self.events) else None
+def _cumulative(events: list[SupplyEvent]) -> tuple[list[float], list[SupplyEvent]]:
+    """Running totals of units supplied after each event (an unbounded event ends the list),
+    so the event that supplies waiting unit number n is found by bisection."""
+    totals: list[float] = []
+    used: list[SupplyEvent] = []
+    total = 0
+    for event in events:
+        used.append(event)
+        if event.quantity is None:
+            totals.append(_UNBOUNDED)
+            break
+        total += event.quantity
+        totals.append(total)
+    return totals, used
 
 
 def make_plan(
@@ -96,30 +83,43 @@ def make_plan(
     arrival order (see `supply_events`). A backordered line's ETA is the arrival of the event that
     supplies its last unit plus `policy.handling_days`; None when supply runs out first.
     """
+    # The two loops below see every line of a whole store's backlog, so helpers such as
+    # is_open_line and priority_key are inlined and hot names bound locally.
     candidates: list[tuple[tuple[float, int, int, str], Order, list[OrderLine]]] = []
+    add_candidate = candidates.append
     wanted: set[str] = set()
     for order in orders:
         if not order.is_open:
             continue
-        # is_open_line, inlined: this loop sees every line of every order.
         lines = [
             line for line in order.lines
             if line.open_quantity > 0 and line.requires_shipping and line.sku and line.sku in stock
         ]
         if lines:
-            candidates.append((priority_key(order), order, lines))
-            for line in lines:
-                wanted.add(line.sku)  # type: ignore[arg-type]  # the filter above ensured a SKU
+            created = order.created_at
+            if created.tzinfo is None:
+                created = created.replace(tzinfo=UTC)
+            order_id = order.order_id
+            if order_id.isdigit() and order_id.isascii():
+                add_candidate(((created.timestamp(), 0, int(order_id), order_id), order, lines))
+            else:
+                add_candidate(((created.timestamp(), 1, 0, order_id), order, lines))
+            wanted.update([line.sku for line in lines])  # type: ignore[misc]  # the filter ensured SKUs
     candidates.sort(key=itemgetter(0))
 
     events = supply_events(supply, as_of, policy, wanted)
     stock_left = {sku: max(stock[sku], 0) for sku in wanted}
-    walkers: dict[str, _SkuSupply] = {}
+    supply_by_sku: dict[str, tuple[list[float], list[SupplyEvent]]] = {}
+    waiting: dict[str, int] = {}  # backordered units per SKU so far, in priority order
     handling = timedelta(days=policy.handling_days)
+    line_plan = LinePlan
+    in_stock = IN_STOCK
 
     order_plans: list[OrderPlan] = []
+    add_order = order_plans.append
     for _key, order, lines in candidates:
         line_plans: list[LinePlan] = []
+        add_line = line_plans.append
         backordered_any = False
         eta_known = True
         latest: date | None = None
@@ -127,30 +127,34 @@ def make_plan(
             sku: str = line.sku  # type: ignore[assignment]
             wanted_units = line.open_quantity
             left = stock_left[sku]
-            allocated = wanted_units if wanted_units <= left else left
-            stock_left[sku] = left - allocated
-            short = wanted_units - allocated
-            if short == 0:
-                line_plans.append(LinePlan(line.line_id, sku, wanted_units, allocated, 0, None, IN_STOCK))
+            if wanted_units <= left:
+                stock_left[sku] = left - wanted_units
+                add_line(line_plan(line.line_id, sku, wanted_units, wanted_units, 0, None, in_stock))
                 continue
+            if left:
+                stock_left[sku] = 0
+            short = wanted_units - left
             backordered_any = True
-            walker = walkers.get(sku)
-            if walker is None:
-                walker = walkers[sku] = _SkuSupply(events.get(sku, []))
-            event = walker.take(short)
-            if event is None:
+            position = waiting.get(sku, 0) + short  # this line's last unit, counted across the SKU
+            waiting[sku] = position
+            found = supply_by_sku.get(sku)
+            if found is None:
+                found = supply_by_sku[sku] = _cumulative(events.get(sku, []))
+            totals, sku_events = found
+            index = bisect_left(totals, position)
+            if index == len(totals):
                 eta_known = False
-                source = SUPPLY_RUNS_OUT if walker.events else NO_SUPPLY
-                line_plans.append(LinePlan(line.line_id, sku, wanted_units, allocated, short, None, source))
+                source = SUPPLY_RUNS_OUT if totals else NO_SUPPLY
+                add_line(line_plan(line.line_id, sku, wanted_units, left, short, None, source))
                 continue
+            event = sku_events[index]
             eta = event.arrival + handling
             if latest is None or eta > latest:
                 latest = eta
-            line_plans.append(LinePlan(line.line_id, sku, wanted_units, allocated, short, eta, event.source))
+            add_line(line_plan(line.line_id, sku, wanted_units, left, short, eta, event.source))
         if backordered_any:
-            order_plans.append(
-                OrderPlan(order.order_id, order.name, "backordered", latest if eta_known else None, tuple(line_plans))
-            )
+            add_order(OrderPlan(order.order_id, order.name, "backordered", latest if eta_known else None,
+                                tuple(line_plans)))
         else:
-            order_plans.append(OrderPlan(order.order_id, order.name, "ok", None, tuple(line_plans)))
+            add_order(OrderPlan(order.order_id, order.name, "ok", None, tuple(line_plans)))
     return Plan(as_of, tuple(order_plans))

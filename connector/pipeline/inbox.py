@@ -84,7 +84,7 @@ def _shopify_order(services: Any, session: Session, item: InboxItem, shop: Shop)
 def _woo_order(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
     from connector.platforms.woocommerce.payloads import order_from_rest
 
-    remote = order_from_rest(_json_body(item))
+    remote = order_from_rest(_json_body(item), source=f"delivery {item.id} ({item.topic})")
     stored = upsert_order(session, shop.id, remote)
     return Outcome(shop.id if stored else None, None if stored else "older than the stored order; ignored")
 

@@ -55,7 +55,6 @@ def create_app(services: Services | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.app_url.startswith("https://"),
-        JSON_SORT_KEYS=False,
     )
     app.extensions[SERVICES_KEY] = services
 

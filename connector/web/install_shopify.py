@@ -26,16 +26,15 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, redirect, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from connector.errors import AuthError, ConfigError, ConnectorError, InputError, PlatformError
+from connector.errors import AuthError, ConfigError, InputError, PlatformError
 from connector.platforms.shopify.addresses import check_base_url, is_loopback_host
 from connector.platforms.shopify.oauth import authorize_url, exchange_code, valid_shop_domain, verify_query_hmac
-from connector.services import Services
 from connector.settings import Settings
-from connector.store.models import Shop
 from connector.store.repo import save_credentials
 from connector.web.context import current_services, error_response
 from connector.web.installed import installed_shop, set_shop_setting
 from connector.web.tokens import consume_token, issue_token
+from connector.web.webhook_setup import PENDING_SETTING, ensure_shop_webhooks
 
 log = logging.getLogger("connector.web.shopify")
 blueprint = Blueprint("shopify_install", __name__)
@@ -47,18 +46,6 @@ TIMESTAMP_WINDOW_SECONDS = 300
 COOKIE_NAME = "shopify_install"
 COOKIE_PATH = "/auth/shopify"
 CALLBACK_PATH = "/auth/shopify/callback"
-WEBHOOKS_PATH = "/webhooks/shopify"
-# The compliance topics (customers/*, shop/redact) are set in the Partner Dashboard, not subscribed here.
-WEBHOOK_TOPICS = (
-    "orders/create",
-    "orders/updated",
-    "orders/cancelled",
-    "orders/fulfilled",
-    "orders/partially_fulfilled",
-    "inventory_levels/update",
-    "app/uninstalled",
-    "bulk_operations/finish",
-)
 
 Answer = Response | tuple[Response | str, int]
 
@@ -188,31 +175,12 @@ def callback() -> Answer:
         save_credentials(stored, services.box, access_token=tokens.access_token, refresh_token=tokens.refresh_token)
         stored.token_expires_at = tokens.expires_at
         set_shop_setting(stored, "granted_scopes", tokens.scope)
+        set_shop_setting(stored, PENDING_SETTING, True)
         shop_id = stored.id
     log.info("shop %s installed (id %s)", shop, shop_id)
-    subscribe_webhooks(services, shop_id)
+    ensure_shop_webhooks(services, shop_id)  # a failure is logged; the periodic sync retries
 
     response = redirect("/", 302)
     response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH)
     return response
 
-
-def subscribe_webhooks(services: Services, shop_id: int) -> bool:
-    """Subscribe the shop's webhooks; False (logged) on failure, which the periodic sync repairs."""
-    with services.db.session() as session:
-        shop = session.get(Shop, shop_id)
-    if shop is None:
-        return False
-    try:
-        platform = services.platform_for(shop)
-        try:
-            platform.ensure_webhooks(services.settings.app_url + WEBHOOKS_PATH, WEBHOOK_TOPICS)
-        finally:
-            platform.close()
-    except ConnectorError as exc:
-        log.warning("shop %s: webhook subscription failed (%s); the periodic sync retries", shop_id, exc)
-        return False
-    except Exception as exc:  # never fail an install over webhooks: the sync catches up
-        log.warning("shop %s: webhook subscription failed (%s); the periodic sync retries", shop_id, type(exc).__name__)
-        return False
-    return True

@@ -14,12 +14,11 @@ POST /auth/woocommerce/callback
 GET  /auth/woocommerce/return
     A plain page saying whether the store approved the connector.
 
-Webhooks: WooCommerce waits for the callback's answer before it lets the merchant go on, and its
-webhook creation pings our endpoint, so the callback does not create them inline. After answering,
-a background thread creates them (`register_woocommerce_webhooks`); each is created with the shop's
-`webhook_secret` (generated here, sealed in the shop credentials) and recorded, with that secret
-sealed as {"secret": ...}, in webhook_subscriptions. If the thread fails or the process stops,
-`webhooks_pending` stays set so the worker's periodic sync can call the same function again.
+Webhooks: WooCommerce waits for the callback's answer before it lets the merchant go on, and creating
+a webhook makes WooCommerce ping our endpoint, so the callback does not create them inline. After
+answering, a background thread runs `webhook_setup.ensure_shop_webhooks`, which creates them (each
+with a random secret of its own, stored sealed in webhook_subscriptions). If it fails or the process
+stops, the shop's `webhooks_pending` setting stays set and the periodic sync calls the same function.
 """
 
 from __future__ import annotations
@@ -36,14 +35,13 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 
-from connector.errors import ConfigError, ConnectorError, InputError
+from connector.errors import ConfigError, InputError
 from connector.platforms.woocommerce.auth import authorize_url, normalize_store_url, parse_key_callback
-from connector.services import Services
-from connector.store.models import Shop, WebhookSubscription, utcnow
-from connector.store.repo import save_credentials, upsert
+from connector.store.repo import save_credentials
 from connector.web.context import current_services, error_response
 from connector.web.installed import installed_shop, set_shop_setting
 from connector.web.tokens import consume_token, issue_token
+from connector.web.webhook_setup import PENDING_SETTING, ensure_shop_webhooks
 from webhooks.woocommerce import forget_shop_secrets
 
 log = logging.getLogger("connector.web.woocommerce")
@@ -53,8 +51,6 @@ USER_PURPOSE = "wc_user"
 USER_LIFETIME = timedelta(minutes=30)
 CALLBACK_PATH = "/auth/woocommerce/callback"
 RETURN_PATH = "/auth/woocommerce/return"
-WEBHOOK_TOPICS = ("order.created", "order.updated", "order.deleted", "product.updated")
-PENDING_SETTING = "webhooks_pending"
 # App config key: how post-answer work is run (tests run it inline).
 BACKGROUND_RUNNER = "CONNECTOR_BACKGROUND_RUNNER"
 
@@ -118,20 +114,18 @@ def callback() -> tuple[Response | str, int]:
             return error_response(400, "Bad Request", "user_id has expired or was already used")
         shop = installed_shop(session, "woocommerce", store_url, name=urlsplit(store_url).hostname or store_url,
                               api_url=None)
-        webhook_secret = services.box.open(shop.credentials).get("webhook_secret") or secrets.token_urlsafe(32)
         save_credentials(
             shop,
             services.box,
             consumer_key=keys.consumer_key,
             consumer_secret=keys.consumer_secret.get_secret_value(),
             key_id=keys.key_id,
-            webhook_secret=webhook_secret,
         )
         set_shop_setting(shop, PENDING_SETTING, True)
         shop_id = shop.id
     forget_shop_secrets(current_app, shop_id)
     log.info("woocommerce store %s authorized (shop %s, key %s)", store_url, shop_id, keys.key_id)
-    run_in_background(partial(register_woocommerce_webhooks, services, shop_id))
+    run_in_background(partial(ensure_shop_webhooks, services, shop_id))
     return jsonify(status="ok", shop_id=shop_id), 200
 
 
@@ -148,43 +142,3 @@ def run_in_background(job: Callable[[], object]) -> None:
         return
     threading.Thread(target=job, name="connector-background", daemon=True).start()
 
-
-def register_woocommerce_webhooks(services: Services, shop_id: int) -> bool:
-    """Create (or re-enable) the shop's webhooks and record them; False (logged) on failure, flag kept.
-
-    Assumes the WooCommerce platform creates each webhook with the shop's `webhook_secret` and
-    returns one id per topic, in order (when the counts differ, topics are left blank).
-    """
-    with services.db.session() as session:
-        shop = session.get(Shop, shop_id)
-    if shop is None:
-        return False
-    secret = services.box.open(shop.credentials).get("webhook_secret")
-    address = f"{services.settings.app_url}/webhooks/woocommerce/{shop_id}"
-    try:
-        platform = services.platform_for(shop)
-        try:
-            ids = [str(webhook_id) for webhook_id in platform.ensure_webhooks(address, WEBHOOK_TOPICS)]
-        finally:
-            platform.close()
-    except ConnectorError as exc:
-        log.warning("shop %s: creating webhooks failed (%s); the periodic sync retries", shop_id, exc)
-        return False
-    except Exception as exc:  # a background job must not die silently; the flag stays set for a retry
-        log.warning("shop %s: creating webhooks failed (%s); the periodic sync retries", shop_id, type(exc).__name__)
-        return False
-    topics = list(WEBHOOK_TOPICS) if len(ids) == len(WEBHOOK_TOPICS) else [""] * len(ids)
-    sealed = services.box.seal({"secret": secret}) if secret else None
-    with services.db.session() as session:
-        for webhook_id, topic in zip(ids, topics, strict=True):
-            upsert(
-                session,
-                WebhookSubscription.__table__,
-                {"shop_id": shop_id, "platform_id": webhook_id, "topic": topic, "secret": sealed, "created_at": utcnow()},
-                ("shop_id", "platform_id"),
-            )
-        stored = session.get(Shop, shop_id)
-        if stored is not None:
-            set_shop_setting(stored, PENDING_SETTING, None)
-    log.info("shop %s: %d webhooks in place", shop_id, len(ids))
-    return True

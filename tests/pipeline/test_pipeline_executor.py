@@ -221,3 +221,24 @@ def test_without_smtp_shopify_notices_are_written_as_eml_files(world: World) -> 
     assert "customer@example.com" in content and "/choice/" in content
     [notice] = _by_kind(world, "notify")
     assert notice.status == "sent" and notice.channel == "eml" and notice.receipt == str(files[0])
+
+
+def test_woocommerce_notices_go_as_customer_notes_the_store_emails(world: World) -> None:
+    from connector.platforms.base import Capabilities
+    from connector.store.models import Shop
+
+    world.platform.capabilities = Capabilities(tags=False, holds=False, customer_notes=True, marks_batch_size=100)
+    with world.db.session() as session:
+        shop = session.get(Shop, world.shop_id)
+        shop.platform, shop.domain = "woocommerce", "https://woo.example"
+    world.store_orders(remote_order("7", [("L7", "SKU-A", 1)], created=T0, email=None))
+    world.set_stock(**{"SKU-A": 0})
+    reconcile_and_plan(world.services, world.shop_id, today=world.today)
+
+    run_due_actions(world.services)
+
+    [notice] = _by_kind(world, "notify")
+    assert notice.status == "sent" and notice.channel == "platform_note"
+    [(ref, text)] = world.platform.customer_notes.items()
+    assert ref.startswith(f"{world.shop_id}-") and "#7" in text
+    assert not (world.data_dir / "outbox").exists()

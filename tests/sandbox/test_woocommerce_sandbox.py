@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
@@ -551,8 +552,6 @@ def test_run_serves_the_example_seed_over_http() -> None:
     server = run(0, EXAMPLE_SEED)
     try:
         url = f"{server.url}/wp-json/wc/v3/orders"
-        import time
-
         params = sign("GET", url, {"per_page": "100", "status": "processing,on-hold"}, key["consumer_key"],
                       key["consumer_secret"], timestamp=time.time())
         response = requests.get(url, params=params, timeout=10)

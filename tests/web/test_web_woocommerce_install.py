@@ -67,20 +67,37 @@ def test_callback_stores_the_keys_sealed_and_creates_webhooks(
     assert address == f"http://127.0.0.1:8000/webhooks/woocommerce/{shop.id}"
     assert topics == ("order.created", "order.updated", "order.deleted", "product.updated")
     assert [(row.platform_id, row.topic) for row in subscriptions] == list(zip(["100", "101", "102", "103"], topics))
-    assert all(web_services.box.open(row.secret) == {"secret": credentials["webhook_secret"]} for row in subscriptions)
+    assert [web_services.box.open(row.secret) for row in subscriptions] == [
+        {"secret": f"secret-{number}"} for number in range(100, 104)]
+    assert b"secret-100" not in database_bytes(tmp_path)
     assert "webhooks_pending" not in shop.settings
 
 
-def test_deliveries_signed_with_the_generated_secret_are_accepted(client: FlaskClient, web_services: Services) -> None:
+def test_deliveries_signed_with_a_created_webhook_secret_are_accepted(client: FlaskClient, web_services: Services) -> None:
     assert key_callback(client, start(client)) == 200
     with web_services.db.session() as session:
         shop = session.scalars(select(Shop)).one()
-    secret = web_services.box.open(shop.credentials)["webhook_secret"]
     body = b'{"id":9}'
-    headers = {"X-WC-Webhook-Signature": b64_hmac(secret, body), "X-WC-Webhook-ID": "101",
+    url = f"/webhooks/woocommerce/{shop.id}"
+    headers = {"X-WC-Webhook-Signature": b64_hmac("secret-101", body), "X-WC-Webhook-ID": "101",
                "X-WC-Webhook-Topic": "order.updated", "X-WC-Webhook-Delivery-ID": "abc"}
-    assert client.post(f"/webhooks/woocommerce/{shop.id}", data=body, headers=headers).status_code == 200
+    assert client.post(url, data=body, headers=headers).status_code == 200
+    # Another webhook's secret does not sign for this one.
+    headers.update({"X-WC-Webhook-ID": "102", "X-WC-Webhook-Delivery-ID": "def"})
+    assert client.post(url, data=body, headers=headers).status_code == 401
     assert inbox_count(web_services) == 1
+
+
+def test_authorizing_again_keeps_the_stored_webhook_secrets(client: FlaskClient, web_services: Services) -> None:
+    assert key_callback(client, start(client)) == 200
+    assert key_callback(client, start(client), consumer_key="ck_" + "f" * 40) == 200
+    with web_services.db.session() as session:
+        shops = session.scalars(select(Shop)).all()
+        subscriptions = session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.id)).all()
+    assert len(shops) == 1
+    assert web_services.box.open(shops[0].credentials)["consumer_key"] == "ck_" + "f" * 40
+    assert [web_services.box.open(row.secret)["secret"] for row in subscriptions] == [
+        f"secret-{number}" for number in range(100, 104)]
 
 
 def test_a_failed_webhook_creation_leaves_the_shop_marked_for_the_sync(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from connector.services import Services
-from connector.store.models import Shop, WebhookSubscription
+from connector.store.models import WebhookSubscription
 from webhooks.woocommerce import secret_cache
 from web_support import add_shop, b64_hmac, inbox_count, inbox_items
 
@@ -50,8 +52,16 @@ def test_a_signed_delivery_is_stored_once(client: FlaskClient, web_services: Ser
     [item] = inbox_items(web_services)
     assert (item.platform, item.shop_id, item.topic, item.shop_domain) == ("woocommerce", shop_id, "order.updated", STORE)
     assert item.body == body
-    assert item.delivery_id == f"{shop_id}:d-1"
+    assert item.delivery_id == f"{shop_id}:d-1:{hashlib.sha256(body).hexdigest()[:16]}"
     assert "X-WC-Webhook-Signature" not in item.headers
+
+
+def test_two_payloads_sharing_a_delivery_id_are_both_kept(client: FlaskClient, web_services: Services) -> None:
+    # WooCommerce builds the id from the webhook id and the second it fired, so it can repeat.
+    shop_id = woo_shop(web_services)
+    for body in (b'{"id":1}', b'{"id":2}'):
+        assert client.post(f"/webhooks/woocommerce/{shop_id}", data=body, headers=wc_headers(body)).status_code == 200
+    assert inbox_count(web_services) == 2
 
 
 def test_the_secret_of_the_named_webhook_is_used(client: FlaskClient, web_services: Services) -> None:
@@ -100,20 +110,37 @@ def test_a_signed_delivery_without_delivery_id_is_400(client: FlaskClient, web_s
     assert inbox_count(web_services) == 0
 
 
-def test_a_changed_secret_is_picked_up_although_the_old_one_is_cached(
+def test_a_changed_webhook_secret_is_picked_up_after_a_short_pause(
     app: Flask, client: FlaskClient, web_services: Services
 ) -> None:
     clock = [1000.0]
     app.extensions["connector.woocommerce_secrets"] = type(secret_cache(app))(clock=lambda: clock[0])
-    shop_id = woo_shop(web_services)
+    shop_id = add_shop(web_services, "woocommerce", STORE, consumer_key="ck_x", consumer_secret="cs_x")
+    with web_services.db.session() as session:
+        session.add(WebhookSubscription(shop_id=shop_id, platform_id="7", topic="order.updated",
+                                        secret=web_services.box.seal({"secret": "old"})))
     body = b'{"id":1}'
     url = f"/webhooks/woocommerce/{shop_id}"
-    assert client.post(url, data=body, headers=wc_headers(body)).status_code == 200
+    assert client.post(url, data=body, headers=wc_headers(body, "old")).status_code == 200
     with web_services.db.session() as session:
-        shop = session.scalars(select(Shop).where(Shop.id == shop_id)).one()
-        shop.credentials = web_services.box.seal({"webhook_secret": "rotated"})
-    # Within the reload pause the cached (old) secret still decides; after it, the new one is read.
+        row = session.scalars(select(WebhookSubscription)).one()
+        row.secret = web_services.box.seal({"secret": "rotated"})
+    # Within the reload pause the cached secret still decides; after it, the stored one is read again.
     assert client.post(url, data=body, headers=wc_headers(body, "rotated", delivery="d-2")).status_code == 401
     clock[0] += 10
     assert client.post(url, data=body, headers=wc_headers(body, "rotated", delivery="d-3")).status_code == 200
     assert inbox_count(web_services) == 2
+
+
+def test_a_webhook_recorded_after_the_cache_was_filled_is_verified_at_once(
+    app: Flask, client: FlaskClient, web_services: Services
+) -> None:
+    app.extensions["connector.woocommerce_secrets"] = type(secret_cache(app))(clock=lambda: 1000.0)  # time stands still
+    shop_id = woo_shop(web_services)
+    url = f"/webhooks/woocommerce/{shop_id}"
+    assert client.post(url, data=b"webhook_id=55", content_type="application/x-www-form-urlencoded").status_code == 200
+    with web_services.db.session() as session:
+        session.add(WebhookSubscription(shop_id=shop_id, platform_id="55", topic="order.updated",
+                                        secret=web_services.box.seal({"secret": "fresh-secret"})))
+    body = b'{"id":3}'
+    assert client.post(url, data=body, headers=wc_headers(body, "fresh-secret", webhook_id="55")).status_code == 200

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from connector.platforms.base import Capabilities
+from connector.platforms.base import Capabilities, WebhookInfo
 from connector.services import Services
 from connector.settings import Settings, load_settings
 from connector.store.models import InboxItem, Shop
@@ -83,14 +83,15 @@ def database_bytes(tmp_path: Path) -> bytes:
 
 @dataclass
 class PlatformLog:
-    """What the fake platform was asked to do."""
+    """What the fake platform was asked to do, and the webhooks its "store" holds."""
 
     webhook_calls: list[tuple[int, str, tuple[str, ...]]] = field(default_factory=list)
+    hooks: dict[tuple[int, str], str] = field(default_factory=dict)
     fail_webhooks: bool = False
 
 
 class FakePlatform:
-    """Stands in for a store's API: records ensure_webhooks calls, can be told to fail."""
+    """Stands in for a store's API: creates webhooks (each with its own secret) once, can be told to fail."""
 
     name = "fake"
     capabilities = Capabilities(tags=False, holds=False, customer_notes=False)
@@ -99,12 +100,20 @@ class FakePlatform:
         self._shop_id = shop.id
         self._log = log
 
-    def ensure_webhooks(self, address: str, topics: Iterable[str]) -> list[str]:
+    def ensure_webhooks(self, address: str, topics: Iterable[str]) -> list[WebhookInfo]:
         if self._log.fail_webhooks:
             raise ConnectionError("store unreachable")
         topic_list = tuple(topics)
         self._log.webhook_calls.append((self._shop_id, address, topic_list))
-        return [str(100 + number) for number in range(len(topic_list))]
+        result = []
+        for topic in topic_list:
+            key = (self._shop_id, topic)
+            if key in self._log.hooks:
+                result.append(WebhookInfo(self._log.hooks[key], topic, "unchanged"))
+            else:
+                self._log.hooks[key] = str(100 + len(self._log.hooks))
+                result.append(WebhookInfo(self._log.hooks[key], topic, "created", f"secret-{self._log.hooks[key]}"))
+        return result
 
     def close(self) -> None:
         pass

@@ -60,11 +60,6 @@ class ApiKey:
     def truncated_key(self) -> str:
         return self.consumer_key[-7:]
 
-    def can(self, method: str) -> bool:
-        if method in {"GET", "HEAD"}:
-            return self.permissions in {"read", "read_write"}
-        return self.permissions in {"write", "read_write"}
-
 
 @dataclass(slots=True)
 class MetaEntry:

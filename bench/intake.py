@@ -1,0 +1,234 @@
+"""Benchmark 2: webhook intake under `connector serve` (gunicorn, 2 workers) against a bare Flask app.
+
+Signed Shopify deliveries come from wrk (bench/intake.lua) or, without wrk, Python processes, for a fixed
+time on SQLite and on PostgreSQL. Afterwards the inbox must hold exactly one row per delivery answered
+"stored", which must equal the distinct webhook ids sent: nothing lost, repeats stored once.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, func, select, text
+
+from bench.engine_data import shopify_order
+from bench.loadgen import have_wrk, run_python, run_wrk
+from bench.machine import ROOT, ratio
+from bench.report import Section, fmt_ratio
+
+SECRET_KEY = "bench-secret-key-0123456789abcdef0123"
+SHOPIFY_SECRET = "bench-shopify-api-secret"
+SHOP_DOMAIN = "bench-store.myshopify.com"
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+WORKERS = 2
+THREADS = 4
+CONNECTIONS = 8
+GOAL_P99_MS = 50.0
+
+
+def postgres_base_url() -> str:
+    return os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or DEFAULT_POSTGRES
+
+
+def postgres_available(url: str) -> bool:
+    try:
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@contextmanager
+def postgres_schema(url: str) -> Iterator[str]:
+    """A URL whose search_path is a fresh schema, dropped afterwards (as tests/conftest.py does)."""
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def delivery_body() -> bytes:
+    """A realistic orders/create body (about 2 KB)."""
+    order, _ = shopify_order(random.Random(7), 1, datetime(2026, 11, 2, 14, 0, tzinfo=UTC), 500, 1)
+    return json.dumps(order).encode()
+
+
+def sign(body: bytes) -> str:
+    return base64.b64encode(hmac.new(SHOPIFY_SECRET.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def server_env(database_url: str, data_dir: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SHOPIFY_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=database_url, DATA_DIR=str(data_dir), CONNECTOR_SECRET_KEY=SECRET_KEY,
+               SHOPIFY_API_KEY="bench-api-key", SHOPIFY_API_SECRET=SHOPIFY_SECRET, APP_URL="http://127.0.0.1:8000",
+               LOG_LEVEL="WARNING")
+    return env
+
+
+@contextmanager
+def serving(command: list[str], env: dict[str, str], port: int, ready_path: str) -> Iterator[None]:
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}{ready_path}", method="GET")
+                with urllib.request.urlopen(request, timeout=2):
+                    break
+            except OSError as error:
+                if getattr(error, "code", None) == 405:  # the bare app has no GET route: it is up
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not start within 60 s") from None
+                time.sleep(0.2)
+        yield
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def prepare_database(database_url: str, data_dir: Path) -> None:
+    """Migrate and install the benchmark shop, so deliveries are attributed to an installed shop."""
+    from connector.services import Services
+    from connector.settings import load_settings
+    from connector.store.models import Shop
+
+    services = Services(load_settings(database_url=database_url, data_dir=data_dir, connector_secret_key=SECRET_KEY))
+    with services.db.session() as session:
+        shop = Shop(platform="shopify", domain=SHOP_DOMAIN, name="Bench store", settings={})
+        shop.credentials = services.box.seal({"access_token": "shpat_bench"})
+        session.add(shop)
+    services.close()
+
+
+def inbox_rows(database_url: str) -> int:
+    from connector.store.models import InboxItem
+
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        count = connection.execute(select(func.count()).select_from(InboxItem.__table__)
+                                   .where(InboxItem.__table__.c.delivery_id.like("bench-%"))).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+def load(port: int, body_path: Path, body: bytes, seconds: int) -> dict[str, Any]:
+    if have_wrk():
+        return run_wrk(f"http://127.0.0.1:{port}", body_path, sign(body), seconds=seconds, connections=CONNECTIONS)
+    return run_python("127.0.0.1", port, body, sign(body), seconds=seconds, connections=CONNECTIONS)
+
+
+def _rate(figures: dict[str, Any]) -> float:
+    return figures["requests"] / (figures["duration_us"] / 1e6)
+
+
+def run_connector(database_url: str, work: Path, body_path: Path, body: bytes, seconds: int) -> dict[str, Any]:
+    data_dir = work / "data"
+    prepare_database(database_url, data_dir)
+    port = free_port()
+    command = [sys.executable, "-m", "connector", "serve", "--port", str(port), "--workers", str(WORKERS),
+               "--threads", str(THREADS)]
+    with serving(command, server_env(database_url, data_dir), port, "/healthz"):
+        figures = load(port, body_path, body, seconds)
+    figures["inbox_rows"] = inbox_rows(database_url)
+    return figures
+
+
+def run_bare(body_path: Path, body: bytes, seconds: int) -> dict[str, Any]:
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--worker-class", "gthread",
+               "--threads", str(THREADS), "--keep-alive", "5", "--bind", f"127.0.0.1:{port}", "--log-level",
+               "warning", "bench.bare_app:app"]
+    with serving(command, dict(os.environ), port, "/webhooks/shopify"):
+        return load(port, body_path, body, seconds)
+
+
+def _report(section: Section, name: str, figures: dict[str, Any], bare: dict[str, Any]) -> bool:
+    rate, bare_rate = _rate(figures), _rate(bare)
+    section.add(f"{name}: deliveries/s", f"{rate:,.0f}", f"{bare_rate:,.0f}", fmt_ratio(ratio(rate, bare_rate)))
+    section.add(f"{name}: p50 latency", f"{figures['p50_us'] / 1000:.1f} ms", f"{bare['p50_us'] / 1000:.1f} ms",
+                fmt_ratio(ratio(figures['p50_us'], bare['p50_us'])))
+    section.add(f"{name}: p99 latency", f"{figures['p99_us'] / 1000:.1f} ms", f"{bare['p99_us'] / 1000:.1f} ms",
+                fmt_ratio(ratio(figures['p99_us'], bare['p99_us'])))
+    exact = (figures["inbox_rows"] == figures["stored"] == figures["issued"]
+             and figures["answered_200"] == figures["stored"] + figures["duplicate"]
+             and figures["other_status"] == 0 and figures["socket_errors"] == 0 and figures["timeouts"] == 0)
+    section.add(f"{name}: 200 answers (stored + repeats)",
+                f"{figures['answered_200']:,} ({figures['stored']:,} + {figures['duplicate']:,})")
+    section.add(f"{name}: inbox rows / distinct ids sent",
+                f"{figures['inbox_rows']:,} / {figures['issued']:,} — {'equal' if exact else 'MISMATCH'}")
+    if figures["other_status"] or figures["socket_errors"] or figures["timeouts"]:
+        section.note(f"{name}: {figures['other_status']} non-200 answers, {figures['socket_errors']} socket errors, "
+                     f"{figures['timeouts']} timeouts")
+    return exact
+
+
+def run(seconds: int = 30) -> Section:
+    section = Section("2. Webhook intake: `connector serve`",
+                      goal=f"p99 under {GOAL_P99_MS:.0f} ms and at least half the bare app's throughput on "
+                           "PostgreSQL; inbox rows equal to the deliveries answered as stored")
+    work = Path(tempfile.mkdtemp(prefix="bench-intake-"))
+    body = delivery_body()
+    body_path = work / "body.json"
+    body_path.write_bytes(body)
+    bare = run_bare(body_path, body, seconds)
+    section.note(f"load: {bare['generator']} for {seconds} s per run; {len(body):,}-byte signed orders/create "
+                 f"bodies; every 10th delivery repeats a webhook id already answered (and only repeats are sent "
+                 f"in the last seconds, so no stored delivery is still in flight when the generator stops)")
+    section.note(f"servers: gunicorn, {WORKERS} workers × {THREADS} threads (gthread) for both the connector and "
+                 "the reference (a bare Flask app answering 200 with no work)")
+    all_exact = True
+    sqlite = run_connector(f"sqlite:///{work}/data/connector.db", work, body_path, body, seconds)
+    all_exact &= _report(section, "SQLite", sqlite, bare)
+    postgres_url = postgres_base_url()
+    met = False
+    if postgres_available(postgres_url):
+        with postgres_schema(postgres_url) as url:
+            postgres = run_connector(url, work / "pg", body_path, body, seconds)
+        all_exact &= _report(section, "PostgreSQL", postgres, bare)
+        met = postgres["p99_us"] / 1000 < GOAL_P99_MS and _rate(postgres) >= 0.5 * _rate(bare)
+    else:
+        section.note(f"PostgreSQL not reachable at {postgres_url.split('@')[-1]}: skipped (set BENCH_DATABASE_URL)")
+    section.verdict = ("met" if met and all_exact else
+                       "missed" + ("" if all_exact else " (inbox rows differ from stored answers)"))
+    return section

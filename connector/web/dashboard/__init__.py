@@ -1,0 +1,13 @@
+"""The merchant dashboard: backorders, SKUs, supplier feeds, deliveries and actions, behind a login.
+
+`create_app` registers `blueprint` when this package exists. Importing the view modules attaches
+their routes to it.
+"""
+
+from __future__ import annotations
+
+from connector.web.dashboard import access, auth, feeds, formatting, orders, ops, skus  # noqa: F401 - routes
+from connector.web.dashboard.bp import blueprint
+from connector.web.dashboard.passwords import hash_password
+
+__all__ = ["blueprint", "hash_password"]
