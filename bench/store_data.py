@@ -17,15 +17,20 @@ def _stamp(index: int, orders: int) -> datetime:
     return START + timedelta(seconds=int(100 * 86400 * index / max(orders, 1)))
 
 
-def shopify_seed(orders: int, *, skus: int = 200, seed: int = 3) -> dict[str, Any]:
-    """A Shopify sandbox seed: `skus` variants (a third out of stock) and `orders` open orders of 1-4 lines."""
+def _short(n: int, all_short: bool) -> bool:
+    return all_short or n % 3 == 0
+
+
+def shopify_seed(orders: int, *, skus: int = 200, seed: int = 3, all_short: bool = False) -> dict[str, Any]:
+    """A Shopify sandbox seed: `skus` variants (a third out of stock, or all with `all_short`) and `orders`
+    open orders of 1-4 lines."""
     rng = random.Random(seed)
     products = [{
         "id": 800_000 + n, "title": f"Product {n}",
         "variants": [{"id": 900_000 + n, "sku": f"SKU-{n:04d}", "title": "Default Title",
                       "inventoryItemId": 9_007_199_254_740_000 + n, "inventoryPolicy": "CONTINUE",
                       "inventoryLevels": [{"locationId": LOCATION_ID,
-                                           "quantities": {"available": 0 if n % 3 == 0 else rng.randrange(1, 40)}}]}],
+                                           "quantities": {"available": 0 if _short(n, all_short) else rng.randrange(1, 40)}}]}],
     } for n in range(skus)]
     line_id = 5_000_000
     records = []
@@ -46,12 +51,14 @@ def shopify_seed(orders: int, *, skus: int = 200, seed: int = 3) -> dict[str, An
             "products": products, "orders": records}
 
 
-def woocommerce_seed(orders: int, *, skus: int = 200, seed: int = 3) -> dict[str, Any]:
-    """A WooCommerce sandbox seed with `orders` processing orders over `skus` simple products."""
+def woocommerce_seed(orders: int, *, skus: int = 200, seed: int = 3, all_short: bool = False) -> dict[str, Any]:
+    """A WooCommerce sandbox seed with `orders` processing orders over `skus` simple products; stock is as the
+    store shows it after reducing it for every order, so a short product's stock is negative (oversold)."""
     rng = random.Random(seed)
     products = [{
         "id": 10 + n, "name": f"Product {n}", "type": "simple", "sku": f"WC-{n:04d}", "price": "20.00",
-        "manage_stock": True, "stock_quantity": 0 if n % 3 == 0 else rng.randrange(1, 40), "backorders": "notify",
+        "manage_stock": True, "stock_quantity": -rng.randrange(50, 500) if _short(n, all_short) else rng.randrange(1, 40),
+        "backorders": "notify",
         "stock_status": "instock", "date_created_gmt": "2026-07-01T09:00:00",
     } for n in range(skus)]
     line_id = 0
@@ -70,7 +77,7 @@ def woocommerce_seed(orders: int, *, skus: int = 200, seed: int = 3) -> dict[str
             "billing": {"first_name": "Buyer", "last_name": f"No{index}", "email": f"buyer{index}@example.com"},
             "line_items": lines, "meta_data": [],
         })
-    return {"site_url": None, "site_title": "Bench store", "https_mode": True, "gmt_offset_hours": 0,
+    return {"site_url": None, "site_title": "Bench store", "https_mode": False, "gmt_offset_hours": 0,
             "currency": "EUR", "customer_note_email_enabled": True,
             "api_keys": [{"key_id": 1, "user_id": 1, "consumer_key": WOO_CONSUMER_KEY,
                           "consumer_secret": WOO_CONSUMER_SECRET, "permissions": "read_write",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from connector.services import Services
 from connector.settings import Settings, load_settings
@@ -38,13 +39,15 @@ def sqlite_url(tmp_path: Path) -> str:
 def _postgres_schema_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a brand-new schema, dropped afterwards."""
     assert POSTGRES_URL
+    base = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
+    admin = create_engine(base)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
     try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+        yield make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
     finally:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -41,7 +41,7 @@ _TO_ENGINE: dict[str, Callable[[Any], Order]] = {
     "woocommerce": woocommerce_payloads.engine_order_from_payload,
 }
 _BOM = b"\xef\xbb\xbf"
-_JSON_POSITION = re.compile(r"line (\d+) column (\d+)")
+_JSON_POSITION = re.compile(r"\s*(?:at )?line (\d+) column (\d+)")
 _LEADING_SPACE = re.compile(rb"\s*")
 # Past this many lines the table is written as plain columns: rich lays out every cell, which
 # would take minutes for a plan of a whole store's backlog.
@@ -188,13 +188,14 @@ def print_table(plan: Plan) -> None:
     if len(rows) <= RICH_TABLE_LIMIT:
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(title=f"Backorder plan as of {plan.as_of.isoformat()}")
         for index, column in enumerate(_COLUMNS):
             table.add_column(column, justify="right" if 3 <= index <= 5 else "left")
         for row in rows:
             style = "red" if row[6] == "unknown" else ("yellow" if row[5] != "0" else None)
-            table.add_row(*row, style=style)
+            table.add_row(*(Text(cell) for cell in row), style=style)  # Text: a "[" in a SKU is not markup
         console = Console()
         if not console.is_terminal:  # piped or captured: do not squeeze the table into 80 columns
             console = Console(width=160)

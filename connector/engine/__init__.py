@@ -3,7 +3,7 @@
 from connector.engine.convert import order_from_remote, orders_from_remote
 from connector.engine.output import order_plan_to_dict, plan_to_dict, plan_to_json
 from connector.engine.planner import is_open_line, make_plan, order_id_key, priority_key
-from connector.engine.supply import SupplyEvent, supply_events
+from connector.engine.supply import SupplyEvent, events_from_rows, rows_by_sku, supply_events
 from connector.engine.types import (
     IN_STOCK,
     NO_SUPPLY,
@@ -41,4 +41,6 @@ __all__ = [
     "plan_to_json",
     "priority_key",
     "supply_events",
+    "events_from_rows",
+    "rows_by_sku",
 ]

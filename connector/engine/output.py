@@ -36,28 +36,30 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     return {"as_of": plan.as_of.isoformat(), "orders": [order_plan_to_dict(order) for order in plan.orders]}
 
 
+class _IsoDates(dict[date | None, str]):
+    """JSON text per date, each formatted once (a plan has few distinct dates)."""
+
+    def __missing__(self, day: date | None) -> str:
+        text = self[day] = "null" if day is None else f'"{day.isoformat()}"'
+        return text
+
+
 def plan_to_json(plan: Plan) -> str:
     """`json.dumps(plan_to_dict(plan))`, character for character, written directly.
 
     Building a dict per line only to serialise it costs more than planning a large store, so this
     writer formats the same text itself, escaping strings with the json module's own encoder.
     """
-    iso: dict[date | None, str] = {None: "null"}
-
-    def stamp(day: date | None) -> str:
-        text = iso.get(day)
-        if text is None:
-            text = iso[day] = f'"{day.isoformat()}"'  # type: ignore[union-attr]
-        return text
+    stamp = _IsoDates()
 
     parts: list[str] = []
     add = parts.append
     for order in plan.orders:
         lines = ", ".join([
             f'{{"line_id": {_text(line.line_id)}, "sku": {_text(line.sku)}, "ordered": {line.ordered}, '
-            f'"allocated": {line.allocated}, "backordered": {line.backordered}, "eta": {stamp(line.eta)}}}'
+            f'"allocated": {line.allocated}, "backordered": {line.backordered}, "eta": {stamp[line.eta]}}}'
             for line in order.lines
         ])
         add(f'{{"order_id": {_text(order.order_id)}, "order_name": {_text(order.order_name)}, '
-            f'"status": "{order.status}", "eta": {stamp(order.eta)}, "lines": [{lines}]}}')
-    return f'{{"as_of": {stamp(plan.as_of)}, "orders": [{", ".join(parts)}]}}'
+            f'"status": "{order.status}", "eta": {stamp[order.eta]}, "lines": [{lines}]}}')
+    return f'{{"as_of": {stamp[plan.as_of]}, "orders": [{", ".join(parts)}]}}'

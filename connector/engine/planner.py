@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
-from operator import itemgetter
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 
-from connector.engine.supply import SupplyEvent, supply_events
+from connector.engine.supply import SupplyEvent, events_from_rows, rows_by_sku
 from connector.engine.types import (
     IN_STOCK,
     NO_SUPPLY,
@@ -84,32 +84,25 @@ def make_plan(
     supplies its last unit plus `policy.handling_days`; None when supply runs out first.
     """
     # The two loops below see every line of a whole store's backlog, so helpers such as
-    # is_open_line and priority_key are inlined and hot names bound locally.
-    candidates: list[tuple[tuple[float, int, int, str], Order, list[OrderLine]]] = []
+    # is_open_line, priority_key and supply_events are inlined and hot names bound locally.
+    candidates: list[tuple[tuple[float, int, int, str], Order]] = []
     add_candidate = candidates.append
-    wanted: set[str] = set()
     for order in orders:
         if not order.is_open:
             continue
-        lines = [
-            line for line in order.lines
-            if line.open_quantity > 0 and line.requires_shipping and line.sku and line.sku in stock
-        ]
-        if lines:
-            created = order.created_at
-            if created.tzinfo is None:
-                created = created.replace(tzinfo=UTC)
-            order_id = order.order_id
-            if order_id.isdigit() and order_id.isascii():
-                add_candidate(((created.timestamp(), 0, int(order_id), order_id), order, lines))
-            else:
-                add_candidate(((created.timestamp(), 1, 0, order_id), order, lines))
-            wanted.update([line.sku for line in lines])  # type: ignore[misc]  # the filter ensured SKUs
+        created = order.created_at
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        order_id = order.order_id
+        if order_id.isdigit() and order_id.isascii():
+            add_candidate(((created.timestamp(), 0, int(order_id), order_id), order))
+        else:
+            add_candidate(((created.timestamp(), 1, 0, order_id), order))
     candidates.sort(key=itemgetter(0))
 
-    events = supply_events(supply, as_of, policy, wanted)
-    stock_left = {sku: max(stock[sku], 0) for sku in wanted}
-    supply_by_sku: dict[str, tuple[list[float], list[SupplyEvent]]] = {}
+    supply_rows = rows_by_sku(supply)
+    stock_left = {sku: max(units, 0) for sku, units in stock.items()}
+    supply_by_sku: dict[str, tuple[list[float], list[SupplyEvent]]] = {}  # built when a SKU first runs short
     waiting: dict[str, int] = {}  # backordered units per SKU so far, in priority order
     handling = timedelta(days=policy.handling_days)
     line_plan = LinePlan
@@ -117,17 +110,21 @@ def make_plan(
 
     order_plans: list[OrderPlan] = []
     add_order = order_plans.append
-    for _key, order, lines in candidates:
+    for _key, order in candidates:
         line_plans: list[LinePlan] = []
         add_line = line_plans.append
         backordered_any = False
         eta_known = True
         latest: date | None = None
-        for line in lines:
-            sku: str = line.sku  # type: ignore[assignment]
+        for line in order.lines:
+            sku = line.sku
             wanted_units = line.open_quantity
-            left = stock_left[sku]
-            if wanted_units <= left:
+            if wanted_units <= 0 or not sku or not line.requires_shipping:
+                continue
+            left = stock_left.get(sku)
+            if left is None:  # untracked SKU
+                continue
+            if wanted_units < left:
                 stock_left[sku] = left - wanted_units
                 add_line(line_plan(line.line_id, sku, wanted_units, wanted_units, 0, None, in_stock))
                 continue
@@ -139,7 +136,7 @@ def make_plan(
             waiting[sku] = position
             found = supply_by_sku.get(sku)
             if found is None:
-                found = supply_by_sku[sku] = _cumulative(events.get(sku, []))
+                found = supply_by_sku[sku] = _cumulative(events_from_rows(supply_rows.get(sku, ()), as_of, policy))
             totals, sku_events = found
             index = bisect_left(totals, position)
             if index == len(totals):
@@ -152,6 +149,8 @@ def make_plan(
             if latest is None or eta > latest:
                 latest = eta
             add_line(line_plan(line.line_id, sku, wanted_units, left, short, eta, event.source))
+        if not line_plans:
+            continue
         if backordered_any:
             add_order(OrderPlan(order.order_id, order.name, "backordered", latest if eta_known else None,
                                 tuple(line_plans)))

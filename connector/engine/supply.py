@@ -20,13 +20,17 @@ class SupplyEvent:
     source: str
 
 
-def supply_events(
-    rows: Iterable[SupplyRow],
-    as_of: date,
-    policy: Policy,
-    skus: Collection[str] | None = None,
-) -> dict[str, list[SupplyEvent]]:
-    """Supply events per SKU (only `skus` when given), each list sorted by arrival.
+def rows_by_sku(rows: Iterable[SupplyRow], skus: Collection[str] | None = None) -> dict[str, list[SupplyRow]]:
+    """Feed rows grouped by SKU (only `skus` when given), in the order they came."""
+    grouped: dict[str, list[SupplyRow]] = {}
+    for row in rows:
+        if skus is None or row.sku in skus:
+            grouped.setdefault(row.sku, []).append(row)
+    return grouped
+
+
+def events_from_rows(rows: Iterable[SupplyRow], as_of: date, policy: Policy) -> list[SupplyEvent]:
+    """One SKU's supply events, sorted by arrival.
 
     One row can give two events:
     - `available` > 0: that many units, arriving `as_of + lead`;
@@ -41,21 +45,19 @@ def supply_events(
     restocks, then restock date, lead and quantity (unbounded last), so the result never depends on
     the order the rows came in.
     """
-    keyed: dict[str, list[tuple[int, str, int, int, int, float, SupplyEvent]]] = {}
-    wanted = set(skus) if skus is not None else None
+    keyed: list[tuple[int, str, int, int, int, float, int]] = []
+    events: list[SupplyEvent] = []
     today = as_of.toordinal()
     for row in rows:
-        if wanted is not None and row.sku not in wanted:
-            continue
         lead = row.lead_time_days if row.lead_time_days is not None else policy.default_lead_time_days
         lead = max(lead, 0)
-        bucket = keyed.setdefault(row.sku, [])
         if row.available is not None and row.available > 0:
             arrival = today + lead
             event = SupplyEvent(
                 date.fromordinal(arrival), row.available, f"supplier {row.supplier}: available now (+{lead}d lead)"
             )
-            bucket.append((arrival, row.supplier, 0, 0, lead, row.available, event))
+            keyed.append((arrival, row.supplier, 0, 0, lead, row.available, len(events)))
+            events.append(event)
         if row.restock_date is not None and (row.restock_qty is None or row.restock_qty > 0):
             promised = row.restock_date.toordinal()
             arrival = max(promised, today) + lead
@@ -66,10 +68,22 @@ def supply_events(
                 f"supplier {row.supplier}: restock {row.restock_date.isoformat()}{overdue} (+{lead}d lead)",
             )
             quantity_key = _UNBOUNDED_SORT if row.restock_qty is None else row.restock_qty
-            bucket.append((arrival, row.supplier, 1, promised, lead, quantity_key, event))
+            keyed.append((arrival, row.supplier, 1, promised, lead, quantity_key, len(events)))
+            events.append(event)
+    keyed.sort()  # the last item only keeps identical events apart; it never decides between different ones
+    return [events[item[6]] for item in keyed]
+
+
+def supply_events(
+    rows: Iterable[SupplyRow],
+    as_of: date,
+    policy: Policy,
+    skus: Collection[str] | None = None,
+) -> dict[str, list[SupplyEvent]]:
+    """Supply events per SKU (only `skus` when given), each list sorted by arrival (see `events_from_rows`)."""
     result: dict[str, list[SupplyEvent]] = {}
-    for sku, bucket in keyed.items():
-        if bucket:
-            bucket.sort(key=lambda item: item[:6])
-            result[sku] = [item[6] for item in bucket]
+    for sku, sku_rows in rows_by_sku(rows, skus).items():
+        events = events_from_rows(sku_rows, as_of, policy)
+        if events:
+            result[sku] = events
     return result

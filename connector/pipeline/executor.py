@@ -195,7 +195,7 @@ class _Runner:
             return self.executed
         try:
             self.platform = self.services.platform_for(shop)
-        except ConnectorError as error:
+        except Exception as error:  # noqa: BLE001 - e.g. credentials gone: recorded on every action
             for action in runnable[:limit]:
                 self._failed(action.id, error)
             return self.executed

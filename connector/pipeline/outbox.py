@@ -26,8 +26,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from connector.engine import LinePlan, OrderPlan
@@ -37,6 +35,7 @@ from connector.pipeline.retry import is_postgres
 from connector.platforms.base import Capabilities, HoldRequest, LineMark, OrderMarks
 from connector.settings import Settings
 from connector.store.models import Action, Order, OrderDecision, Shop, utcnow
+from connector.store.repo import insert_or_ignore
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +159,9 @@ def _previous_notice_lines(session: Session, order_id: int) -> list[NoticeLine]:
 def _queue(session: Session, shop: Shop, order_id: int, kind: str, fingerprint: str, key_part: str,
            payload: dict[str, Any]) -> bool:
     now = utcnow()
-    return _insert_new_action(
+    return insert_or_ignore(
         session,
+        Action.__table__,
         {
             "idempotency_key": action_key(shop.id, order_id, kind, key_part),
             "shop_id": shop.id,
@@ -174,23 +174,8 @@ def _queue(session: Session, shop: Shop, order_id: int, kind: str, fingerprint: 
             "next_attempt_at": now,
             "created_at": now,
         },
+        ("idempotency_key",),
     )
-
-
-def _insert_new_action(session: Session, values: dict[str, Any]) -> bool:
-    """Insert-or-ignore on the idempotency key; True when this call inserted the row.
-
-    RETURNING tells reliably: on PostgreSQL the driver reports rowcount -1 for such an insert, so
-    `repo.insert_or_ignore`'s answer cannot be trusted there.
-    """
-    insert = pg_insert if is_postgres(session) else sqlite_insert
-    statement = (
-        insert(Action.__table__)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(Action.__table__.c.id)
-    )
-    return session.execute(statement).first() is not None
 
 
 def plan_actions(

@@ -3,7 +3,8 @@
 How it works: each pass runs the due scheduled jobs (sync, feed refresh, reconcile), then applies
 pending webhook deliveries, then executes due actions, each stage in small batches that check the
 stop event between items, so SIGTERM lets the item in hand finish and then exits. When a pass finds
-nothing to do the worker sleeps `WORKER_POLL_SECONDS`; with `once` it exits instead. On PostgreSQL
+nothing to do the worker sleeps `WORKER_POLL_SECONDS`; with `once` it exits instead. A pass that
+fails (the database restarting, say) is logged and tried again after the same pause. On PostgreSQL
 any number of workers may run side by side (rows are claimed with SKIP LOCKED); on SQLite a second
 worker is refused through an exclusive lock on a file next to the database, which the operating
 system releases when the process dies, however it dies.
@@ -143,7 +144,16 @@ def run_worker(
             if schedule and time.monotonic() - last_ensure >= ENSURE_JOBS_EVERY_SECONDS:
                 ensure_all_jobs(services)
                 last_ensure = time.monotonic()
-            handled = run_pass(services, worker_id=me, stop=stop, notifier=notifier, retry=retry, stats=stats)
+            try:
+                handled = run_pass(services, worker_id=me, stop=stop, notifier=notifier, retry=retry, stats=stats)
+            except Exception:
+                if once:
+                    raise
+                # The database restarting or a bug in one item must not end a long-running worker:
+                # what was claimed is still pending (or leased) and is picked up again.
+                log.exception("worker %s: pass failed; trying again shortly", me)
+                stop.wait(services.settings.worker_poll_seconds)
+                continue
             if handled == 0:
                 if once:
                     break

@@ -26,8 +26,14 @@ def insert_or_ignore(session: Session, table: Table, values: Mapping[str, Any], 
 
     The unique key decides, not a prior SELECT, so two writers racing on one id cannot both insert.
     """
-    statement = _insert(session, table).values(**values).on_conflict_do_nothing(index_elements=list(keys))
-    return session.execute(statement).rowcount == 1
+    statement = (
+        _insert(session, table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(keys))
+        .returning(*table.primary_key.columns)
+    )
+    # RETURNING, not rowcount: PostgreSQL's driver reports -1 rows for an INSERT ... RETURNING.
+    return session.execute(statement).first() is not None
 
 
 def upsert(session: Session, table: Table, values: Mapping[str, Any], keys: Iterable[str]) -> None:

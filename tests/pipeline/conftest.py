@@ -2,71 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:  # `tests.fakes` resolves however pytest was started
-    sys.path.insert(0, str(REPO_ROOT))
-
-from connector.services import Services  # noqa: E402
+from connector.services import Services
 from connector.settings import load_settings
 from connector.store.models import Shop, Supplier, SupplyItem
 from connector.store.repo import store_stock, upsert_order
 from connector.platforms.base import RemoteOrder, StockRecord
 from tests.fakes import FakePlatform
 
-PG_ENV = "TEST_DATABASE_URL"
 SECRET = "pipeline-test-secret-key-0123456789"
-
-
-def postgres_base_url() -> str | None:
-    return os.environ.get(PG_ENV) or None
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/connector.db"
-        return
-    base = postgres_base_url()
-    if not base:
-        pytest.skip(f"{PG_ENV} is not set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
-    yield from _postgres_schema(base)
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    base = postgres_base_url()
-    if not base:
-        pytest.skip(f"{PG_ENV} is not set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
-    yield from _postgres_schema(base)
-
-
-def _postgres_schema(base: str) -> Iterator[str]:
-    if base.startswith("postgresql://"):
-        base = "postgresql+psycopg://" + base[len("postgresql://") :]
-    schema = f"pipeline_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @dataclass

@@ -144,3 +144,24 @@ def test_worker_command_once(world: World) -> None:
     result = CliRunner().invoke(worker_command, ["--once"], obj=world.services)
     assert result.exit_code == 0, result.output
     assert "settled 5 actions" in result.output
+
+
+def test_a_failing_pass_does_not_end_a_long_running_worker(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from connector.pipeline import worker as worker_module
+
+    stop = threading.Event()
+    calls = {"n": 0}
+
+    def flaky_pass(*args: object, **kwargs: object) -> int:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError("database connection lost")
+        stop.set()
+        return 0
+
+    monkeypatch.setattr(worker_module, "run_pass", flaky_pass)
+    world.services.settings.worker_poll_seconds = 0.01
+
+    run_worker(world.services, once=False, stop_event=stop, schedule=False)
+
+    assert calls["n"] == 2

@@ -37,13 +37,13 @@ class ShopifyPlanningLine(TypedDict):
     id: str
     sku: NotRequired[str | None]
     quantity: NonNegativeInt
-    current_quantity: NotRequired[NonNegativeInt | None]  # quantity after removals (newer API versions)
     fulfillable_quantity: NotRequired[NonNegativeInt | None]
     requires_shipping: NotRequired[bool | None]
 
 
 @with_config(_IDS_AS_TEXT)
 class ShopifyLineItem(ShopifyPlanningLine):
+    current_quantity: NotRequired[NonNegativeInt | None]  # quantity after removals (newer API versions)
     variant_id: NotRequired[str | None]
     title: NotRequired[str | None]
 
@@ -54,7 +54,6 @@ class ShopifyPlanningOrder(TypedDict):
 
     id: str
     name: NotRequired[str | None]
-    order_number: NotRequired[str | None]
     created_at: datetime
     cancelled_at: NotRequired[datetime | None]
     line_items: NotRequired[list[ShopifyPlanningLine]]
@@ -62,6 +61,7 @@ class ShopifyPlanningOrder(TypedDict):
 
 @with_config(_IDS_AS_TEXT)
 class ShopifyOrder(ShopifyPlanningOrder):
+    order_number: NotRequired[str | None]
     updated_at: NotRequired[datetime | None]
     closed_at: NotRequired[datetime | None]
     financial_status: NotRequired[str | None]
@@ -101,7 +101,7 @@ def clean_sku(sku: str | None) -> str | None:
     return sku.strip() or None
 
 
-def _quantities(item: ShopifyPlanningLine) -> tuple[int, int]:
+def _quantities(item: ShopifyLineItem) -> tuple[int, int]:
     """(ordered, open): open is `fulfillable_quantity`, or all of it when Shopify omits that."""
     current = item.get("current_quantity")
     quantity = current if current is not None else item["quantity"]
@@ -126,7 +126,7 @@ def line_from_payload(item: ShopifyLineItem) -> RemoteLine:
 def _order_name(payload: ShopifyPlanningOrder) -> str:
     if payload.get("name"):
         return payload["name"]  # type: ignore[return-value]
-    return f"#{payload.get('order_number') or payload['id']}"
+    return f"#{payload.get('order_number') or payload['id']}"  # type: ignore[typeddict-item]
 
 
 def order_from_payload(payload: ShopifyOrder) -> RemoteOrder:
@@ -157,13 +157,11 @@ def order_from_payload(payload: ShopifyOrder) -> RemoteOrder:
 
 def engine_order_from_payload(payload: ShopifyPlanningOrder) -> Order:
     """Straight to the engine's record, skipping RemoteOrder: the offline planner's fast path.
-    Reads the same fields the same way as `order_from_payload` (inlined: it runs per line of a
-    whole store's backlog)."""
+    Reads the planning fields the way `order_from_payload` does (inlined: it runs per line of a
+    whole store's backlog). Without `fulfillable_quantity` the whole `quantity` is open."""
     lines = []
     for item in payload.get("line_items", ()):
-        quantity = item.get("current_quantity")
-        if quantity is None:
-            quantity = item["quantity"]
+        quantity = item["quantity"]
         open_quantity = item.get("fulfillable_quantity")
         sku = item.get("sku")
         lines.append(OrderLine(

@@ -7,7 +7,7 @@ their routes to it.
 from __future__ import annotations
 
 from connector.web.dashboard import access, auth, feeds, formatting, orders, ops, skus  # noqa: F401 - routes
-from connector.web.dashboard.bp import blueprint
-from connector.web.dashboard.passwords import hash_password
+from connector.web.dashboard.access import blueprint
+from connector.web.dashboard.auth import hash_password
 
 __all__ = ["blueprint", "hash_password"]

@@ -10,21 +10,27 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from connector.store.models import Shop
+from connector.store.models import Order, Shop
 from connector.web.context import current_services
 from connector.web.csrf import FORM_FIELD, csrf_token, csrf_valid
-from connector.web.dashboard.bp import blueprint
-from connector.web.dashboard.passwords import admin_password_hash
+
+blueprint = Blueprint(
+    "dashboard",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    # The app's own /static belongs to the app; the dashboard serves its CSS and JS under its own path.
+    static_url_path="/dashboard-static",
+)
 
 SESSION_KEY = "dashboard"
 SHOP_CHOICE_KEY = "dashboard_shop"
 SESSION_MAX_AGE_SECONDS = 12 * 3600
-HASH_EXTENSION = "dashboard.admin_password_hash"
 # Reachable without a session: the login page, the Shopify admin entry ("/") and the static files.
 PUBLIC_ENDPOINTS = frozenset({"dashboard.login", "dashboard.index", "dashboard.static"})
 
@@ -40,21 +46,6 @@ class Viewer:
 
     def may_see(self, shop_id: int | None) -> bool:
         return self.is_operator or (shop_id is not None and shop_id == self.shop_id)
-
-
-@blueprint.record_once
-def _hash_admin_password(state: object) -> None:
-    # Hashed once at startup, so a plain-text setting is never compared as a string.
-    from connector.web.context import SERVICES_KEY
-
-    app = state.app  # type: ignore[attr-defined]
-    settings = app.extensions[SERVICES_KEY].settings
-    app.extensions[HASH_EXTENSION] = admin_password_hash(settings.admin_password)
-
-
-def stored_admin_hash() -> str | None:
-    value: str | None = current_app.extensions.get(HASH_EXTENSION)
-    return value
 
 
 def current_viewer() -> Viewer | None:
@@ -96,9 +87,16 @@ def _guard() -> Response | None:
         abort(400, description="the form is missing its security token or it has expired; reload the page and try again")
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    if current_viewer() is None:
+    who = current_viewer()
+    if who is None:
         target = request.full_path if request.method == "GET" else request.path
         return redirect(url_for("dashboard.login", next=target.rstrip("?")))
+    if not who.is_operator:
+        with current_services().db.session() as db:
+            installed = db.scalar(select(Shop.id).where(Shop.id == who.shop_id, Shop.uninstalled_at.is_(None)))
+        if installed is None:
+            end_session()
+            abort(403, description="this shop is no longer installed; open the app from your Shopify admin again")
     return None
 
 
@@ -120,10 +118,7 @@ def visible_shops(db: Session, who: Viewer) -> list[Shop]:
 def current_shop(db: Session, who: Viewer) -> Shop | None:
     """The shop the pages show: the merchant's own, or the operator's pick (first shop by default)."""
     if not who.is_operator:
-        shop = db.get(Shop, who.shop_id)
-        if shop is None or shop.uninstalled_at is not None:
-            abort(403, description="this shop is no longer installed; open the app from your Shopify admin again")
-        return shop
+        return db.get(Shop, who.shop_id)  # the guard has checked it is still installed
     chosen = session.get(SHOP_CHOICE_KEY)
     if isinstance(chosen, int):
         shop = db.get(Shop, chosen)
@@ -141,6 +136,23 @@ def require_visible(who: Viewer, shop_id: int | None) -> None:
     """404 unless `who` may see rows of `shop_id`: another shop's data does not exist for a merchant."""
     if not who.may_see(shop_id):
         abort(404)
+
+
+def render(template: str, **context: object) -> str:
+    return render_template(f"dashboard/{template}", **context)
+
+
+def no_shop_page() -> str:
+    return render("empty.html", title="No shop yet")
+
+
+def visible_order(db: Session, who: Viewer, order_id: int) -> Order:
+    """The order, if `who` may see its shop; 404 otherwise (another shop's order does not exist for them)."""
+    order = db.get(Order, order_id)
+    if order is None:
+        abort(404)
+    require_visible(who, order.shop_id)
+    return order
 
 
 @blueprint.context_processor

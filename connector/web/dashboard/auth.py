@@ -1,4 +1,6 @@
-"""Dashboard login: the operator's ADMIN_PASSWORD (rate-limited per client IP) and the Shopify admin entry.
+"""Dashboard login: the operator's ADMIN_PASSWORD (hashed, rate-limited per client IP) and the Shopify admin entry.
+
+ADMIN_PASSWORD may be a werkzeug hash (`scrypt:`/`pbkdf2:`) or plain text, hashed in memory at startup.
 
 GET  /            opened from the Shopify admin (?shop=&hmac=&timestamp=&host=): verify and log the
                   merchant in, bound to that shop; otherwise go to the backorders page (or log in).
@@ -12,23 +14,65 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from connector.platforms.shopify.oauth import valid_shop_domain, verify_query_hmac
 from connector.store.models import LoginAttempt, Shop, utcnow
-from connector.web.context import current_services
-from connector.web.dashboard.access import Viewer, current_viewer, end_session, start_session, stored_admin_hash
-from connector.web.dashboard.bp import blueprint
-from connector.web.dashboard.passwords import password_matches
+from connector.web.context import SERVICES_KEY, current_services
+from connector.web.dashboard.access import Viewer, blueprint, current_viewer, end_session, start_session
 
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
 KEEP_ATTEMPTS = timedelta(days=1)
 # How far Shopify's `timestamp` may be from our clock before an admin link is refused.
 TIMESTAMP_WINDOW_SECONDS = 300
+HASH_EXTENSION = "dashboard.admin_password_hash"
+HASH_PREFIXES = ("scrypt:", "pbkdf2:")
+
+
+def hash_password(password: str) -> str:
+    """A werkzeug password hash of `password`, suitable as the ADMIN_PASSWORD setting."""
+    if not password:
+        raise ValueError("the password must not be empty")
+    return generate_password_hash(password)
+
+
+def admin_password_hash(setting: str | None) -> str | None:
+    """The hash to check logins against: the setting itself when it is a hash, else a hash of it.
+
+    None when no ADMIN_PASSWORD is set (operator login is then disabled).
+    """
+    if not setting:
+        return None
+    if setting.startswith(HASH_PREFIXES):
+        return setting
+    return hash_password(setting)
+
+
+def password_matches(stored_hash: str | None, given: str) -> bool:
+    """True when `given` matches `stored_hash`; a malformed hash or no hash never matches."""
+    if not stored_hash or not given:
+        return False
+    try:
+        return check_password_hash(stored_hash, given)
+    except (ValueError, TypeError):
+        return False
+
+
+@blueprint.record_once
+def _hash_admin_password(state: object) -> None:
+    # Hashed once at startup, so a plain-text setting is never compared as a string.
+    app = state.app  # type: ignore[attr-defined]
+    app.extensions[HASH_EXTENSION] = admin_password_hash(app.extensions[SERVICES_KEY].settings.admin_password)
+
+
+def stored_admin_hash() -> str | None:
+    value: str | None = current_app.extensions.get(HASH_EXTENSION)
+    return value
 
 
 def client_address() -> str:

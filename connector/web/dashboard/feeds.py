@@ -22,9 +22,7 @@ from connector.errors import InputError
 from connector.feeds.importer import import_feed
 from connector.store.models import Supplier
 from connector.web.context import current_services
-from connector.web.dashboard.access import viewer
-from connector.web.dashboard.bp import blueprint
-from connector.web.dashboard.pages import no_shop_page, render, shop_for_page
+from connector.web.dashboard.access import blueprint, current_shop, no_shop_page, render, viewer
 
 SHOWN_REJECTS = 25
 UPLOAD_SUFFIXES = (".csv", ".json")
@@ -44,7 +42,7 @@ def column_map_from_form(text: str) -> dict[str, str]:
 def feeds() -> str:
     who = viewer()
     with current_services().db.session() as db:
-        shop = shop_for_page(db, who)
+        shop = current_shop(db, who)
         if shop is None:
             return no_shop_page()
         suppliers = list(db.scalars(
@@ -90,7 +88,7 @@ def upload_feed() -> Response:
     path = _save_upload(services.settings.data_dir, upload.read(), suffix, supplier)
     try:
         with services.db.session() as db:
-            shop = shop_for_page(db, who)
+            shop = current_shop(db, who)
             if shop is None:
                 raise InputError(filename, "there is no shop to import the feed for")
             every_shop = who.is_operator and request.form.get("scope") == "all"

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from pathlib import PurePath
 from urllib.parse import urlsplit
 
-from connector.web.dashboard.bp import blueprint
+from connector.web.dashboard.access import blueprint
 from connector.web.dashboard.queries import week_label
 
 # A spreadsheet runs a cell starting with one of these as a formula.
@@ -19,6 +19,11 @@ def fmt_date(value: date | None, unknown: str = "unknown") -> str:
 
 def fmt_time(value: datetime | None, never: str = "never") -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else never
+
+
+def fmt_short(value: datetime | None) -> str:
+    """A compact time for table cells: "25 Nov 14:01" (UTC)."""
+    return value.strftime("%d %b %H:%M") if value else ""
 
 
 def safe_source(source: str | None) -> str:
@@ -41,4 +46,4 @@ def csv_cell(value: object) -> str:
 
 @blueprint.context_processor
 def _helpers() -> dict[str, object]:
-    return {"fmt_date": fmt_date, "fmt_time": fmt_time, "safe_source": safe_source, "week_label": week_label}
+    return {"fmt_date": fmt_date, "fmt_time": fmt_time, "fmt_short": fmt_short, "safe_source": safe_source, "week_label": week_label}

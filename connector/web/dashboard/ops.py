@@ -18,11 +18,18 @@ from connector.pipeline.inbox import replay
 from connector.pipeline.outbox import reconcile_and_plan
 from connector.store.models import Action, CustomerChoice, InboxItem, Job, Order, Shop, SyncCursor, utcnow
 from connector.web.context import current_services
-from connector.web.dashboard.access import choose_shop, require_visible, viewer, visible_shops
+from connector.web.dashboard.access import (
+    blueprint,
+    choose_shop,
+    current_shop,
+    no_shop_page,
+    render,
+    require_visible,
+    viewer,
+    visible_shops,
+)
 from connector.web.dashboard.auth import safe_next
-from connector.web.dashboard.bp import blueprint
 from connector.web.dashboard.operations import mark_choice_handled, preview_reconcile
-from connector.web.dashboard.pages import no_shop_page, render, shop_for_page
 
 RECENT_DELIVERIES = 50
 REPLAYABLE = ("dead", "done")
@@ -32,7 +39,7 @@ REPLAYABLE = ("dead", "done")
 def deliveries() -> str:
     who = viewer()
     with current_services().db.session() as db:
-        shop = shop_for_page(db, who)
+        shop = current_shop(db, who)
         if shop is None:
             return no_shop_page()
         # Operators also see deliveries that matched no shop (unknown domain, shop already removed).
@@ -105,7 +112,7 @@ def reconcile_preview() -> str:
     today = utcnow().date()
     session = services.db.sessions()
     try:
-        shop = shop_for_page(session, who)
+        shop = current_shop(session, who)
         if shop is None:
             return no_shop_page()
         label = shop.name or shop.domain  # read now: the rollback below expires the row
@@ -121,7 +128,7 @@ def reconcile_run() -> Response:
     who = viewer()
     services = current_services()
     with services.db.session() as db:
-        shop = shop_for_page(db, who)
+        shop = current_shop(db, who)
         if shop is None:
             abort(404)
         shop_id, label = shop.id, shop.name or shop.domain

@@ -19,11 +19,9 @@ from sqlalchemy import select
 from connector.errors import InputError
 from connector.store.models import CustomerChoice
 from connector.web.context import current_services
-from connector.web.dashboard.access import viewer
-from connector.web.dashboard.bp import blueprint
+from connector.web.dashboard.access import blueprint, current_shop, no_shop_page, render, viewer, visible_order
 from connector.web.dashboard.formatting import csv_cell, fmt_date, fmt_time
 from connector.web.dashboard.operations import queue_release, queue_resend
-from connector.web.dashboard.pages import no_shop_page, render, shop_for_page, visible_order
 from connector.web.dashboard.queries import (
     PAGE_SIZE,
     SORTS,
@@ -49,7 +47,7 @@ def orders() -> str:
     who = viewer()
     filters = OrderFilters.from_args(request.args)
     with current_services().db.session() as db:
-        shop = shop_for_page(db, who)
+        shop = current_shop(db, who)
         if shop is None:
             return no_shop_page()
         total = count_orders(db, shop.id, filters)
@@ -74,7 +72,7 @@ def orders_csv() -> Response:
     who = viewer()
     filters = OrderFilters.from_args(request.args)
     with current_services().db.session() as db:
-        shop = shop_for_page(db, who)
+        shop = current_shop(db, who)
         if shop is None:
             abort(404)
         shop_id, shop_label = shop.id, shop.name or shop.domain

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask import abort, request
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from connector.engine.supply import SupplyEvent, supply_events
 from connector.pipeline.reconcile import load_supply, shop_policy
 from connector.store.models import InventoryLevel, LineDecision, Order, OrderLine, Shop, utcnow
 from connector.web.context import current_services
-from connector.web.dashboard.access import viewer
-from connector.web.dashboard.bp import blueprint
+from connector.web.dashboard.access import blueprint, current_shop, no_shop_page, render, viewer
 from connector.web.dashboard.chart import bar_chart
-from connector.web.dashboard.pages import no_shop_page, render, shop_for_page
 from connector.web.dashboard.queries import units_by_week
 
 
@@ -33,7 +32,8 @@ class SkuRow:
     next_arrival: SupplyEvent | None
 
 
-def _waiting_lines(shop_id: int, sku: str | None = None):  # type: ignore[no-untyped-def]
+def _waiting_lines(shop_id: int, sku: str | None = None) -> Select[Any]:
+    """(sku, eta, units, order id, order name, eta source) of every backordered line of the shop's open orders."""
     statement = (
         select(OrderLine.sku, LineDecision.eta, LineDecision.backordered, Order.id, Order.name, LineDecision.eta_source)
         .join(LineDecision, LineDecision.order_line_id == OrderLine.id)
@@ -63,7 +63,7 @@ def skus() -> str:
     who = viewer()
     today = utcnow().date()
     with current_services().db.session() as db:
-        shop = shop_for_page(db, who)
+        shop = current_shop(db, who)
         if shop is None:
             return no_shop_page()
         lines = db.execute(_waiting_lines(shop.id)).all()
@@ -94,7 +94,7 @@ def sku_detail() -> str:
         abort(404)
     today = utcnow().date()
     with current_services().db.session() as db:
-        shop = shop_for_page(db, who)
+        shop = current_shop(db, who)
         if shop is None:
             return no_shop_page()
         lines = db.execute(_waiting_lines(shop.id, sku).order_by(LineDecision.eta.is_(None), LineDecision.eta)).all()

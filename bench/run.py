@@ -1,0 +1,76 @@
+"""`make bench`: runs every benchmark, prints the figures and writes bench/RESULTS.md.
+
+    python -m bench.run                 everything, sized to finish within 15 minutes on a small machine
+    python -m bench.run --full          the issue's full sizes (the metered Shopify sync alone takes ~15 min)
+    python -m bench.run --only engine,intake --quick     a smoke run on small data (RESULTS.md not written)
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from bench import engine, intake, sync
+from bench.machine import machine_summary
+from bench.report import RESULTS_PATH, Section, write_results
+
+NAMES = ("engine", "intake", "sync", "push")
+
+
+def _guarded(title: str, work: Callable[[], Section]) -> Section:
+    """A benchmark that fails is reported as failed in RESULTS.md instead of stopping the others."""
+    print(f"\n== {title}", flush=True)
+    try:
+        return work()
+    except Exception as error:  # a broken benchmark must not hide the others' figures
+        traceback.print_exc()
+        section = Section(title, verdict="not measured")
+        section.note(f"the benchmark failed: {type(error).__name__}: {str(error)[:300]}")
+        return section
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--only", default=",".join(NAMES), help=f"comma-separated subset of {', '.join(NAMES)}")
+    parser.add_argument("--full", action="store_true", help="the issue's full sizes, however long they take")
+    parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run; RESULTS.md is not written")
+    options = parser.parse_args(argv)
+    chosen = [name.strip() for name in options.only.split(",") if name.strip()]
+    unknown = set(chosen) - set(NAMES)
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+
+    machine = machine_summary()
+    print(f"machine: {machine}", flush=True)
+    started = time.monotonic()
+    quick = options.quick
+    sections: list[Section] = []
+    if "engine" in chosen:
+        sections.append(_guarded("1. Engine", lambda: engine.run(orders=2_000 if quick else 100_000)))
+    if "intake" in chosen:
+        sections.append(_guarded("2. Webhook intake", lambda: intake.run(seconds=6 if quick else 30)))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        if "sync" in chosen:
+            largest = 3_000 if quick else 100_000
+            background = (largest, sync.start_memory_run(pool, largest))
+            sections.append(_guarded("3. Sync", lambda: sync.run_sync(
+                target_orders=500 if quick else 10_000, budget_seconds=10 if quick else (10_000 if options.full else 120),
+                memory_counts=(1_000, 2_000) if quick else (1_000, 10_000), background=background)))
+        if "push" in chosen:
+            sections.append(_guarded("4. Push-back", lambda: sync.run_push(orders=100 if quick else 1_000)))
+    elapsed = time.monotonic() - started
+    print(f"\nall benchmarks done in {elapsed / 60:.1f} minutes", flush=True)
+    if quick or set(chosen) != set(NAMES):
+        print("partial or quick run: bench/RESULTS.md left as it was")
+        for section in sections:
+            print("\n" + section.markdown())
+        return
+    path = write_results(sections, machine, elapsed)
+    print(f"results written to {path.relative_to(RESULTS_PATH.parent.parent)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""Child process of the sync and push-back benchmarks: syncs (and optionally pushes back) one sandbox shop.
+
+    python -m bench.sync_child shopify|woocommerce SANDBOX_URL DATABASE_URL [push]
+
+Prints JSON figures: requests, cost, throttled and failed answers, seconds, peak RSS; with `push`, also
+the push-back phase's requests after reconcile queued its actions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench.machine import own_peak_rss_mb
+from bench.sandbox_child import SHOPIFY_TOKEN
+from bench.store_data import SHOP_DOMAIN, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET
+
+COST = re.compile(rb'"actualQueryCost":\s*(\d+)')
+SECRET_KEY = "bench-secret-key-0123456789abcdef0123"
+
+
+@dataclass
+class Traffic:
+    """Every answer the platform client received, as counted by a requests response hook."""
+
+    requests: int = 0
+    cost: int = 0
+    throttled: int = 0
+    failed: int = 0
+    by_method: dict[str, int] = field(default_factory=dict)
+
+    def hook(self, response: requests.Response, *_args: Any, **_kwargs: Any) -> requests.Response:
+        self.requests += 1
+        method = response.request.method or "?"
+        self.by_method[method] = self.by_method.get(method, 0) + 1
+        content = response.content
+        found = COST.search(content)
+        if found:
+            self.cost += int(found.group(1))
+        if response.status_code == 429 or b'"THROTTLED"' in content:
+            self.throttled += 1
+        elif response.status_code >= 400:
+            self.failed += 1
+        return response
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"requests": self.requests, "cost": self.cost, "throttled": self.throttled, "failed": self.failed,
+                "by_method": dict(self.by_method)}
+
+
+def platform_for(name: str, url: str, traffic: Traffic) -> Any:
+    session = requests.Session()
+    session.hooks["response"].append(traffic.hook)
+    if name == "shopify":
+        from connector.platforms.base import ShopAccess
+        from connector.platforms.shopify.adapter import ShopifyPlatform
+        from connector.platforms.shopify.client import ShopifyClient
+
+        access = ShopAccess(platform="shopify", domain=SHOP_DOMAIN, api_url=url, access_token=SHOPIFY_TOKEN)
+        return ShopifyPlatform(ShopifyClient(access, session=session))
+    from connector.platforms.base import ShopAccess
+    from connector.platforms.woocommerce.adapter import WooPlatform
+    from connector.platforms.woocommerce.client import WooClient
+
+    access = ShopAccess(platform="woocommerce", domain=url, api_url=f"{url}/wp-json/wc/v3",
+                        consumer_key=WOO_CONSUMER_KEY, consumer_secret=WOO_CONSUMER_SECRET)
+    return WooPlatform(WooClient(access, session=session))
+
+
+def main(argv: list[str]) -> None:
+    name, url, database_url = argv[0], argv[1], argv[2]
+    push = len(argv) > 3 and argv[3] == "push"
+    from connector.pipeline.sync import sync_shop
+    from connector.services import Services
+    from connector.settings import load_settings
+    from connector.store.models import Shop
+
+    traffic = Traffic()
+    platform = platform_for(name, url, traffic)
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-sync-data-"))
+    services = Services(load_settings(database_url=database_url, data_dir=data_dir, connector_secret_key=SECRET_KEY,
+                                      mail_from="shop@example.com"),
+                        platform_factory=lambda _services, _shop: _Unclosed(platform))
+    with services.db.session() as session:
+        shop = Shop(platform=name, domain=SHOP_DOMAIN if name == "shopify" else url, name="Bench store",
+                    settings={}, api_url=url)
+        shop.credentials = services.box.seal({"access_token": "unused"})
+        session.add(shop)
+        session.flush()
+        shop_id = shop.id
+    started = time.perf_counter()
+    summary = sync_shop(services.db, shop_id, platform)
+    figures: dict[str, Any] = {"seconds": time.perf_counter() - started, "orders": summary.orders_seen,
+                               "stock_records": summary.stock_records, **traffic.snapshot()}
+    if push:
+        figures["push"] = _push(services, shop_id, traffic)
+    figures["peak_rss_mb"] = own_peak_rss_mb()
+    platform.close()
+    services.close()
+    print(json.dumps(figures))
+
+
+class _Unclosed:
+    """The shared platform, handed out to the pipeline, which closes what it is given."""
+
+    def __init__(self, platform: Any) -> None:
+        self._platform = platform
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._platform, name)
+
+    def close(self) -> None:
+        pass
+
+
+def _push(services: Any, shop_id: int, traffic: Traffic) -> dict[str, Any]:
+    from sqlalchemy import func, select
+
+    from connector.pipeline.executor import run_due_actions
+    from connector.pipeline.outbox import reconcile_and_plan
+    from connector.store.models import Action, OrderDecision
+
+    queued = reconcile_and_plan(services, shop_id)
+    before = traffic.snapshot()
+    started = time.perf_counter()
+    while run_due_actions(services, limit=500):
+        pass
+    seconds = time.perf_counter() - started
+    after = traffic.snapshot()
+    with services.db.session() as session:
+        changed = session.scalar(select(func.count()).select_from(OrderDecision)
+                                 .where(OrderDecision.pushed_fingerprint.is_not(None)))
+        statuses = dict(session.execute(select(Action.status, func.count()).group_by(Action.status)).all())
+        kinds = dict(session.execute(select(Action.kind, func.count()).group_by(Action.kind)).all())
+    by_method = {key: after["by_method"].get(key, 0) - before["by_method"].get(key, 0) for key in after["by_method"]}
+    return {"queued": queued, "orders_changed": changed, "requests": after["requests"] - before["requests"],
+            "throttled": after["throttled"] - before["throttled"], "failed": after["failed"] - before["failed"],
+            "by_method": by_method, "seconds": seconds, "statuses": statuses, "kinds": kinds}
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

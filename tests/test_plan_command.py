@@ -1,0 +1,152 @@
+"""`connector plan` end to end on the shipped examples, plus every kind of bad input file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from connector.commands.plan import load_orders_file, plan_command
+from connector.engine import Order, OrderLine, Plan, Policy, make_plan, plan_to_dict, plan_to_json
+from connector.errors import InputError
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+FEEDS = ["--feed", str(EXAMPLES / "feeds" / "acme.csv"), "--feed", str(EXAMPLES / "feeds" / "globex.json"),
+         "--map", "item_code=sku", "--map", "eta=restock_date"]
+
+
+def run_plan(*args: str, platform: str = "shopify", orders: Path | None = None, inventory: Path | None = None):
+    orders = orders or EXAMPLES / f"orders_{platform}.json"
+    inventory = inventory or EXAMPLES / "inventory.csv"
+    return CliRunner().invoke(plan_command, ["--platform", platform, "--orders", str(orders),
+                                             "--inventory", str(inventory), *args])
+
+
+def test_shopify_example_plan_json_follows_the_contract() -> None:
+    result = run_plan(*FEEDS, "--as-of", "2026-11-26", "--json")
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["as_of"] == "2026-11-26"
+    summary = [(o["order_name"], o["status"], o["eta"],
+                [(ln["line_id"][-3:], ln["sku"], ln["ordered"], ln["allocated"], ln["backordered"], ln["eta"])
+                 for ln in o["lines"]]) for o in plan["orders"]]
+    assert summary == [
+        ("#1001", "ok", None, [("501", "MUG-RED", 2, 2, 0, None), ("502", "TEE-M", 1, 1, 0, None)]),
+        ("#1002", "backordered", "2026-12-02", [("503", "MUG-RED", 3, 1, 2, "2026-12-02"),
+                                                ("504", "LAMP-01", 1, 0, 1, "2026-11-29")]),
+        ("#1004", "backordered", "2026-12-09", [("506", "MUG-BLUE", 2, 0, 2, "2026-12-09")]),
+        ("#1005", "backordered", "2026-12-01", [("508", "CAP-GRN", 2, 1, 1, "2026-12-01")]),
+        ("#1006", "backordered", None, [("510", "POSTER-A2", 1, 0, 1, None), ("511", "TEE-M", 2, 2, 0, None)]),
+        ("#1007", "backordered", "2026-12-16", [("512", "LAMP-01", 2, 0, 2, "2026-12-16")]),
+        ("#1008", "backordered", None, [("513", "LAMP-01", 1, 0, 1, None)]),
+        ("#1009", "ok", None, [("515", "TEE-M", 3, 3, 0, None)]),
+        ("#1011", "backordered", "2026-12-02", [("517", "MUG-RED", 2, 0, 2, "2026-12-02")]),
+        ("#1012", "backordered", "2026-12-23", [("518", "MUG-RED", 1, 0, 1, "2026-12-23")]),
+    ]
+    first = plan["orders"][0]
+    assert first["order_id"] == "820982911946154501"  # a big id, exact, as a string
+    assert list(first) == ["order_id", "order_name", "status", "eta", "lines"]
+    assert list(first["lines"][0]) == ["line_id", "sku", "ordered", "allocated", "backordered", "eta"]
+    assert "acme.csv, line 5: restock_date: unknown date format '03/12/2026'" in result.stderr
+
+
+def test_woocommerce_example_plans_only_open_statuses() -> None:
+    result = run_plan(*FEEDS, "--as-of", "2026-11-26", "--json", platform="woocommerce")
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert [o["order_id"] for o in plan["orders"]] == ["727", "728", "731", "732"]
+    assert plan["orders"][1]["lines"][0] == {"line_id": "303", "sku": "MUG-RED", "ordered": 2, "allocated": 1,
+                                             "backordered": 1, "eta": "2026-12-02"}
+
+
+def test_policy_options_move_the_etas() -> None:
+    result = run_plan(*FEEDS, "--as-of", "2026-11-26", "--json", "--handling-days", "3",
+                      "--default-lead-days", "1")
+    orders = {o["order_name"]: o for o in json.loads(result.stdout)["orders"]}
+    assert orders["#1004"]["eta"] == "2026-12-11"  # restock 12-05 + 3 lead + 3 handling
+
+
+def test_table_output_shows_lines_and_summary() -> None:
+    result = run_plan(*FEEDS, "--as-of", "2026-11-26")
+    assert result.exit_code == 0, result.output
+    assert "supplier globex: restock 2026-12-20 (+2d lead)" in result.stdout
+    assert "no supply known" in result.stdout
+    assert ("10 open order(s) as of 2026-11-26: 8 backordered (9 line(s), 13 unit(s); "
+            "2 line(s) with unknown ETA), 2 ok") in result.stdout
+
+
+def test_plan_to_json_is_exactly_json_dumps_of_the_dict() -> None:
+    from datetime import UTC, date, datetime
+    orders = [Order('id "quoted"', "Ünïcode #1", datetime(2026, 1, 1, tzinfo=UTC), True,
+                    (OrderLine("l\\1", "SKU\t1", 2, 2), OrderLine("l2", "B", 1, 1)))]
+    plan = make_plan(orders, {"SKU\t1": 1, "B": 1}, [], date(2026, 1, 2), Policy())
+    assert plan_to_json(plan) == json.dumps(plan_to_dict(plan))
+    assert plan_to_json(Plan(date(2026, 1, 2), ())) == json.dumps({"as_of": "2026-01-02", "orders": []})
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return path
+
+
+def test_json_lines_orders_are_accepted(tmp_path: Path) -> None:
+    orders = json.loads((EXAMPLES / "orders_shopify.json").read_text())
+    jsonl = write(tmp_path, "orders.jsonl", "\n".join(json.dumps(o) for o in orders) + "\n")
+    assert load_orders_file(jsonl, "shopify") == load_orders_file(EXAMPLES / "orders_shopify.json", "shopify")
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("", "orders.json: the file is empty"),
+    ('[\n  {"id": 1, "created_at": "2026-11-01T00:00:00Z"},\n  {"id": 2}\n]',
+     "orders.json, line 3: order 2 in the array: created_at: Field required"),
+    ('[\n  {"id": 1, "created_at": "2026-11-01T00:00:00Z",\n   "line_items": [{"id": 5, "quantity": "lots"}]}\n]',
+     "orders.json, line 2: order 1 in the array: line_items[0].quantity: Input should be a valid integer"),
+    ('[\n  {"id": 1,, }\n]', "orders.json, line 2: not valid JSON"),
+    ('{"id": 1, "created_at": "2026-11-01T00:00:00Z"}\n\n{"id": 2, "created_at": "yesterday"}\n',
+     "orders.json, line 3: created_at: Input should be a valid datetime"),
+    ('{"id": 1, "created_at": "2026-11-01T00:00:00Z"}\n{"id": 2,\n',
+     "orders.json, line 2: not valid JSON"),
+    ('{"orders": [\n]}\n', "orders.json, line 1: not valid JSON"),
+])
+def test_malformed_orders_file_names_file_and_line(tmp_path: Path, content: str, expected: str) -> None:
+    path = write(tmp_path, "orders.json", content)
+    with pytest.raises(InputError) as caught:
+        load_orders_file(path, "shopify")
+    assert str(caught.value).replace(str(tmp_path) + "/", "").startswith(expected)
+
+
+def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    orders = write(tmp_path, "orders.json", '[{"id": 1}]')
+    result = run_plan("--json", orders=orders)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"error: {orders}, line 1: order 1 in the array: created_at: Field required")
+
+    inventory = write(tmp_path, "inventory.csv", "sku,on_hand\nA,x\n")
+    result = run_plan("--json", inventory=inventory)
+    assert (result.exit_code, result.stderr) == (2, f"error: {inventory}, line 2: on_hand for A must be a whole "
+                                                    "number, got 'x'\n")
+
+    feed = write(tmp_path, "acme.csv", "item,available\nA,1\n")
+    result = run_plan("--json", "--feed", str(feed))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {feed}, line 1: no sku column")
+
+    result = run_plan("--json", "--map", "nonsense")
+    assert result.exit_code == 2 and "expected COLUMN=FIELD" in result.stderr
+
+
+def test_bad_as_of_is_a_usage_error() -> None:
+    result = run_plan("--as-of", "26/11/2026")
+    assert result.exit_code == 2
+    assert "expected YYYY-MM-DD" in result.stderr
+
+
+def test_missing_orders_file_is_named(tmp_path: Path) -> None:
+    result = run_plan(orders=tmp_path / "missing.json")
+    assert result.exit_code == 2
+    assert "missing.json: cannot read the file" in result.stderr
