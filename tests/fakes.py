@@ -18,6 +18,7 @@ from connector.platforms.base import (
     PlatformName,
     RemoteOrder,
     StockRecord,
+    WebhookInfo,
 )
 
 
@@ -38,6 +39,7 @@ class FakePlatform:
     notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     holds: dict[str, HoldRequest] = field(default_factory=dict)
     customer_notes: dict[str, str] = field(default_factory=dict)  # ref -> text
+    webhook_calls: int = 0
     calls: list[tuple[str, str]] = field(default_factory=list)
     failures: dict[str, list[Exception]] = field(default_factory=lambda: defaultdict(list))
     closed: int = 0
@@ -113,8 +115,9 @@ class FakePlatform:
         self.customer_notes[ref] = text
         return True
 
-    def ensure_webhooks(self, address: str, topics: Iterable[str]) -> list[str]:
-        return [f"hook-{topic}" for topic in topics]
+    def ensure_webhooks(self, address: str, topics: Iterable[str]) -> list[WebhookInfo]:
+        self.webhook_calls += 1
+        return [WebhookInfo(id=f"hook-{topic}", topic=topic, action="unchanged") for topic in topics]
 
     def close(self) -> None:
         self.closed += 1

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from connector.errors import InputError
 from connector.services import Services
 from connector.store.models import Shop
-from connector.store.repo import save_credentials, upsert
+from connector.store.repo import ensure_shop, save_credentials
 
 SHOPIFY_DOMAIN_HELP = "The shop's name.myshopify.com domain."
 
@@ -32,15 +32,10 @@ def register_shop(
 ) -> Shop:
     """Create or update a shop (unique on platform + domain) with its credentials sealed."""
     with services.db.session() as session:
-        upsert(
-            session, Shop.__table__,
-            {"platform": platform, "domain": domain, "name": name or domain, "api_url": api_url, "active": True,
-             "settings": settings},
-            ("platform", "domain"),
-        )
-        shop = session.execute(select(Shop).where(Shop.platform == platform, Shop.domain == domain)).scalar_one()
+        shop = ensure_shop(session, platform, domain, name=name or domain, api_url=api_url)
+        for key, value in settings.items():
+            shop.set_setting(key, value)
         save_credentials(shop, services.box, **credentials)
-        shop.uninstalled_at = None
         return shop
 
 

@@ -10,9 +10,9 @@ import click
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
-from connector.engine import plan_to_dict
+from connector.engine import Plan, plan_to_dict
 from connector.errors import InputError
-from connector.pipeline.reconcile import reconcile_shop
+from connector.pipeline.outbox import reconcile_and_queue
 from connector.pipeline.sync import sync_shop
 from connector.services import Services
 from connector.store.models import Shop
@@ -33,6 +33,14 @@ def _shop_ids(services: Services, shop_ref: str | None) -> list[int]:
         if shop_ref:
             return [get_shop(session, shop_ref).id]
         return list(session.scalars(select(Shop.id).where(Shop.active.is_(True)).order_by(Shop.id)))
+
+
+def plans_document(day: date, plans: list[tuple[int, Plan]]) -> dict[str, object]:
+    """The `connector plan --json` shape; with several shops each order also names its shop."""
+    if len(plans) == 1:
+        return plan_to_dict(plans[0][1])
+    orders = [{"shop_id": shop_id, **order} for shop_id, plan in plans for order in plan_to_dict(plan)["orders"]]
+    return {"as_of": day.isoformat(), "orders": orders}
 
 
 @click.command("sync")
@@ -71,38 +79,14 @@ def reconcile_command(services: Services, shop_ref: str | None, as_of: str | Non
     day = parse_as_of(as_of)
     outputs = []
     for shop_id in _shop_ids(services, shop_ref):
-        with services.db.session() as session:
-            shop = session.get(Shop, shop_id)
-            result = reconcile_shop(session, shop, day, services.policy, dry_run=dry_run)
-            queued = 0
-            if not dry_run:
-                queued = queue_actions(services, session, shop, result)
-            if dry_run:
-                session.rollback()
-        outputs.append((shop_id, result, queued))
+        result, queued = reconcile_and_queue(services, shop_id, as_of=day, dry_run=dry_run)
+        if result is not None:
+            outputs.append((shop_id, result, queued))
     if as_json:
-        if shop_ref or len(outputs) == 1:
-            document = plan_to_dict(outputs[0][1].plan) if outputs else {"as_of": day.isoformat(), "orders": []}
-        else:
-            document = {"as_of": day.isoformat(),
-                        "shops": [{"shop_id": sid, **plan_to_dict(r.plan)} for sid, r, _ in outputs]}
-        click.echo(json.dumps(document, indent=2))
+        click.echo(json.dumps(plans_document(day, [(shop_id, result.plan) for shop_id, result, _ in outputs]), indent=2))
         return
     for shop_id, result, queued in outputs:
         backordered = sum(1 for o in result.plan.orders if o.status == "backordered")
         verb = "would change" if dry_run else "changed"
         click.echo(f"shop {shop_id}: {len(result.plan.orders)} open orders, {backordered} backordered, "
                    f"{len(result.changes)} {verb}" + ("" if dry_run else f", {queued} actions queued"))
-
-
-def queue_actions(services: Services, session, shop: Shop, result) -> int:  # type: ignore[no-untyped-def]
-    """Turn changed decisions into outbox actions (the pipeline executes them)."""
-    from connector.pipeline.outbox import plan_actions
-
-    platform = services.platform_for(shop)
-    try:
-        capabilities = platform.capabilities
-    finally:
-        platform.close()
-    return plan_actions(session, shop, result.changes, capabilities=capabilities, today=result.plan.as_of,
-                        settings=services.settings)

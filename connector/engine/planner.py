@@ -124,7 +124,7 @@ def make_plan(
             left = stock_left.get(sku)
             if left is None:  # untracked SKU
                 continue
-            if wanted_units < left:
+            if wanted_units <= left:
                 stock_left[sku] = left - wanted_units
                 add_line(line_plan(line.line_id, sku, wanted_units, wanted_units, 0, None, in_stock))
                 continue

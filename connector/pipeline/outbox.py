@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from connector.engine import LinePlan, OrderPlan
 from connector.notify.policy import NoticeLine, NoticeState, decide_notice, notice_fingerprint
-from connector.pipeline.reconcile import CLEARED_FINGERPRINT, OrderChange, reconcile_shop
+from connector.pipeline.reconcile import CLEARED_FINGERPRINT, OrderChange, ReconcileResult, reconcile_shop
 from connector.pipeline.retry import is_postgres
 from connector.platforms.base import Capabilities, HoldRequest, LineMark, OrderMarks
 from connector.settings import Settings
@@ -276,27 +276,38 @@ def _plan_notice(
 
 
 def reconcile_and_plan(services: Any, shop_id: int, *, today: date | None = None) -> int:
-    """Reconcile one shop and queue its actions in one transaction; returns the actions queued.
+    """Reconcile one shop and queue its actions in one transaction; returns the actions queued."""
+    _, queued = reconcile_and_queue(services, shop_id, as_of=today or utcnow().date())
+    return queued
+
+
+def reconcile_and_queue(
+    services: Any, shop_id: int, *, as_of: date, dry_run: bool = False
+) -> tuple[ReconcileResult | None, int]:
+    """Reconcile one shop and, unless `dry_run`, record the decisions and queue their actions, all
+    in one transaction. Returns the result (None for an unknown or inactive shop) and the count queued.
 
     On PostgreSQL the shop row is locked first, so two workers never reconcile the same shop at once.
     """
-    as_of = today or utcnow().date()
     with services.db.session() as session:
         query = select(Shop).where(Shop.id == shop_id)
         if is_postgres(session):
             query = query.with_for_update(key_share=True)
         shop = session.scalar(query)
         if shop is None or not shop.active:
-            return 0
+            return None, 0
+        result = reconcile_shop(session, shop, as_of, services.policy, dry_run=dry_run)
+        if dry_run:
+            session.rollback()
+            return result, 0
         platform = services.platform_for(shop)
         try:
             capabilities = platform.capabilities
         finally:
             platform.close()
-        result = reconcile_shop(session, shop, as_of, services.policy)
         queued = plan_actions(
             session, shop, result.changes, capabilities=capabilities, today=as_of, settings=services.settings
         )
     if result.changes:
         log.info("shop %s: %d orders changed, %d actions queued", shop_id, len(result.changes), queued)
-    return queued
+    return result, queued

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from connector.pipeline.retry import describe, skip_locked
 from connector.pipeline.sync import sync_shop
+from connector.pipeline.webhook_setup import ensure_shop_webhooks
 from connector.settings import Settings
 from connector.store.models import Job, Shop, Supplier, utcnow
 from connector.store.repo import insert_or_ignore
@@ -174,6 +175,8 @@ def _run_sync(services: Any, shop_id: int, *, full: bool) -> str:
         sync_shop(services.db, shop_id, platform, full=full)
     finally:
         platform.close()
+    # Stores drop or disable webhooks after failed deliveries; every sync puts them back.
+    ensure_shop_webhooks(services, shop_id)
     with services.db.session() as session:
         mark_reconcile(session, shop_id)
     return "ok"

@@ -79,6 +79,15 @@ class Shop(Base):
     def setting(self, key: str, default: Any) -> Any:
         return (self.settings or {}).get(key, default)
 
+    def set_setting(self, key: str, value: Any) -> None:
+        """Change one key of the JSON settings (None removes it); reassigned so SQLAlchemy sees it."""
+        settings = dict(self.settings or {})
+        if value is None:
+            settings.pop(key, None)
+        else:
+            settings[key] = value
+        self.settings = settings
+
 
 class Order(Base):
     __tablename__ = "orders"

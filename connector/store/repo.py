@@ -158,6 +158,26 @@ def set_cursor(session: Session, shop_id: int, resource: str, cursor_at: datetim
     )
 
 
+def ensure_shop(session: Session, platform: str, domain: str, *, name: str, api_url: str | None) -> Shop:
+    """The shop row for (platform, domain), created if new and reactivated if it had been uninstalled.
+
+    Insert-or-ignore on the unique key, then load: two installs racing cannot create two rows.
+    The caller stores the credentials on the returned row in the same transaction.
+    """
+    insert_or_ignore(
+        session,
+        Shop.__table__,
+        {"platform": platform, "domain": domain, "name": name[:255], "settings": {}, "active": True,
+         "created_at": utcnow()},
+        ("platform", "domain"),
+    )
+    shop = session.scalars(select(Shop).where(Shop.platform == platform, Shop.domain == domain)).one()
+    shop.api_url = api_url
+    shop.active = True
+    shop.uninstalled_at = None
+    return shop
+
+
 def get_shop(session: Session, shop_ref: int | str) -> Shop:
     """A shop by id or by domain/URL; ShopNotFound names what was asked for."""
     if isinstance(shop_ref, int) or str(shop_ref).isdigit():

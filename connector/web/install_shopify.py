@@ -30,11 +30,10 @@ from connector.errors import AuthError, ConfigError, InputError, PlatformError
 from connector.platforms.shopify.addresses import check_base_url, is_loopback_host
 from connector.platforms.shopify.oauth import authorize_url, exchange_code, valid_shop_domain, verify_query_hmac
 from connector.settings import Settings
-from connector.store.repo import save_credentials
 from connector.web.context import current_services, error_response
-from connector.web.installed import installed_shop, set_shop_setting
+from connector.store.repo import ensure_shop, save_credentials
 from connector.web.tokens import consume_token, issue_token
-from connector.web.webhook_setup import PENDING_SETTING, ensure_shop_webhooks
+from connector.pipeline.webhook_setup import PENDING_SETTING, ensure_shop_webhooks
 
 log = logging.getLogger("connector.web.shopify")
 blueprint = Blueprint("shopify_install", __name__)
@@ -171,11 +170,11 @@ def callback() -> Answer:
         return error_response(502, "Bad Gateway", "could not reach Shopify to finish the install; try again")
 
     with services.db.session() as session:
-        stored = installed_shop(session, "shopify", shop, name=shop.removesuffix(".myshopify.com"), api_url=api_url)
+        stored = ensure_shop(session, "shopify", shop, name=shop.removesuffix(".myshopify.com"), api_url=api_url)
         save_credentials(stored, services.box, access_token=tokens.access_token, refresh_token=tokens.refresh_token)
         stored.token_expires_at = tokens.expires_at
-        set_shop_setting(stored, "granted_scopes", tokens.scope)
-        set_shop_setting(stored, PENDING_SETTING, True)
+        stored.set_setting("granted_scopes", tokens.scope)
+        stored.set_setting(PENDING_SETTING, True)
         shop_id = stored.id
     log.info("shop %s installed (id %s)", shop, shop_id)
     ensure_shop_webhooks(services, shop_id)  # a failure is logged; the periodic sync retries

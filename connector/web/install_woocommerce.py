@@ -37,11 +37,10 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 
 from connector.errors import ConfigError, InputError
 from connector.platforms.woocommerce.auth import authorize_url, normalize_store_url, parse_key_callback
-from connector.store.repo import save_credentials
 from connector.web.context import current_services, error_response
-from connector.web.installed import installed_shop, set_shop_setting
+from connector.store.repo import ensure_shop, save_credentials
 from connector.web.tokens import consume_token, issue_token
-from connector.web.webhook_setup import PENDING_SETTING, ensure_shop_webhooks
+from connector.pipeline.webhook_setup import PENDING_SETTING, ensure_shop_webhooks
 from webhooks.woocommerce import forget_shop_secrets
 
 log = logging.getLogger("connector.web.woocommerce")
@@ -112,7 +111,7 @@ def callback() -> tuple[Response | str, int]:
         store_url = consume_token(session, user_id, purpose=USER_PURPOSE)
         if store_url is None:
             return error_response(400, "Bad Request", "user_id has expired or was already used")
-        shop = installed_shop(session, "woocommerce", store_url, name=urlsplit(store_url).hostname or store_url,
+        shop = ensure_shop(session, "woocommerce", store_url, name=urlsplit(store_url).hostname or store_url,
                               api_url=None)
         save_credentials(
             shop,
@@ -121,7 +120,7 @@ def callback() -> tuple[Response | str, int]:
             consumer_secret=keys.consumer_secret.get_secret_value(),
             key_id=keys.key_id,
         )
-        set_shop_setting(shop, PENDING_SETTING, True)
+        shop.set_setting(PENDING_SETTING, True)
         shop_id = shop.id
     forget_shop_secrets(current_app, shop_id)
     log.info("woocommerce store %s authorized (shop %s, key %s)", store_url, shop_id, keys.key_id)

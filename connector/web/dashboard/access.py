@@ -84,7 +84,7 @@ def viewer() -> Viewer:
 @blueprint.before_request
 def _guard() -> Response | None:
     if request.method == "POST" and not csrf_valid():
-        abort(400, description="the form is missing its security token or it has expired; reload the page and try again")
+        abort(400, description="the form's security token is missing or expired; reload the page and try again")
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     who = current_viewer()

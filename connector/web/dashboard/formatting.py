@@ -46,4 +46,7 @@ def csv_cell(value: object) -> str:
 
 @blueprint.context_processor
 def _helpers() -> dict[str, object]:
-    return {"fmt_date": fmt_date, "fmt_time": fmt_time, "fmt_short": fmt_short, "safe_source": safe_source, "week_label": week_label}
+    return {
+        "fmt_date": fmt_date, "fmt_time": fmt_time, "fmt_short": fmt_short,
+        "safe_source": safe_source, "week_label": week_label,
+    }

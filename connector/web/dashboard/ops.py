@@ -1,4 +1,4 @@
-"""Operations pages: webhook deliveries and dead letters, syncs, customer choices, stuck notices, reconcile, shop switch.
+"""Operations pages: deliveries and dead letters, syncs, customer choices, stuck notices, reconcile, shop switch.
 
 GET  /deliveries                    recent and dead deliveries, last sync, waiting choices, stuck notices
 POST /deliveries/<id>/replay        queue a dead (or done) delivery to run again
@@ -46,7 +46,9 @@ def deliveries() -> str:
         mine = InboxItem.shop_id == shop.id
         scope = or_(mine, InboxItem.shop_id.is_(None)) if who.is_operator else mine
         recent = list(db.scalars(select(InboxItem).where(scope).order_by(InboxItem.id.desc()).limit(RECENT_DELIVERIES)))
-        dead = list(db.scalars(select(InboxItem).where(scope, InboxItem.status == "dead").order_by(InboxItem.id.desc())))
+        dead = list(db.scalars(
+            select(InboxItem).where(scope, InboxItem.status == "dead").order_by(InboxItem.id.desc())
+        ))
         shops = visible_shops(db, who)
         shop_ids = [s.id for s in shops]
         cursors = list(db.execute(

@@ -305,7 +305,8 @@ def load_orders(db: Session, shop_id: int, ids: Sequence[int]) -> list[OrderView
 
 
 def order_actions(db: Session, order_id: int) -> list[ActionView]:
-    return [_action_view(a) for a in db.scalars(select(Action).where(Action.order_id == order_id).order_by(Action.id.desc()))]
+    actions = db.scalars(select(Action).where(Action.order_id == order_id).order_by(Action.id.desc()))
+    return [_action_view(action) for action in actions]
 
 
 def eta_weeks(db: Session, shop_id: int) -> list[tuple[str, str]]:

@@ -15,9 +15,8 @@ from connector.platforms.base import WebhookInfo
 from connector.services import Services
 from connector.store.models import Shop, WebhookSubscription, utcnow
 from connector.store.repo import insert_or_ignore, upsert
-from connector.web.installed import set_shop_setting
 
-log = logging.getLogger("connector.web.webhooks")
+log = logging.getLogger(__name__)
 
 PENDING_SETTING = "webhooks_pending"
 # Shopify's compliance topics (customers/*, shop/redact) are set in the Partner Dashboard, not here.
@@ -72,7 +71,7 @@ def ensure_shop_webhooks(services: Services, shop_id: int) -> bool:
             _record(session, services, shop_id, hook)
         stored = session.get(Shop, shop_id)
         if stored is not None:
-            set_shop_setting(stored, PENDING_SETTING, None)
+            stored.set_setting(PENDING_SETTING, None)
     log.info("shop %s: %d webhooks in place", shop_id, len(hooks))
     return True
 
