@@ -71,7 +71,7 @@ def events_from_rows(rows: Iterable[SupplyRow], as_of: date, policy: Policy) -> 
             keyed.append((arrival, row.supplier, 1, promised, lead, quantity_key, len(events)))
             events.append(event)
     keyed.sort()  # the last item only keeps identical events apart; it never decides between different ones
-    return [events[item[6]] for item in reversed(keyed)]
+    return [events[item[6]] for item in keyed]
 
 
 def supply_events(

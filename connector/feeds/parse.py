@@ -89,6 +89,7 @@ class FeedRow(BaseModel):
     restock_date: date | None = None
     restock_qty: int | None = None
     lead_time_days: int | None = None
+    line: int = 0  # where the row stands in its file (CSV line or JSON item number), for messages
 
     @field_validator("sku", mode="before")
     @classmethod
@@ -162,7 +163,7 @@ def _canonical_names(columns: list[str], column_map: Mapping[str, str], source: 
 def _validate(raw: dict[str, Any], canonical: dict[str, Any], line: int, unit: Literal["line", "item"],
               result: FeedParse) -> None:
     try:
-        result.rows.append(FeedRow.model_validate(canonical))
+        result.rows.append(FeedRow.model_validate({**canonical, "line": line}))
     except ValidationError as error:
         reasons = []
         for problem in error.errors(include_url=False):

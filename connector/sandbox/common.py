@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -75,12 +76,17 @@ class FaultPlan:
 
 
 class ServerThread:
-    """A WSGI app served on a loopback port in a daemon thread; port 0 picks a free port."""
+    """A WSGI app served on a loopback port in a daemon thread; port 0 picks a free port.
+
+    The request log is silenced: its lines carry query strings, which hold OAuth codes and keys.
+    """
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         if host not in LOOPBACK_HOSTS:
             raise ValueError("sandbox servers only listen on loopback addresses")
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self.app = app
         self.host = host
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name=f"sandbox:{self.port}", daemon=True)

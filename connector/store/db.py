@@ -27,6 +27,13 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def _begin_immediate(connection: Any) -> None:
+    # A deferred transaction that reads first and writes later fails at once with "database is
+    # locked" when another connection wrote in between (the busy timeout does not apply to that
+    # upgrade). Taking the write lock at BEGIN makes writers queue on the busy timeout instead.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -46,10 +53,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        # isolation_level=None hands transaction control to SQLAlchemy, which issues BEGIN IMMEDIATE.
+        engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None},
+                               hide_parameters=True, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # hide_parameters keeps customer data and secrets out of error messages stored and logged.
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
 def alembic_config(engine: Engine) -> Config:

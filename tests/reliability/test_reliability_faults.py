@@ -3,6 +3,7 @@ webhooks ends with the store exactly as a fault-free run leaves it, and one noti
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +46,11 @@ def notices_per_order(services: Services) -> Counter[str]:
     return counts
 
 
+def retries_logged(caplog: pytest.LogCaptureFixture) -> int:
+    return sum(1 for record in caplog.records
+               if record.name.startswith("connector") and "retr" in record.getMessage().lower())
+
+
 def one_run(tmp_path: Path, database_url: str, platform: str, faults: FaultPlan) -> tuple[Store, Services, list]:
     with connector_for(tmp_path, database_url) as (services, web_url):
         store = start_store(platform, faults, webhook_url=f"{web_url}/webhooks/shopify")
@@ -61,13 +67,18 @@ def one_run(tmp_path: Path, database_url: str, platform: str, faults: FaultPlan)
 
 
 @pytest.mark.parametrize("platform", ["shopify", "woocommerce"])
-def test_a_faulty_store_ends_like_a_fault_free_one(tmp_path: Path, sqlite_url: str, platform: str) -> None:
+def test_a_faulty_store_ends_like_a_fault_free_one(tmp_path: Path, platform: str,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
     clean_dir, faulty_dir = tmp_path / "clean", tmp_path / "faulty"
     clean_dir.mkdir()
     faulty_dir.mkdir()
     _, clean_services, clean = one_run(clean_dir, f"sqlite:///{clean_dir}/c.db", platform, FaultPlan(seed=1))
-    store, faulty_services, faulty = one_run(faulty_dir, f"sqlite:///{faulty_dir}/c.db", platform,
-                                             FaultPlan(seed=11, **FAULTS))
+    assert not retries_logged(caplog)
+    caplog.clear()
+    _, faulty_services, faulty = one_run(faulty_dir, f"sqlite:///{faulty_dir}/c.db", platform,
+                                         FaultPlan(seed=11, **FAULTS))
+    assert retries_logged(caplog) >= 3  # the faults did happen, and were outlasted
 
     assert faulty == clean
     if platform == "shopify":
