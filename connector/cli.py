@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import logging
 import sys
 from typing import Any
@@ -60,8 +59,6 @@ def _register() -> None:
         ("connector.commands.sandbox", "sandbox_group"),
         ("connector.commands.demo", "demo_command"),
     ):
-        if importlib.util.find_spec(module_name) is None:  # TEMPORARY while helpers land their modules
-            continue
         module = importlib.import_module(module_name)
         cli.add_command(getattr(module, attribute))
 

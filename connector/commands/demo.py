@@ -43,11 +43,10 @@ def print_summary(run: DemoRun, *, keep_running: bool) -> None:
             .where(LineDecision.backordered > 0)
             .order_by(Order.created_at, Order.id, OrderLine.id)
         ).all()
-        done = Counter(
+        actions = dict(
             session.execute(select(Action.kind, func.count()).where(Action.status.in_(("done", "sent")))
-                            .group_by(Action.kind)).all()
+                            .group_by(Action.kind)).tuples().all()
         )
-        actions = {kind: count for kind, count in done.items()}
         notices = Counter(
             (payload.get("notice", "?"), channel or "?")
             for payload, channel in session.execute(
