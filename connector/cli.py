@@ -13,8 +13,42 @@ from connector import __version__
 from connector.errors import ConnectorError
 
 
+# Commands that need neither settings nor the database; `plan` also stays fast by not importing them.
+OFFLINE_COMMANDS = frozenset({"plan", "secret-key", "hash-password", "sandbox", "demo"})
+
+
+# Each command is imported only when it runs, so `connector plan` never pays for Flask or SQLAlchemy.
+COMMANDS = {
+    "plan": "connector.commands.plan:plan_command",
+    "shops": "connector.commands.shops:shops_group",
+    "feeds": "connector.commands.feeds:feeds_group",
+    "sync": "connector.commands.stores:sync_command",
+    "reconcile": "connector.commands.stores:reconcile_command",
+    "worker": "connector.commands.worker:worker_command",
+    "serve": "connector.commands.serve:serve_command",
+    "deliveries": "connector.commands.deliveries:deliveries_group",
+    "actions": "connector.commands.deliveries:actions_group",
+    "db": "connector.commands.db:db_group",
+    "secret-key": "connector.commands.db:secret_key_command",
+    "hash-password": "connector.commands.db:hash_password_command",
+    "sandbox": "connector.commands.sandbox:sandbox_group",
+    "demo": "connector.commands.demo:demo_command",
+}
+
+
 class ConnectorGroup(click.Group):
-    """Turns the connector's own errors into one line on stderr and an exit status, never a traceback."""
+    """Loads commands on demand, and turns the connector's own errors into one line on stderr and an
+    exit status, never a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        return getattr(importlib.import_module(module_name), attribute)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -31,39 +65,18 @@ class ConnectorGroup(click.Group):
 def cli(ctx: click.Context, verbose: bool) -> None:
     """Backorder connector: finds backordered order lines on Shopify and WooCommerce stores,
     works out honest ETAs from supplier feeds, writes them back and tells customers."""
-    from connector.services import Services
-    from connector.settings import load_settings
-
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    if ctx.invoked_subcommand in {"plan", "secret-key"} or ctx.resilient_parsing:
+    if ctx.invoked_subcommand in OFFLINE_COMMANDS or ctx.resilient_parsing:
         return  # offline commands need no settings
+    from connector.services import Services
+    from connector.settings import load_settings
+
     ctx.obj = Services(load_settings())
     ctx.call_on_close(ctx.obj.close)
-
-
-def _register() -> None:
-    from connector.commands import db, feeds, plan, shops, stores
-
-    for command in (plan.plan_command, shops.shops_group, feeds.feeds_group, db.db_group, db.secret_key_command,
-                    stores.reconcile_command, stores.sync_command):
-        cli.add_command(command)
-    for module_name, attribute in (
-        ("connector.commands.worker", "worker_command"),
-        ("connector.commands.deliveries", "deliveries_group"),
-        ("connector.commands.deliveries", "actions_group"),
-        ("connector.commands.serve", "serve_command"),
-        ("connector.commands.sandbox", "sandbox_group"),
-        ("connector.commands.demo", "demo_command"),
-    ):
-        module = importlib.import_module(module_name)
-        cli.add_command(getattr(module, attribute))
-
-
-_register()
 
 
 def main() -> None:

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
 
     admin_password: str | None = Field(default=None, repr=False)
     max_body_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
+    proxy_count: int = Field(default=0, ge=0, le=5)
 
     handling_days: int = Field(default=1, ge=0, le=365)
     default_lead_time_days: int = Field(default=7, ge=0, le=365)

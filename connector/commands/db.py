@@ -1,4 +1,4 @@
-"""`connector db upgrade` and `connector secret-key`."""
+"""Set-up commands: `connector db upgrade`, `connector secret-key` and `connector hash-password`."""
 
 from __future__ import annotations
 
@@ -25,3 +25,12 @@ def upgrade_command(services: Services) -> None:
 def secret_key_command() -> None:
     """Print a fresh random value for CONNECTOR_SECRET_KEY."""
     click.echo(generate_secret_key())
+
+
+@click.command("hash-password")
+@click.password_option("--password", prompt="Dashboard password", help="Read from a prompt when not given.")
+def hash_password_command(password: str) -> None:
+    """Print a hash of a dashboard password to use as ADMIN_PASSWORD (the password itself is never stored)."""
+    from connector.web.dashboard.auth import hash_password
+
+    click.echo(hash_password(password))

@@ -8,7 +8,7 @@ Routes (each module's docstring documents its own):
     GET  /auth/woocommerce, /auth/woocommerce/return,
     POST /auth/woocommerce/callback                         connector/web/install_woocommerce.py
     GET|POST /choice/<token>                                connector/web/choice.py
-    /  ...                                 the dashboard blueprint when `connector.web.dashboard` exists
+    /  ...                                 the merchant dashboard (connector/web/dashboard/)
 
 Every error is answered as JSON on API routes and as a small page elsewhere; bad input is never a 500.
 """
@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
-import importlib.util
 import logging
 
 from flask import Flask, Response, jsonify, render_template
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from connector import __version__
 from connector.errors import ConfigError, InputError, ShopNotFound
@@ -32,7 +31,6 @@ from connector.web.context import SERVICES_KEY, current_services, error_response
 
 log = logging.getLogger("connector.web")
 
-DASHBOARD_MODULE = "connector.web.dashboard"
 _SESSION_KEY_PURPOSE = b"backorder-connector/flask-session/v1"
 
 
@@ -59,6 +57,7 @@ def create_app(services: Services | None = None) -> Flask:
     app.extensions[SERVICES_KEY] = services
 
     from connector.web.choice import blueprint as choice_blueprint
+    from connector.web.dashboard import blueprint as dashboard_blueprint
     from connector.web.install_shopify import blueprint as shopify_install_blueprint
     from connector.web.install_woocommerce import blueprint as woocommerce_install_blueprint
     from webhooks import register_webhooks
@@ -67,33 +66,16 @@ def create_app(services: Services | None = None) -> Flask:
     app.register_blueprint(shopify_install_blueprint)
     app.register_blueprint(woocommerce_install_blueprint)
     app.register_blueprint(choice_blueprint)
-    # Dashboard: registered here when the connector/web/dashboard package exists (it owns "/").
-    _register_dashboard(app)
-    _add_fallback_index(app)
+    app.register_blueprint(dashboard_blueprint)
 
     app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
     _register_error_handlers(app)
     app.after_request(_security_headers)
+    if settings.proxy_count:
+        # Behind a reverse proxy the client address (login rate limit) and scheme come from X-Forwarded-*.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count,
+                                x_host=settings.proxy_count)  # type: ignore[method-assign]
     return app
-
-
-def _register_dashboard(app: Flask) -> None:
-    spec = importlib.util.find_spec(DASHBOARD_MODULE)
-    if spec is None or spec.origin is None:  # absent, or a folder without __init__.py yet
-        return
-    # Imported only when present; an import error inside it is a bug and must not be hidden.
-    app.register_blueprint(importlib.import_module(DASHBOARD_MODULE).blueprint)
-
-
-def _add_fallback_index(app: Flask) -> None:
-    """A plain "/" page until a dashboard provides one (the install flows redirect there)."""
-    if any(rule.rule == "/" for rule in app.url_map.iter_rules()):
-        return
-
-    def index() -> str:
-        return render_template("index.html")
-
-    app.add_url_rule("/", "index", index, methods=["GET"])
 
 
 def healthz() -> tuple[Response, int]:

@@ -10,7 +10,8 @@ GET /auth/shopify/callback?code=&hmac=&shop=&state=&timestamp=[&host=]
     Bad or missing HMAC: 401. Stale timestamp, bad shop, missing cookie, state not matching the
     cookie, or a state unknown/expired/already used (replay): 400. Then exchanges the code, stores
     the shop with its tokens sealed (one transaction), subscribes the webhooks (a failure is logged;
-    the periodic sync retries) and redirects to the dashboard.
+    the periodic sync retries) and redirects to the app in the shop's admin, which opens the
+    dashboard signed for that shop (a sandbox store: straight to the dashboard).
 """
 
 from __future__ import annotations
@@ -179,7 +180,10 @@ def callback() -> Answer:
     log.info("shop %s installed (id %s)", shop, shop_id)
     ensure_shop_webhooks(services, shop_id)  # a failure is logged; the periodic sync retries
 
-    response = redirect("/", 302)
+    # A real store opens the app from its admin, which calls our "/" with a signed query that logs the
+    # merchant in to their own shop; a sandbox store has no admin, so its operator uses the login.
+    target = "/" if api_url else f"https://{shop}/admin/apps/{api_key}"
+    response = redirect(target, 302)
     response.delete_cookie(COOKIE_NAME, path=COOKIE_PATH)
     return response
 

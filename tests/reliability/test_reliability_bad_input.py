@@ -241,7 +241,7 @@ def test_a_replayed_oauth_callback_is_refused_and_installs_once(client: FlaskCli
         assert session.query(Shop).filter_by(domain=INSTALL_SHOP).count() == 1
 
 
-@FUZZ
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(state=st.one_of(TEXT, st.text("abcdef0123456789", min_size=32, max_size=64)))
 def test_a_forged_state_never_installs(client: FlaskClient, services: Services, shopify_sandbox: str,
                                        state: str) -> None:
