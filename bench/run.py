@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import traceback
 from collections.abc import Callable
@@ -23,8 +24,12 @@ NAMES = ("engine", "intake", "sync", "push")
 def _guarded(title: str, work: Callable[[], Section]) -> Section:
     """A benchmark that fails is reported as failed in RESULTS.md instead of stopping the others."""
     print(f"\n== {title}", flush=True)
+    load = os.getloadavg()[0]
     try:
-        return work()
+        section = work()
+        section.note(f"load average (1 min) when this benchmark started: {load:.2f} on {os.cpu_count()} core(s); "
+                     "other work on the machine inflates times and latencies")
+        return section
     except Exception as error:  # a broken benchmark must not hide the others' figures
         traceback.print_exc()
         section = Section(title, verdict="not measured")

@@ -72,38 +72,63 @@ def fingerprint(plan: OrderPlan) -> str:
 CLEARED_FINGERPRINT = fingerprint(CLEARED)
 
 
-def load_stock(session: Session, shop_id: int) -> dict[str, int]:
-    """Allocatable units per tracked SKU.
+@dataclass
+class StockView:
+    """Allocatable units per stock key. A key is the SKU, except for SKUs that draw on one shared
+    stock (WooCommerce variations whose stock is managed by their parent product): those share the
+    key `pool:<item>` so the engine allocates the shared units once, not once per SKU."""
+
+    units: dict[str, int] = field(default_factory=dict)
+    pool_of: dict[str, str] = field(default_factory=dict)
+
+    def key(self, sku: str | None) -> str | None:
+        return self.pool_of.get(sku, sku) if sku else sku
+
+
+def load_stock(session: Session, shop_id: int) -> StockView:
+    """Allocatable units per tracked SKU or shared pool.
 
     WooCommerce has already taken units off `stock_quantity` for lines marked `_reduced_stock`;
     those units are still ours to allocate (to those very lines), so they are added back.
     """
-    stock: dict[str, int] = {}
-    untracked: set[str] = set()
-    rows = session.execute(
-        select(InventoryLevel.sku, InventoryLevel.tracked, func.sum(InventoryLevel.quantity))
+    levels = session.execute(
+        select(InventoryLevel.sku, InventoryLevel.location_id, InventoryLevel.quantity, InventoryLevel.tracked,
+               InventoryLevel.item_ref)
         .where(InventoryLevel.shop_id == shop_id)
-        .group_by(InventoryLevel.sku, InventoryLevel.tracked)
-    )
-    for sku, tracked, quantity in rows:
-        if tracked:
-            stock[sku] = stock.get(sku, 0) + int(quantity or 0)
-        else:
-            untracked.add(sku)
-    for sku in untracked:
-        stock.pop(sku, None)
+    ).all()
+    skus_of_item: dict[str, set[str]] = defaultdict(set)
+    for sku, _location, _quantity, _tracked, item_ref in levels:
+        if item_ref:
+            skus_of_item[item_ref].add(sku)
+    view = StockView()
+    for item_ref, skus in skus_of_item.items():
+        if len(skus) > 1:
+            view.pool_of.update({sku: f"pool:{item_ref}" for sku in skus})
+    untracked: set[str] = set()
+    counted: set[tuple[str, str]] = set()
+    for sku, location, quantity, tracked, _item_ref in levels:
+        key = view.key(sku)
+        assert key is not None
+        if not tracked:
+            untracked.add(key)
+        elif (key, location) not in counted:  # a pool's units are reported once per member SKU
+            counted.add((key, location))
+            view.units[key] = view.units.get(key, 0) + int(quantity or 0)
+    for key in untracked:
+        view.units.pop(key, None)
     reduced_lines = session.execute(
         select(OrderLine.sku, OrderLine.open_quantity, OrderLine.stock_reduced)
         .join(Order, Order.id == OrderLine.order_id)
         .where(Order.shop_id == shop_id, Order.is_open.is_(True), OrderLine.stock_reduced > 0)
     )
     for sku, open_quantity, stock_reduced in reduced_lines:
-        if sku in stock:
-            stock[sku] += min(open_quantity, stock_reduced)
-    return stock
+        key = view.key(sku)
+        if key in view.units:
+            view.units[key] += min(open_quantity, stock_reduced)
+    return view
 
 
-def load_supply(session: Session, shop_id: int) -> list[SupplyRow]:
+def load_supply(session: Session, shop_id: int, view: StockView | None = None) -> list[SupplyRow]:
     rows = session.execute(
         select(Supplier.name, SupplyItem)
         .join(SupplyItem, SupplyItem.supplier_id == Supplier.id)
@@ -113,7 +138,7 @@ def load_supply(session: Session, shop_id: int) -> list[SupplyRow]:
     return [
         SupplyRow(
             supplier=name,
-            sku=item.sku,
+            sku=view.key(item.sku) if view else item.sku,  # type: ignore[arg-type]
             available=item.available,
             restock_date=item.restock_date,
             restock_qty=item.restock_qty,
@@ -123,10 +148,18 @@ def load_supply(session: Session, shop_id: int) -> list[SupplyRow]:
     ]
 
 
-def load_orders(session: Session, shop_id: int) -> tuple[list[EngineOrder], dict[str, int], dict[tuple[str, str], int]]:
-    """Open orders as engine input, plus maps from platform ids back to our row ids."""
-    order_ids: dict[str, int] = {}
-    line_ids: dict[tuple[str, str], int] = {}
+@dataclass
+class LoadedOrders:
+    """Open orders as engine input (SKUs as stock keys), with maps from platform ids back to our rows."""
+
+    orders: list[EngineOrder] = field(default_factory=list)
+    order_ids: dict[str, int] = field(default_factory=dict)  # order platform id -> row id
+    line_ids: dict[tuple[str, str], int] = field(default_factory=dict)  # (order, line) platform ids -> row id
+    skus: dict[int, str | None] = field(default_factory=dict)  # line row id -> its own SKU
+
+
+def load_orders(session: Session, shop_id: int, view: StockView | None = None) -> LoadedOrders:
+    loaded = LoadedOrders()
     lines_by_order: dict[int, list[EngineLine]] = defaultdict(list)
     line_rows = session.execute(
         select(OrderLine, Order.platform_id)
@@ -134,20 +167,20 @@ def load_orders(session: Session, shop_id: int) -> tuple[list[EngineOrder], dict
         .where(Order.shop_id == shop_id, Order.is_open.is_(True))
     )
     for line, order_platform_id in line_rows:
-        line_ids[(order_platform_id, line.platform_id)] = line.id
+        loaded.line_ids[(order_platform_id, line.platform_id)] = line.id
+        loaded.skus[line.id] = line.sku
         lines_by_order[line.order_id].append(
             EngineLine(
                 line_id=line.platform_id,
-                sku=line.sku,
+                sku=view.key(line.sku) if view else line.sku,
                 quantity=line.quantity,
                 open_quantity=line.open_quantity,
                 requires_shipping=line.requires_shipping,
             )
         )
-    orders: list[EngineOrder] = []
     for order in session.scalars(select(Order).where(Order.shop_id == shop_id, Order.is_open.is_(True))):
-        order_ids[order.platform_id] = order.id
-        orders.append(
+        loaded.order_ids[order.platform_id] = order.id
+        loaded.orders.append(
             EngineOrder(
                 order_id=order.platform_id,
                 name=order.name,
@@ -156,7 +189,7 @@ def load_orders(session: Session, shop_id: int) -> tuple[list[EngineOrder], dict
                 lines=tuple(lines_by_order.get(order.id, ())),
             )
         )
-    return orders, order_ids, line_ids
+    return loaded
 
 
 def reconcile_shop(
@@ -164,8 +197,12 @@ def reconcile_shop(
 ) -> ReconcileResult:
     """Plan the shop, record every decision (unless `dry_run`) and list the orders whose decision
     differs from what was last pushed; the caller's transaction makes it all-or-nothing."""
-    orders, order_ids, line_ids = load_orders(session, shop.id)
-    plan = make_plan(orders, load_stock(session, shop.id), load_supply(session, shop.id), as_of, shop_policy(shop, defaults))
+    view = load_stock(session, shop.id)
+    loaded = load_orders(session, shop.id, view)
+    order_ids, line_ids = loaded.order_ids, loaded.line_ids
+    plan = make_plan(loaded.orders, view.units, load_supply(session, shop.id, view), as_of, shop_policy(shop, defaults))
+    if view.pool_of:
+        _show_real_skus(plan, loaded)
     previous = {
         decision.order_id: decision
         for decision in session.scalars(
@@ -195,6 +232,15 @@ def reconcile_shop(
     if not dry_run:
         session.flush()
     return result
+
+
+def _show_real_skus(plan: Plan, loaded: LoadedOrders) -> None:
+    """Put each line's own SKU back where the engine saw its shared pool's key."""
+    for order_plan in plan.orders:
+        for line in order_plan.lines:
+            real = loaded.skus.get(loaded.line_ids[(order_plan.order_id, line.line_id)])
+            if real:
+                line.sku = real
 
 
 def _record(

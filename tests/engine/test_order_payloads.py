@@ -109,3 +109,12 @@ def test_woocommerce_missing_status_is_input_error() -> None:
     del data["status"]
     with pytest.raises(InputError, match="status"):
         order_from_rest(data)
+
+
+def test_shopify_line_with_null_variant_has_no_sku_on_both_paths() -> None:
+    from connector.platforms.shopify.payloads import ORDER_ADAPTER
+
+    data = shopify_order()
+    data["line_items"][0]["variant_id"] = None
+    assert order_from_webhook(data).lines[0].sku is None
+    assert shopify_engine_order(ORDER_ADAPTER.validate_python(data)).lines[0].sku is None

@@ -5,10 +5,11 @@ without this file changing."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 import responses
@@ -77,8 +78,6 @@ def routes(app: Flask) -> list[tuple[Rule, str]]:
 
 def fill(rule: Rule, values: list[str]) -> str:
     """The rule's path with each variable replaced by one of `values` (quoted as a client would)."""
-    from urllib.parse import quote
-
     path = rule.rule
     for index, name in enumerate(rule.arguments):
         start = path.index("<")
@@ -158,7 +157,7 @@ def test_a_badly_signed_delivery_is_401_and_not_stored(client: FlaskClient, serv
     signature = {
         "missing": None, "wrong secret": b64_hmac("not-the-secret", ORDER), "another body's": b64_hmac(SHOPIFY_API_SECRET, b"{}"),
         "truncated body": b64_hmac(SHOPIFY_API_SECRET, ORDER), "garbage": "!!!not base64!!!",
-        "hex instead of base64": __import__("hashlib").sha256(ORDER).hexdigest(),
+        "hex instead of base64": hashlib.sha256(ORDER).hexdigest(),
     }[case]
     body = ORDER[:-5] if case == "truncated body" else ORDER
     assert shopify_delivery(client, body, signature=signature) == 401

@@ -112,9 +112,12 @@ def _quantities(item: ShopifyLineItem) -> tuple[int, int]:
 def line_from_payload(item: ShopifyLineItem) -> RemoteLine:
     """One line item as a platform-neutral record."""
     quantity, open_quantity = _quantities(item)
+    # A line whose variant is null (a custom item, or its product was deleted) draws on no inventory
+    # item, so it is never backordered: its SKU text is kept out, as the GraphQL sync does.
+    variant_missing = "variant_id" in item and item["variant_id"] is None
     return RemoteLine(
         platform_id=item["id"],
-        sku=clean_sku(item.get("sku")),
+        sku=None if variant_missing else clean_sku(item.get("sku")),
         quantity=quantity,
         open_quantity=open_quantity,
         requires_shipping=item.get("requires_shipping") is not False,
@@ -164,6 +167,8 @@ def engine_order_from_payload(payload: ShopifyPlanningOrder) -> Order:
         quantity = item["quantity"]
         open_quantity = item.get("fulfillable_quantity")
         sku = item.get("sku")
+        if "variant_id" in item and item["variant_id"] is None:
+            sku = None  # as in line_from_payload: no variant, no inventory, never backordered
         lines.append(OrderLine(
             item["id"],
             (sku.strip() or None) if sku else None,
