@@ -49,6 +49,9 @@ class FakePlatform:
         if queued:
             raise queued.pop(0)
 
+    def iter_all_orders(self) -> Iterator[RemoteOrder]:
+        return self.iter_orders(None)
+
     def iter_orders(self, updated_since: datetime | None) -> Iterator[RemoteOrder]:
         self._maybe_fail("iter_orders")
         chosen = [o for o in self.orders.values() if updated_since is None or o.updated_at >= updated_since]

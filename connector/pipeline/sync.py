@@ -56,7 +56,8 @@ def sync_shop(
     seen = stored = 0
     newest: datetime | None = None
     with db.session() as session:
-        for remote in platform.iter_orders(since):
+        remotes = platform.iter_all_orders() if since is None else platform.iter_orders(since)
+        for remote in remotes:
             seen += 1
             if upsert_order(session, shop_id, remote):
                 stored += 1

@@ -142,6 +142,9 @@ class Platform(Protocol):
     def iter_orders(self, updated_since: datetime | None) -> Iterator[RemoteOrder]:
         """Orders updated at or after `updated_since` (all when None), oldest update first."""
 
+    def iter_all_orders(self) -> Iterator[RemoteOrder]:
+        """Every order, for a first or full sync; through the store's bulk export where it has one."""
+
     def get_order(self, order_id: str) -> RemoteOrder | None:
         """One order, or None when the store no longer has it."""
 

@@ -70,12 +70,13 @@ def test_bulk_orders_run_poll_and_stream(platform: ShopifyPlatform, shop: FakeSh
                                          fake_time: FakeTime) -> None:
     shop.data("BulkOperationRunQuery", {"bulkOperationRunQuery": {
         "bulkOperation": {"id": OPERATION, "status": "CREATED"}, "userErrors": []}})
-    shop.data("BulkOperation", {"node": {"id": OPERATION, "status": "RUNNING", "objectCount": "3"}})
+    for _ in range(5):
+        shop.data("BulkOperation", {"node": {"id": OPERATION, "status": "RUNNING", "objectCount": "3"}})
     shop.data("BulkOperation", {"node": {"id": OPERATION, "status": "COMPLETED", "url": RESULT_URL}})
     rsps.add(responses.GET, RESULT_URL, body=_jsonl(_jsonl_records()))
     orders = list(platform.run_bulk_orders(datetime(2026, 1, 1, tzinfo=UTC), poll_interval=3.0))
     assert [order.platform_id for order in orders] == ["1", "2", "3"]
-    assert fake_time.sleeps == [3.0]
+    assert fake_time.sleeps == [0.25, 0.5, 1.0, 2.0, 3.0]  # quick at first, then every poll_interval
     assert shop.calls[0].variables == {"query": documents.bulk_orders_query("updated_at:>='2026-01-01T00:00:00Z'")}
     download = rsps.calls[-1].request
     assert download.req_kwargs["stream"] is True

@@ -132,6 +132,10 @@ class ShopifyPlatform:
                                          item["id"], ("inventoryItem", "inventoryLevels"), LEVELS_PER_PAGE)
                 yield from stock_from_item(item, levels)
 
+    def iter_all_orders(self) -> Iterator[RemoteOrder]:
+        """Every order through one bulk operation: no per-query cost cap, one JSON Lines download."""
+        return self.run_bulk_orders(None)
+
     def run_bulk_orders(self, updated_since: datetime | None, *, poll_interval: float = 5.0) -> Iterator[RemoteOrder]:
         """All orders updated since `updated_since` through a bulk operation (first sync of a big store)."""
         return run_bulk_orders(self.client, updated_since, poll_interval=poll_interval)

@@ -39,6 +39,9 @@ def start_bulk_orders(client: ShopifyClient, updated_since: datetime | None) -> 
     return str(operation["id"])
 
 
+FIRST_POLL_SECONDS = 0.25
+
+
 def current_bulk_operation(client: ShopifyClient) -> dict[str, Any] | None:
     """The app's latest bulk query operation on this shop, if any."""
     return client.execute(CURRENT_BULK_OPERATION_QUERY).get("currentBulkOperation")
@@ -46,8 +49,13 @@ def current_bulk_operation(client: ShopifyClient) -> dict[str, Any] | None:
 
 def wait_for_bulk(client: ShopifyClient, operation_id: str, *, poll_interval: float = 5.0,
                   timeout: float = 4 * 3600.0) -> str | None:
-    """Poll until the operation finishes; returns its result URL (None when it matched nothing)."""
+    """Poll until the operation finishes; returns its result URL (None when it matched nothing).
+
+    Polls quickly at first (a small store's export is ready in a second) and backs off to
+    `poll_interval`, so a long export costs few queries.
+    """
     deadline = client.clock() + timeout
+    wait = min(FIRST_POLL_SECONDS, poll_interval)
     while True:
         operation = client.execute(BULK_OPERATION_QUERY, {"id": operation_id}).get("node") or {}
         status = operation.get("status")
@@ -60,7 +68,8 @@ def wait_for_bulk(client: ShopifyClient, operation_id: str, *, poll_interval: fl
             raise PlatformError(f"{client.domain}: bulk operation still {status} after {timeout:.0f}s")
         log.debug("shopify %s bulk %s: %s, %s objects", client.domain, operation_id, status,
                   operation.get("objectCount"))
-        client.sleep(poll_interval)
+        client.sleep(wait)
+        wait = min(wait * 2, poll_interval)
 
 
 def orders_from_jsonl(lines: Iterable[bytes | str]) -> Iterator[RemoteOrder]:

@@ -85,6 +85,10 @@ class WooPlatform:
 
     # Orders -----------------------------------------------------------------------------------
 
+    def iter_all_orders(self) -> Iterator[RemoteOrder]:
+        """Every order; WooCommerce has no bulk export, so this pages through them all."""
+        return self.iter_orders(None)
+
     def iter_orders(self, updated_since: datetime | None) -> Iterator[RemoteOrder]:
         """Orders modified at or after `updated_since`, every status (so cancellations are seen).
 

@@ -83,6 +83,7 @@ class MutationRoot:
             "tagsRemove": lambda info, id, tags: self.tags(id, tags, add=False),
             "orderUpdate": lambda info, input: self.order_update(input),
             "metafieldsSet": lambda info, metafields: self.metafields_set(metafields),
+            "metafieldsDelete": lambda info, metafields: self.metafields_delete(metafields),
             "fulfillmentOrderHold": lambda info, id, fulfillmentHold: self.hold(id, fulfillmentHold),
             "fulfillmentOrderReleaseHold": lambda info, id, holdIds=None, externalId=None: self.release(id, holdIds),
             "webhookSubscriptionCreate": self.webhook_create,
@@ -203,6 +204,19 @@ class MutationRoot:
             written.append(self._write_metafield(owner, entry.get("namespace") or APP_NAMESPACE, entry["key"],
                                                  entry["value"], entry.get("type")))
         return {"metafields": [self.views.metafield(m) for m in written], "userErrors": []}
+
+    def metafields_delete(self, entries: list[dict[str, Any]]) -> View:
+        """Like Shopify: each identifier that named no metafield comes back as null, not as an error."""
+        deleted: list[dict[str, Any] | None] = []
+        for entry in entries:
+            owner = self._owner(entry["ownerId"])
+            found = owner.metafield(entry["namespace"], entry["key"]) if owner is not None else None
+            if owner is None or found is None:
+                deleted.append(None)
+                continue
+            owner.metafields.remove(found)
+            deleted.append({"ownerId": entry["ownerId"], "namespace": found.namespace, "key": found.key})
+        return {"deletedMetafields": deleted, "userErrors": []}
 
     def hold(self, fo_id: str, spec: dict[str, Any]) -> View:
         empty = {"fulfillmentHold": None, "fulfillmentOrder": None, "remainingFulfillmentOrder": None}
