@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -26,9 +27,19 @@ def _child(kind: str, inputs: EngineInputs) -> tuple[float, float]:
 
 
 def run(work_dir: Path | None = None, *, orders: int = 100_000) -> Section:
+    """Benchmark 1; generated files go to `work_dir`, or to a temporary folder removed afterwards."""
+    if work_dir is not None:
+        return _run(work_dir, orders)
+    directory = Path(tempfile.mkdtemp(prefix="bench-engine-"))
+    try:
+        return _run(directory, orders)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _run(directory: Path, orders: int) -> Section:
     section = Section("1. Engine: `connector plan --json`",
                       goal=f"plan within {GOAL_RATIO:.0f}× the time to `json.load` the same orders file")
-    directory = work_dir or Path(tempfile.mkdtemp(prefix="bench-engine-"))
     inputs = generate(directory, orders=orders)
     size_mb = inputs.orders.stat().st_size / 2**20
     section.note(f"data: {inputs.order_count:,} open orders in Shopify webhook JSON ({size_mb:.0f} MiB), "

@@ -76,7 +76,7 @@ def run_sync(*, target_orders: int = 10_000, budget_seconds: float = 120, memory
     orders = min(target_orders, shopify_orders_for(budget_seconds, cost_per_order))
     if orders < target_orders:
         section.note(f"scaled: {target_orders:,} Shopify orders cost about {target_orders * cost_per_order:,.0f} points "
-                     f"(measured {cost_per_order:.1f} points per order, stock included), a floor of "
+                     f"(measured {cost_per_order:.1f} points per order on a 1,000-order sync, stock read included), a floor of "
                      f"{target_floor / 60:.1f} minutes at {STANDARD_RESTORE_RATE:.0f} points/s, which does not fit "
                      f"`make bench`'s 15 minutes with everything else; this run syncs {orders:,} orders "
                      f"(≈{budget_seconds:.0f} s budget). `python -m bench.run --full` syncs all {target_orders:,}. "
@@ -110,6 +110,10 @@ def run_sync(*, target_orders: int = 10_000, budget_seconds: float = 120, memory
     section.note("memory runs use an unmetered bucket (restore rate 10⁹ points/s) so they fit the time budget; "
                  "paging and pacing are the same code either way. Peak RSS is the syncing process's alone (the "
                  "sandbox runs in another process), writing to SQLite")
+    if background is not None and background[0] < 100_000:
+        section.note(f"scaled: the largest memory run is {background[0]:,} orders, not 100,000: both sandboxes answer "
+                     "each page by sorting (Shopify) or rendering (WooCommerce) every stored order, so paging through "
+                     "100,000 orders takes about half an hour there. `python -m bench.run --full` runs it")
     if background is not None:
         section.note(f"the {background[0]:,}-order memory run ran in the background during benchmarks 3 and 4 "
                      "(the metered sync mostly waits on the bucket): only its memory is reported, and the "

@@ -17,7 +17,7 @@ from typing import Any
 import requests
 from click.testing import CliRunner
 from flask import Flask
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
 from sqlalchemy import select
 
 from connector.cli import cli
@@ -139,33 +139,34 @@ def write_feed(path: Path, rows: Iterable[dict[str, Any]]) -> Path:
 # --- what a store receives ---------------------------------------------------------------------
 
 
-def _mutation_fields(body: bytes) -> list[str]:
-    """Root fields of the mutation a GraphQL request body runs; [] for a query or an unreadable body."""
+def _mutation_calls(body: bytes) -> list[tuple[str, dict[str, Any]]]:
+    """(root field, variables) of the mutation a GraphQL request body runs; [] for a query."""
     try:
         payload = json.loads(body)
         document = parse(payload["query"])
     except (ValueError, KeyError, TypeError, GraphQLError):
         return []
     wanted = payload.get("operationName")
+    variables = payload.get("variables") or {}
     for definition in document.definitions:
         if not isinstance(definition, OperationDefinitionNode):
             continue
         if wanted and (definition.name is None or definition.name.value != wanted):
             continue
-        if definition.operation == OperationType.MUTATION:
-            return [selection.name.value for selection in definition.selection_set.selections  # type: ignore[attr-defined]
-                    if hasattr(selection, "name")]
-        return []
+        if definition.operation != OperationType.MUTATION:
+            return []
+        return [(selection.name.value, variables) for selection in definition.selection_set.selections
+                if isinstance(selection, FieldNode)]
     return []
 
 
 class WriteRecorder:
     """WSGI middleware around a sandbox app that records every write request it receives through the
-    store's API: Shopify mutations (by root field) and WooCommerce REST calls other than GET."""
+    store's API: Shopify mutations (root field and variables) and WooCommerce REST calls other than GET."""
 
     def __init__(self, app: Flask, platform: str) -> None:
         self.platform = platform
-        self.writes: list[str] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
         self._inner = app.wsgi_app
         app.wsgi_app = self  # type: ignore[method-assign]
 
@@ -174,13 +175,17 @@ class WriteRecorder:
         if self.platform == "shopify" and path.endswith("/graphql.json") and method == "POST":
             body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             environ["wsgi.input"] = io.BytesIO(body)
-            self.writes.extend(_mutation_fields(body))
+            self.calls.extend(_mutation_calls(body))
         elif self.platform == "woocommerce" and path.startswith("/wp-json/") and method not in ("GET", "HEAD"):
-            self.writes.append(f"{method} {path}")
+            self.calls.append((f"{method} {path}", {}))
         return self._inner(environ, start_response)
 
     def take(self) -> list[str]:
-        taken, self.writes = self.writes, []
+        """The writes received since the last call (Shopify: mutation names; WooCommerce: method and path)."""
+        return [name for name, _ in self.take_calls()]
+
+    def take_calls(self) -> list[tuple[str, dict[str, Any]]]:
+        taken, self.calls = self.calls, []
         return taken
 
 
@@ -211,11 +216,12 @@ def drain(services: Services) -> WorkerStats:
     return run_worker(services, once=True, schedule=False)
 
 
-def run_cycle(services: Services, shop_id: int, feed: Path, supplier: str) -> tuple[str, str, WorkerStats]:
+def run_cycle(services: Services, shop_id: int, feed: Path, supplier: str,
+              as_of: date = TODAY) -> tuple[str, str, WorkerStats]:
     """One sync -> feed import -> reconcile -> push-back cycle; returns the sync and reconcile output lines."""
     synced = connector(services.settings, "sync", "--shop", str(shop_id))
     import_supplier_feed(services, feed, supplier, shop_id)
-    reconciled = connector(services.settings, "reconcile", "--shop", str(shop_id))
+    reconciled = connector(services.settings, "reconcile", "--shop", str(shop_id), "--as-of", as_of.isoformat())
     return synced, reconciled, drain(services)
 
 

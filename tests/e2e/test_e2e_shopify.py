@@ -117,10 +117,20 @@ def test_full_cycle_pushes_once_then_clears_when_stock_arrives(
     assert "backorder.eta" not in cleared["metafields"]
     assert cleared["note"].startswith(MERCHANT_NOTE + "\n\n" + BLOCK_START)
     assert "no longer backordered" in cleared["note"] and day(13).isoformat() not in cleared["note"]
-    writes = store.recorder.take()
-    assert "tagsRemove" in writes and "fulfillmentOrderReleaseHold" in writes
+    calls = store.recorder.take_calls()
+    writes = [name for name, _ in calls]
+    assert writes.count("tagsRemove") == 1 and writes.count("fulfillmentOrderReleaseHold") == 1
     assert all(name not in writes for name in ("tagsAdd", "fulfillmentOrderHold"))
+    released = next(variables for name, variables in calls if name == "fulfillmentOrderReleaseHold")
+    assert released["holdIds"] == [first["holds"][0]["id"]]  # our hold, named explicitly
+    # At most one notice per order per day: the good news waits for tomorrow's reconcile, which
+    # sends it without writing to the store again.
+    assert len(sent_notices(services)) == 3
+    run_cycle(services, shop_id, feed, "shirts-and-co", as_of=day(1))
+    assert store.recorder.take() == []
     assert sent_notices(services)[-1] == ("#1001", "ready")
     assert Counter(to for to, _ in eml_notices(outbox))["Buyer1 E2E <ada@example.com>"] == 2
+    run_cycle(services, shop_id, feed, "shirts-and-co", as_of=day(1))
+    assert len(eml_notices(outbox)) == 4 and store.recorder.take() == []
     # The other orders were left as they were.
     assert marks_by_name(store)["#1003"] == before["#1003"]
