@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -49,6 +51,8 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
 
+    # A plain SIGTERM would skip the `finally` blocks that stop the servers and load generators.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     machine = machine_summary()
     print(f"machine: {machine}", flush=True)
     started = time.monotonic()

@@ -247,6 +247,9 @@ def _plan_notice(
     verdict = decide_notice(state, plan.status, plan.eta, today, settings.eta_improvement_days)
     if verdict.kind is None:
         return 0, False
+    if verdict.kind == "ready" and not order.is_open:
+        # Cancelled or already shipped: "ready to ship" would be false; the store told the customer.
+        return 0, False
     if not verdict.send_now:
         return 0, True
     if not order.customer_email and not capabilities.customer_notes:

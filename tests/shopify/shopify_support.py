@@ -88,7 +88,7 @@ class FakeShopify:
 
 def make_client(time: FakeTime, **kwargs: Any) -> ShopifyClient:
     access = kwargs.pop("access", None) or ShopAccess(platform="shopify", domain=DOMAIN, access_token=TOKEN)
-    kwargs.setdefault("jitter", lambda _delay: 0.0)
+    kwargs.setdefault("jitter", lambda delay: delay)
     return ShopifyClient(access, sleep=time.sleep, clock=time.clock, **kwargs)
 
 

@@ -103,8 +103,8 @@ def test_server_errors_back_off_exponentially_then_succeed(client: ShopifyClient
     assert fake_time.sleeps == [1.0, 2.0]
 
 
-def test_jitter_is_added_to_the_backoff(fake_time: FakeTime, shop: FakeShopify) -> None:
-    jittery = make_client(fake_time, jitter=lambda delay: delay / 10)
+def test_jitter_is_applied_to_the_backoff(fake_time: FakeTime, shop: FakeShopify) -> None:
+    jittery = make_client(fake_time, jitter=lambda delay: delay * 1.1)
     shop.raw("OrderTags", 500, "oops")
     shop.data("OrderTags", TAGS)
     jittery.execute(docs.ORDER_TAGS_QUERY, ORDER_VARS)
@@ -323,3 +323,10 @@ def test_an_expired_token_without_a_refresher_fails_before_sending(fake_time: Fa
         client.execute(docs.ORDER_TAGS_QUERY, ORDER_VARS)
     assert shop.calls == []
 
+
+
+def test_default_jitter_stays_within_a_quarter_above_the_backoff() -> None:
+    from connector.platforms.retrying import backoff_seconds, spread_jitter
+
+    assert [backoff_seconds(n, base=1.0, cap=60.0) for n in (1, 2, 3, 7, 50)] == [1.0, 2.0, 4.0, 60.0, 60.0]
+    assert all(4.0 <= spread_jitter(4.0) <= 5.0 for _ in range(200))

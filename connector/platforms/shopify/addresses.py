@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from urllib.parse import urlsplit
 
 from connector.errors import ConfigError
+from connector.platforms.hosts import is_loopback_host
 
 # fullmatch, never match + "$": "$" also matches before a trailing newline.
 SHOP_DOMAIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
-LOOPBACK_NAMES = frozenset({"localhost"})
 
 
 def valid_shop_domain(shop: str) -> bool:
     """True when `shop` is exactly a `name.myshopify.com` host (lower case, nothing around it)."""
     return isinstance(shop, str) and SHOP_DOMAIN_PATTERN.fullmatch(shop) is not None
 
-
-def is_loopback_host(host: str | None) -> bool:
-    """True for localhost and any loopback address (127.0.0.0/8, ::1)."""
-    if not host:
-        return False
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_base_url(url: str, setting: str = "api_url") -> str:

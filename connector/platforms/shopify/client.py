@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import random
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -13,7 +12,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from tenacity import RetryCallState, Retrying, stop_after_attempt
 
 from connector.errors import (
     AuthError,
@@ -22,9 +20,9 @@ from connector.errors import (
     ThrottledError,
     TransportError,
     UserError,
-    is_retryable,
 )
 from connector.platforms.base import ShopAccess, TokenSaver
+from connector.platforms.retrying import Jitter, platform_retrying, spread_jitter
 
 from .addresses import is_loopback_host, shop_base_url
 from .cost import operation_name, requested_cost
@@ -39,12 +37,6 @@ BACKOFF_BASE_SECONDS = 1.0  # Shopify recommends waiting a second before retryin
 BACKOFF_CAP_SECONDS = 60.0
 SCOPE_PATTERN = re.compile(r"\b(?:unauthenticated_)?(?:read|write)_[a-z_]+\b")
 
-Jitter = Callable[[float], float]
-
-
-def default_jitter(delay: float) -> float:
-    """Up to a quarter of the delay again, so many workers do not retry in lockstep."""
-    return random.uniform(0.0, delay / 4)
 
 
 @dataclass(slots=True)
@@ -59,11 +51,6 @@ class ThrottleStatus:
     def available_at(self, now: float) -> float:
         return min(self.maximum, self.available + self.restore_rate * max(0.0, now - self.seen_at))
 
-
-def should_retry(retry_state: RetryCallState) -> bool:
-    """The one retry decision: only failures connector.errors calls retryable."""
-    outcome = retry_state.outcome
-    return outcome is not None and outcome.failed and is_retryable(outcome.exception())
 
 
 class ShopifyClient:
@@ -80,7 +67,7 @@ class ShopifyClient:
         max_attempts: int = 6,
         on_token_refresh: TokenSaver | None = None,
         token_refresher: TokenRefresher | None = None,
-        jitter: Jitter = default_jitter,
+        jitter: Jitter = spread_jitter,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.domain = access.domain
@@ -122,13 +109,9 @@ class ShopifyClient:
 
     def execute(self, document: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Run one query or mutation and return its `data`; raises a PlatformError subclass otherwise."""
-        retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
-            wait=self._retry_wait,
-            retry=should_retry,
-            sleep=self._sleep,
-            before_sleep=self._log_retry,
-            reraise=True,
+        retrying = platform_retrying(
+            attempts=self.max_attempts, sleep=self._sleep, jitter=self._jitter, base=BACKOFF_BASE_SECONDS,
+            cap=BACKOFF_CAP_SECONDS, log=log, what=f"shopify {self.domain}",
         )
         return retrying(self._attempt, document, dict(variables or {}))
 
@@ -289,20 +272,6 @@ class ShopifyClient:
         if rate <= 0 or requested <= available:
             return None
         return (requested - available) / rate
-
-    def _retry_wait(self, retry_state: RetryCallState) -> float:
-        error = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(error, ThrottledError) and error.retry_after is not None:
-            delay = error.retry_after
-        else:
-            delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (retry_state.attempt_number - 1))
-        return delay + self._jitter(delay)
-
-    def _log_retry(self, retry_state: RetryCallState) -> None:
-        error = retry_state.outcome.exception() if retry_state.outcome else None
-        delay = retry_state.next_action.sleep if retry_state.next_action else 0.0
-        log.info("shopify %s: attempt %d failed (%s), retrying in %.2fs", self.domain, retry_state.attempt_number,
-                 error, delay)
 
     # -- tokens -------------------------------------------------------------------------------
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import re
 from typing import Literal
@@ -14,20 +13,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 
 from connector.errors import InputError
+from connector.platforms.hosts import is_loopback_host
 
 AUTHORIZE_PATH = "/wc-auth/v1/authorize"
 KeyPermissions = Literal["read", "write", "read_write"]
 
-
-def is_loopback_host(host: str) -> bool:
-    """True for `localhost`, 127.0.0.0/8 and ::1: the only hosts plain HTTP may be used with."""
-    name = host.strip("[]").rstrip(".").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def normalize_store_url(url: str, *, source: str = "store URL") -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import random
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -11,7 +10,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-import tenacity
 
 from connector import __version__
 from connector.errors import (
@@ -22,9 +20,9 @@ from connector.errors import (
     ThrottledError,
     TransportError,
     UserError,
-    is_retryable,
 )
 from connector.platforms.base import ShopAccess
+from connector.platforms.retrying import Jitter, full_jitter, platform_retrying
 from connector.platforms.woocommerce import oauth1
 from connector.platforms.woocommerce.auth import normalize_store_url
 
@@ -34,7 +32,6 @@ PROJECT_URL = "https://pypi.org/project/backorder-connector/"
 USER_AGENT = f"backorder-connector/{__version__} (+{PROJECT_URL})"
 API_PATH = "/wp-json/wc/v3/"
 PER_PAGE = 100
-MAX_RETRY_AFTER = 120.0  # never sleep longer than this on one Retry-After
 
 QueryValue = str | int | float | bool | list[Any] | tuple[Any, ...] | None
 Params = Mapping[str, QueryValue]
@@ -44,9 +41,6 @@ _CREDENTIAL_CODES = frozenset(
     {"woocommerce_rest_authentication_error", "woocommerce_rest_authentication_missing_parameter"}
 )
 
-
-def _default_jitter(ceiling: float) -> float:
-    return random.uniform(0, ceiling)
 
 
 class WooClient:
@@ -67,7 +61,7 @@ class WooClient:
         sleep: Callable[[float], None] = time.sleep,
         max_attempts: int = 5,
         timeout: float = 30,
-        jitter: Callable[[float], float] = _default_jitter,
+        jitter: Jitter = full_jitter,
         backoff_base: float = 1.0,
         backoff_cap: float = 30.0,
         clock: Callable[[], float] = time.time,
@@ -149,13 +143,9 @@ class WooClient:
 
         `attempts=1` turns retries off for writes that must not be repeated blindly.
         """
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception(is_retryable),
-            stop=tenacity.stop_after_attempt(attempts or self._max_attempts),
-            wait=self._wait,
-            sleep=self._sleep,
-            reraise=True,
-            before_sleep=self._log_retry,
+        retrying = platform_retrying(
+            attempts=attempts or self._max_attempts, sleep=self._sleep, jitter=self._jitter,
+            base=self._backoff_base, cap=self._backoff_cap, log=log, what=f"woocommerce {self._host}",
         )
         return retrying(self._attempt, method.upper(), path, params or {}, json_body)
 
@@ -195,17 +185,6 @@ class WooClient:
         if 200 <= response.status_code < 300:
             return response
         raise _error_for(response, method, path, self._host)
-
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, ThrottledError) and error.retry_after is not None:
-            return min(error.retry_after, MAX_RETRY_AFTER)
-        ceiling = min(self._backoff_cap, self._backoff_base * 2 ** (state.attempt_number - 1))
-        return self._jitter(ceiling)
-
-    def _log_retry(self, state: tenacity.RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        log.warning("retrying after attempt %d: %s", state.attempt_number, error)
 
 
 def _encode_params(params: Params) -> list[tuple[str, str]]:
