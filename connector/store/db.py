@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +20,7 @@ from connector.errors import ConfigError
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Serialises concurrent upgrades in PostgreSQL when several workers start together.
 _MIGRATION_LOCK_ID = 0x6261636B  # "back"
-_upgraded: set[str] = set()
+_upgraded: weakref.WeakSet[Engine] = weakref.WeakSet()
 _upgrade_guard = threading.Lock()
 
 
@@ -88,10 +89,13 @@ def upgrade(engine: Engine) -> None:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Migrate once per engine URL per process; every command that needs the database calls this."""
-    key = engine.url.render_as_string(hide_password=False)
+    """Migrate once per engine; every command that needs the database calls this.
+
+    Not once per URL: a SQLite file deleted and created again under the same URL (the demo run twice
+    in one process) is a new, empty database. Checking an up-to-date database costs a few milliseconds.
+    """
     with _upgrade_guard:
-        if key in _upgraded:
+        if engine in _upgraded:
             return
         try:
             upgrade(engine)
@@ -99,7 +103,7 @@ def ensure_schema(engine: Engine) -> None:
             raise
         except Exception as exc:
             raise ConfigError("DATABASE_URL", f"cannot open or migrate the database: {type(exc).__name__}: {exc}") from None
-        _upgraded.add(key)
+        _upgraded.add(engine)
 
 
 class Database:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import pytest
 from click.testing import CliRunner
 from flask import Flask
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
@@ -24,10 +25,11 @@ from connector.cli import cli
 from connector.feeds.importer import ImportResult, import_feed
 from connector.pipeline.webhook_setup import PENDING_SETTING
 from connector.pipeline.worker import WorkerStats, run_worker
+from connector.sandbox.common import ServerThread
 from connector.services import Services
 from connector.settings import Settings
 from connector.store.models import Action, Order, OrderDecision, Shop
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import TEST_SECRET_KEY, make_settings
 
 SHOPIFY_DOMAIN = "e2e-outfitters.myshopify.com"
 SHOPIFY_TOKEN = "shpat_e2e_0123456789abcdef"
@@ -37,6 +39,7 @@ WOO_KEY = "ck_" + "e2e4" * 10
 WOO_SECRET = "cs_" + "5ec7" * 10
 LOCATION = 7001
 MERCHANT_NOTE = "Gift wrap, please. Customer prefers DHL."
+MAIL_FROM = "E2E Outfitters <orders@e2e-outfitters.example>"
 TODAY = datetime.now(UTC).date()
 
 
@@ -87,7 +90,7 @@ def _woo_time(offset_days: int) -> str:
     return f"{day(offset_days).isoformat()}T09:00:00"
 
 
-def woocommerce_seed() -> dict[str, Any]:
+def woocommerce_seed(webhooks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A kettle oversold by three units (two open orders wait for it) and cups in stock."""
     reduced = [{"key": "_reduced_stock", "value": "1"}]
     products = [
@@ -112,7 +115,7 @@ def woocommerce_seed() -> dict[str, Any]:
             "orders": [order(501, -9, "processing", "lea@example.com", [(10, 2), (11, 1)]),
                        order(502, -8, "processing", "tom@example.com", [(10, 1)]),
                        order(503, -7, "on-hold", "ines@example.com", [(11, 1)])],
-            "webhooks": []}
+            "webhooks": webhooks or []}
 
 
 def woocommerce_feed_rows() -> list[dict[str, Any]]:
@@ -189,7 +192,47 @@ class WriteRecorder:
         return taken
 
 
+class Store:
+    """A sandbox store, running on a loopback port, with a recorder of the writes it receives."""
+
+    def __init__(self, server: ServerThread, platform: str) -> None:
+        self.server = server
+        self.recorder = WriteRecorder(server.app, platform)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+def start_shopify(tmp_path: Path, request: pytest.FixtureRequest, **options: Any) -> Store:
+    """The Shopify sandbox over `shopify_seed()`, stopped when the test ends."""
+    from connector.sandbox.shopify import run
+
+    options.setdefault("restore_rate", 1000.0)  # a Plus store's refill, so pacing never slows the suite
+    server = run(0, write_seed(tmp_path / "shopify_seed.json", shopify_seed()), api_secret=SHOPIFY_SECRET,
+                 access_token=SHOPIFY_TOKEN, **options)
+    request.addfinalizer(server.stop)
+    return Store(server, "shopify")
+
+
+def start_woocommerce(tmp_path: Path, request: pytest.FixtureRequest,
+                      webhooks: list[dict[str, Any]] | None = None) -> Store:
+    """The WooCommerce sandbox over `woocommerce_seed(webhooks)`, stopped when the test ends."""
+    from connector.sandbox.woocommerce import run
+
+    server = run(0, write_seed(tmp_path / "woocommerce_seed.json", woocommerce_seed(webhooks)))
+    request.addfinalizer(server.stop)
+    return Store(server, "woocommerce")
+
+
 # --- the connector's side --------------------------------------------------------------------
+
+
+def e2e_services(database_url: str, tmp_path: Path, **overrides: Any) -> Services:
+    """Services over a fresh database; notices go to .eml files under the data folder's outbox."""
+    settings = make_settings(database_url, tmp_path, allow_loopback_api_url=True, smtp_url=None,
+                             mail_from=MAIL_FROM, **overrides)
+    return Services(settings)
 
 
 def cli_env(settings: Settings) -> dict[str, str]:
@@ -225,16 +268,8 @@ def run_cycle(services: Services, shop_id: int, feed: Path, supplier: str,
     return synced, reconciled, drain(services)
 
 
-def action_counts(services: Services) -> dict[tuple[str, str], int]:
-    """(kind, status) -> number of actions, to check nothing is pending or dead after a drain."""
-    counts: dict[tuple[str, str], int] = {}
-    with services.db.session() as session:
-        for kind, status in session.execute(select(Action.kind, Action.status)):
-            counts[(kind, status)] = counts.get((kind, status), 0) + 1
-    return counts
-
-
 def unsettled(services: Services) -> list[tuple[str, str, str | None]]:
+    """Actions neither done, sent nor superseded, with their last error: [] after a clean drain."""
     with services.db.session() as session:
         rows = session.execute(select(Action.kind, Action.status, Action.last_error)
                                .where(Action.status.not_in(("done", "sent", "superseded"))))

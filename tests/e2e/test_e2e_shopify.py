@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import requests
 
-from conftest import Store, e2e_services, start_shopify
 from connector.platforms.base import HOLD_HANDLE
 from connector.platforms.shopify.notes import BLOCK_END, BLOCK_START
 from connector.services import Services
@@ -19,13 +18,16 @@ from e2e_support import (
     MERCHANT_NOTE,
     SHOPIFY_DOMAIN,
     SHOPIFY_TOKEN,
+    Store,
     connector,
     day,
     decisions,
+    e2e_services,
     eml_notices,
     run_cycle,
     sent_notices,
     shopify_feed_rows,
+    start_shopify,
     unsettled,
     write_feed,
 )

@@ -10,12 +10,12 @@ from typing import Any
 
 import requests
 
-from conftest import Store
 from connector.platforms.woocommerce.adapter import NOTE_HEADER
 from connector.services import Services
 from e2e_support import (
     WOO_KEY,
     WOO_SECRET,
+    Store,
     connector,
     day,
     decisions,
