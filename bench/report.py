@@ -52,7 +52,7 @@ def write_results(sections: list[Section], machine: str, seconds: float, path: P
         "run, and the ratio is what to compare between machines. Timings are the best of the repeats stated.",
         "",
     ]
-    path.write_text("\n".join(header) + "\n".join(section.markdown() for section in sections))
+    path.write_text("\n".join(header) + "\n" + "\n".join(section.markdown() for section in sections))
     return path
 
 

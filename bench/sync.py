@@ -44,10 +44,11 @@ def sandbox(platform: str, orders: int, restore_rate: float, *, all_short: bool 
             process.wait()
 
 
-def sync_once(platform: str, orders: int, restore_rate: float, *, push: bool = False) -> dict[str, Any]:
+def sync_once(platform: str, orders: int, restore_rate: float, *, push: bool = False,
+              mode: str = "first") -> dict[str, Any]:
     database = Path(tempfile.mkdtemp(prefix="bench-sync-")) / "connector.db"
     with sandbox(platform, orders, restore_rate, all_short=push) as url:
-        args = [platform, url, f"sqlite:///{database}"] + (["push"] if push else [])
+        args = [platform, url, f"sqlite:///{database}", mode] + (["push"] if push else [])
         child = python_child("bench.sync_child", *args, timeout=1800)
     figures: dict[str, Any] = json.loads(child.stdout)
     if figures["orders"] != orders:
@@ -65,63 +66,77 @@ def start_memory_run(pool: ThreadPoolExecutor, orders: int) -> Future[dict[str, 
     return pool.submit(sync_once, "shopify", orders, UNMETERED_RATE)
 
 
-def run_sync(*, target_orders: int = 10_000, budget_seconds: float = 120, memory_counts: tuple[int, ...] = (1_000, 10_000),
+def run_sync(*, target_orders: int = 10_000, budget_seconds: float = 100, memory_counts: tuple[int, ...] = (1_000, 10_000),
              background: tuple[int, Future[dict[str, Any]]] | None = None) -> Section:
     section = Section("3. Sync: orders and stock from the sandbox stores",
                       goal=f"wall time within {FLOOR_GOAL}× of the rate-limit floor (total cost ÷ restore rate) with "
                            "no failed request; peak memory flat as the order count grows")
-    probe = sync_once("shopify", 1_000, UNMETERED_RATE)
+    probe = sync_once("shopify", 1_000, UNMETERED_RATE, mode="incremental")
     cost_per_order = probe["cost"] / probe["orders"]
     target_floor = target_orders * cost_per_order / STANDARD_RESTORE_RATE
     orders = min(target_orders, shopify_orders_for(budget_seconds, cost_per_order))
     if orders < target_orders:
-        section.note(f"scaled: {target_orders:,} Shopify orders cost about {target_orders * cost_per_order:,.0f} points "
-                     f"(measured {cost_per_order:.1f} points per order on a 1,000-order sync, stock read included), a floor of "
-                     f"{target_floor / 60:.1f} minutes at {STANDARD_RESTORE_RATE:.0f} points/s, which does not fit "
-                     f"`make bench`'s 15 minutes with everything else; this run syncs {orders:,} orders "
-                     f"(≈{budget_seconds:.0f} s budget). `python -m bench.run --full` syncs all {target_orders:,}. "
-                     "The client paces every page the same way, so the ratio does not depend on the count")
-    metered = sync_once("shopify", orders, STANDARD_RESTORE_RATE)
-    floor = metered["cost"] / STANDARD_RESTORE_RATE
-    floor_ratio = ratio(metered["seconds"], floor)
-    section.add(f"Shopify, {orders:,} orders at {STANDARD_RESTORE_RATE:.0f} points/s (bucket 1,000): wall time",
-                fmt_seconds(metered["seconds"]), f"floor {fmt_seconds(floor)}", fmt_ratio(floor_ratio))
-    section.add("Shopify: requests / cost spent / throttled / failed",
-                f"{metered['requests']:,} / {metered['cost']:,} points / {metered['throttled']} / {metered['failed']}")
-    section.note("the floor counts every point spent as waited for, but the bucket starts full (1,000 points), so a "
-                 "run can finish slightly under its floor")
+        section.note(f"scaled: read page by page, {target_orders:,} Shopify orders cost about "
+                     f"{target_orders * cost_per_order:,.0f} points (measured {cost_per_order:.1f} points per order on "
+                     f"a 1,000-order sync, stock read included), a floor of {target_floor / 60:.1f} minutes at "
+                     f"{STANDARD_RESTORE_RATE:.0f} points/s, which does not fit `make bench`'s 15 minutes with "
+                     f"everything else; the paged run reads {orders:,} orders (≈{budget_seconds:.0f} s). "
+                     f"`python -m bench.run --full` reads all {target_orders:,}. The client paces every page the same "
+                     "way, so the ratio does not depend on the count")
+    paged = sync_once("shopify", orders, STANDARD_RESTORE_RATE, mode="incremental")
+    floor = paged["cost"] / STANDARD_RESTORE_RATE
+    floor_ratio = ratio(paged["seconds"], floor)
+    section.add(f"Shopify paged sync, {orders:,} orders at {STANDARD_RESTORE_RATE:.0f} points/s (bucket 1,000): wall time",
+                fmt_seconds(paged["seconds"]), f"floor {fmt_seconds(floor)}", fmt_ratio(floor_ratio))
+    section.add("Shopify paged: requests / cost spent / throttled / failed",
+                f"{paged['requests']:,} / {paged['cost']:,} points / {paged['throttled']} / {paged['failed']}")
+    section.note("paged = an incremental sync whose cursor predates every order, so every order goes through the "
+                 "cost-metered `orders` query; the bucket starts full (1,000 points), so a run can finish slightly "
+                 "under its floor")
+
+    first = sync_once("shopify", target_orders, STANDARD_RESTORE_RATE, mode="first")
+    first_floor = first["cost"] / STANDARD_RESTORE_RATE
+    section.add(f"Shopify first sync (bulk operation), {target_orders:,} orders at {STANDARD_RESTORE_RATE:.0f} "
+                "points/s: wall time", fmt_seconds(first["seconds"]), f"floor {fmt_seconds(first_floor)}",
+                fmt_ratio(ratio(first["seconds"], first_floor)))
+    section.add("Shopify first sync: requests / cost spent / throttled / failed",
+                f"{first['requests']:,} / {first['cost']:,} points / {first['throttled']} / {first['failed']}")
+    section.note("a first (or full) sync reads orders through one bulk operation and a JSON Lines download, which "
+                 "costs almost nothing from the bucket: its wall time is the connector's and the sandbox's own work, "
+                 "so its ratio to the (tiny) floor is not a rate-limit figure")
 
     woo = sync_once("woocommerce", target_orders, UNMETERED_RATE)
-    section.add(f"WooCommerce, {target_orders:,} orders: wall time", fmt_seconds(woo["seconds"]),
+    section.add(f"WooCommerce first sync, {target_orders:,} orders: wall time", fmt_seconds(woo["seconds"]),
                 f"{fmt_seconds(woo['seconds'] / woo['requests'])} per request")
     section.add("WooCommerce: requests / throttled / failed",
                 f"{woo['requests']:,} / {woo['throttled']} / {woo['failed']}")
     section.note("WooCommerce has no cost meter and so no floor: its figures are requests (100 orders a page) "
                  "and wall time")
 
-    memory = [(count, probe if count == probe["orders"] else sync_once("shopify", count, UNMETERED_RATE))
-              for count in memory_counts]
+    memory = [(count, sync_once("shopify", count, UNMETERED_RATE)) for count in memory_counts]
     if background is not None:
         memory.append((background[0], background[1].result()))
-    first = memory[0][1]["peak_rss_mb"]
+    base = memory[0][1]["peak_rss_mb"]
     for count, figures in memory:
-        section.add(f"peak memory syncing {count:,} Shopify orders", f"{figures['peak_rss_mb']:.0f} MiB",
-                    f"{first:.0f} MiB at {memory[0][0]:,}", fmt_ratio(ratio(figures["peak_rss_mb"], first)))
+        section.add(f"peak memory, first sync of {count:,} Shopify orders", f"{figures['peak_rss_mb']:.0f} MiB",
+                    f"{base:.0f} MiB at {memory[0][0]:,}", fmt_ratio(ratio(figures["peak_rss_mb"], base)))
+    section.add("peak memory, paged sync (1,000 / " + f"{orders:,} orders)",
+                f"{probe['peak_rss_mb']:.0f} / {paged['peak_rss_mb']:.0f} MiB")
     section.note("memory runs use an unmetered bucket (restore rate 10⁹ points/s) so they fit the time budget; "
-                 "paging and pacing are the same code either way. Peak RSS is the syncing process's alone (the "
-                 "sandbox runs in another process), writing to SQLite")
+                 "the code path is the same. Peak RSS is the syncing process's alone (the sandbox runs in another "
+                 "process), writing to SQLite")
     if background is not None and background[0] < 100_000:
-        section.note(f"scaled: the largest memory run is {background[0]:,} orders, not 100,000: both sandboxes answer "
-                     "each page by sorting (Shopify) or rendering (WooCommerce) every stored order, so paging through "
-                     "100,000 orders takes about half an hour there. `python -m bench.run --full` runs it")
+        section.note(f"scaled: the largest memory run is {background[0]:,} orders, not 100,000, to keep `make bench` "
+                     "within 15 minutes (the sandbox builds the whole export and the connector stores ~4 ms per order); "
+                     "`python -m bench.run --full` runs 100,000")
     if background is not None:
         section.note(f"the {background[0]:,}-order memory run ran in the background during benchmarks 3 and 4 "
-                     "(the metered sync mostly waits on the bucket): only its memory is reported, and the "
-                     "WooCommerce and push-back wall times were measured while it ran")
-    ok_floor = floor_ratio <= FLOOR_GOAL and metered["failed"] == 0 and woo["failed"] == 0
-    flat = memory[-1][1]["peak_rss_mb"] <= 1.5 * first
+                     "(the metered sync mostly waits on the bucket): only its memory is reported, and the other "
+                     "wall times of 3 and 4 were measured while it ran")
+    ok_floor = floor_ratio <= FLOOR_GOAL and paged["failed"] == 0 and first["failed"] == 0 and woo["failed"] == 0
+    flat = memory[-1][1]["peak_rss_mb"] <= 1.25 * base
     section.verdict = "met" if ok_floor and flat else (
-        "missed" + ("" if ok_floor else " (floor ratio or failed requests)") + ("" if flat else " (memory grows)"))
+        "missed" + ("" if ok_floor else " (floor ratio or failed requests)") + ("" if flat else " (memory grows with the order count)"))
     return section
 
 

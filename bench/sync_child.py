@@ -1,7 +1,9 @@
 """Child process of the sync and push-back benchmarks: syncs (and optionally pushes back) one sandbox shop.
 
-    python -m bench.sync_child shopify|woocommerce SANDBOX_URL DATABASE_URL [push]
+    python -m bench.sync_child shopify|woocommerce SANDBOX_URL DATABASE_URL first|incremental [push]
 
+`first` is a shop's first sync (Shopify reads it through a bulk operation); `incremental` starts from a
+cursor older than every order, so every order is read through the paged, cost-metered queries.
 Prints JSON figures: requests, cost, throttled and failed answers, seconds, peak RSS; with `push`, also
 the push-back phase's requests after reconcile queued its actions.
 """
@@ -13,6 +15,7 @@ import re
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from bench.store_data import SHOP_DOMAIN, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET
 
 COST = re.compile(rb'"actualQueryCost":\s*(\d+)')
 SECRET_KEY = "bench-secret-key-0123456789abcdef0123"
+BEFORE_EVERY_ORDER = datetime(2026, 7, 1, tzinfo=UTC)  # the generated stores' orders start in August
 
 
 @dataclass
@@ -76,9 +80,10 @@ def platform_for(name: str, url: str, traffic: Traffic) -> Any:
 
 
 def main(argv: list[str]) -> None:
-    name, url, database_url = argv[0], argv[1], argv[2]
-    push = len(argv) > 3 and argv[3] == "push"
-    from connector.pipeline.sync import sync_shop
+    name, url, database_url, mode = argv[0], argv[1], argv[2], argv[3]
+    push = argv[4:5] == ["push"]
+    from connector.pipeline.sync import ORDERS, sync_shop
+    from connector.store.repo import set_cursor
     from connector.services import Services
     from connector.settings import load_settings
     from connector.store.models import Shop
@@ -96,6 +101,8 @@ def main(argv: list[str]) -> None:
         session.add(shop)
         session.flush()
         shop_id = shop.id
+        if mode == "incremental":
+            set_cursor(session, shop_id, ORDERS, BEFORE_EVERY_ORDER, 0)
     started = time.perf_counter()
     summary = sync_shop(services.db, shop_id, platform)
     figures: dict[str, Any] = {"seconds": time.perf_counter() - started, "orders": summary.orders_seen,
