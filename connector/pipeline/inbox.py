@@ -48,6 +48,7 @@ class Outcome:
     reconcile_shop: int | None = None
     note: str | None = None
     erased: bool = False
+    personal_data_erased: bool = False  # then SQLite's write-ahead log is emptied of the old pages
 
 
 Handler = Callable[[Any, Session, InboxItem, Shop], Outcome]
@@ -139,12 +140,12 @@ def _customers_redact(services: Any, session: Session, item: InboxItem, shop: Sh
         order_ids=[str(o) for o in data.get("orders_to_redact") or []],
         outbox_dir=services.settings.outbox_dir,
     )
-    return Outcome(note=summary.line())
+    return Outcome(note=summary.line(), personal_data_erased=True)
 
 
 def _shop_redact(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
     erase_shop(session, shop, outbox_dir=services.settings.outbox_dir)
-    return Outcome(erased=True)
+    return Outcome(erased=True, personal_data_erased=True)
 
 
 def _data_request(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
@@ -229,6 +230,8 @@ def process_one(services: Any, *, retry: RetryPolicy, worker_id: str, now: datet
             item.last_error = None
             if outcome.reconcile_shop is not None:
                 mark_reconcile(session, outcome.reconcile_shop)
+    if outcome.personal_data_erased:
+        services.db.purge_deleted_pages()
     log.info("delivery %s processed by %s (%s)", item_id, worker_id, topic)
     return True, outcome.reconcile_shop
 

@@ -38,6 +38,8 @@ def _begin_immediate(connection: Any) -> None:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten, not left in free pages: erased personal data must really go.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -132,6 +134,18 @@ class Database:
             raise
         finally:
             session.close()
+
+    def purge_deleted_pages(self) -> None:
+        """After an erasure: on SQLite, fold the write-ahead log (which still holds the old pages)
+        into the database file and empty it. PostgreSQL's own vacuum takes care of dead rows."""
+        if self.dialect != "sqlite":
+            return
+        # On the driver's own connection: a checkpoint cannot run inside the transaction SQLAlchemy begins.
+        connection = self.engine.raw_connection()
+        try:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            connection.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

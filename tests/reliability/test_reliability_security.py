@@ -160,8 +160,6 @@ def test_gdpr_erase_leaves_the_customer_email_in_no_table_and_no_file(tmp_path: 
         services.close()
 
 
-@pytest.mark.xfail(strict=True, reason="SQLite keeps erased rows in free pages and WAL frames: needs PRAGMA "
-                   "secure_delete=ON in connector/store/db.py and a WAL checkpoint (TRUNCATE) after an erasure")
 def test_gdpr_erase_leaves_the_email_nowhere_in_the_sqlite_files(tmp_path: Path, sqlite_url: str) -> None:
     services = Services(make_settings(sqlite_url, tmp_path, mail_from="shop@example.com"),
                         platform_factory=quick_platform)
