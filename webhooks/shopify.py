@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from connector.platforms.shopify.oauth import valid_shop_domain, verify_webhook
 from connector.pipeline.intake import store_delivery
+from connector.services import Services
 from connector.store.models import Shop
 from connector.web.context import current_services, error_response
+from webhooks.cache import TTLCache
 from webhooks.headers import header, kept_headers
 
 log = logging.getLogger("webhooks.shopify")
@@ -36,6 +39,32 @@ KEPT_HEADERS = (
     "Shopify-Event-Id",
     "Shopify-Triggered-At",
 )
+
+
+SHOP_ID_TTL_SECONDS = 30.0
+SHOP_IDS_KEY = "connector.shopify_shop_ids"
+
+
+def shop_ids(app: Flask) -> TTLCache[str, int]:
+    """This process's shop domain -> id cache: a delivery then costs one INSERT, no lookup. "No such
+    shop" is cached too: such deliveries are stored without a shop id and the worker finds the shop
+    by its domain."""
+    cache: TTLCache[str, int] = app.extensions.setdefault(
+        SHOP_IDS_KEY, TTLCache(SHOP_ID_TTL_SECONDS, cache_none=True)
+    )
+    return cache
+
+
+def _shop_id(services: Services, domain: str) -> int | None:
+    with services.db.session() as session:
+        return session.scalar(select(Shop.id).where(Shop.platform == "shopify", Shop.domain == domain))
+
+
+def _store(services: Services, webhook_id: str, topic: str, domain: str, shop_id: int | None,
+           headers: dict[str, str], body: bytes) -> bool:
+    with services.db.session() as session:
+        return store_delivery(session, platform="shopify", delivery_id=webhook_id, topic=topic, shop_domain=domain,
+                              shop_id=shop_id, headers=headers, body=body)
 
 
 @blueprint.post("/webhooks/shopify")
@@ -56,17 +85,13 @@ def receive() -> tuple[Response | str, int]:
     if not valid_shop_domain(domain):
         return error_response(400, "Bad Request", "Shopify-Shop-Domain is not a name.myshopify.com domain")
 
-    with services.db.session() as session:
-        shop_id = session.scalar(select(Shop.id).where(Shop.platform == "shopify", Shop.domain == domain))
-        stored = store_delivery(
-            session,
-            platform="shopify",
-            delivery_id=webhook_id,
-            topic=topic,
-            shop_domain=domain,
-            shop_id=shop_id,
-            headers=kept_headers(request.headers, KEPT_HEADERS),
-            body=body,
-        )
+    headers = kept_headers(request.headers, KEPT_HEADERS)
+    shop_id = shop_ids(current_app).get(domain, lambda: _shop_id(services, domain))
+    try:
+        stored = _store(services, webhook_id, topic, domain, shop_id, headers, body)
+    except IntegrityError:
+        # The cached shop was erased since (shop/redact): the worker finds shops by domain anyway.
+        shop_ids(current_app).forget(domain)
+        stored = _store(services, webhook_id, topic, domain, None, headers, body)
     log.info("shopify %s from %s: %s", topic[:100], domain, "stored" if stored else "duplicate")
     return jsonify(status="stored" if stored else "duplicate"), 200

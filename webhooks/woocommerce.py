@@ -20,9 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
@@ -33,6 +30,7 @@ from connector.platforms.woocommerce.auth import is_ping, verify_webhook
 from connector.services import Services
 from connector.store.models import Shop, WebhookSubscription
 from connector.web.context import current_services, error_response
+from webhooks.cache import TTLCache
 from webhooks.headers import header, kept_headers
 
 log = logging.getLogger("webhooks.woocommerce")
@@ -59,42 +57,10 @@ class ShopSecrets:
     domain: str
     shop_secret: str | None
     by_webhook: dict[str, str] = field(default_factory=dict)
-    loaded_at: float = 0.0
 
     def candidates(self, webhook_id: str | None) -> list[str]:
         named = self.by_webhook.get(webhook_id) if webhook_id else None
         return [secret for secret in (named, self.shop_secret) if secret]
-
-
-class SecretCache:
-    """Per-process cache of each WooCommerce shop's webhook secrets; unknown shops are never cached."""
-
-    def __init__(self, ttl: float = CACHE_TTL_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
-        self._ttl = ttl
-        self._clock = clock
-        self._entries: dict[int, ShopSecrets] = {}
-        self._lock = threading.Lock()
-
-    def get(self, services: Services, shop_id: int, *, reload: bool = False) -> ShopSecrets | None:
-        entry = self._entries.get(shop_id)
-        if entry is not None and not reload and self._clock() - entry.loaded_at <= self._ttl:
-            return entry
-        loaded = load_secrets(services, shop_id)
-        with self._lock:
-            if loaded is None:
-                self._entries.pop(shop_id, None)
-            else:
-                loaded.loaded_at = self._clock()
-                self._entries[shop_id] = loaded
-        return loaded
-
-    def age(self, shop_id: int) -> float:
-        entry = self._entries.get(shop_id)
-        return float("inf") if entry is None else self._clock() - entry.loaded_at
-
-    def forget(self, shop_id: int) -> None:
-        with self._lock:
-            self._entries.pop(shop_id, None)
 
 
 def load_secrets(services: Services, shop_id: int) -> ShopSecrets | None:
@@ -119,8 +85,8 @@ def load_secrets(services: Services, shop_id: int) -> ShopSecrets | None:
     return ShopSecrets(domain=domain, shop_secret=str(shop_secret) if shop_secret else None, by_webhook=by_webhook)
 
 
-def secret_cache(app: Flask) -> SecretCache:
-    cache: SecretCache = app.extensions.setdefault(CACHE_KEY, SecretCache())
+def secret_cache(app: Flask) -> TTLCache[int, ShopSecrets]:
+    cache: TTLCache[int, ShopSecrets] = app.extensions.setdefault(CACHE_KEY, TTLCache(CACHE_TTL_SECONDS))
     return cache
 
 
@@ -137,7 +103,7 @@ def _signed(body: bytes, signature: str | None, secrets: ShopSecrets, webhook_id
 def receive(shop_id: int) -> tuple[Response | str, int]:
     services = current_services()
     cache = secret_cache(current_app)
-    secrets = cache.get(services, shop_id) if shop_id <= MAX_SHOP_ID else None
+    secrets = cache.get(shop_id, lambda: load_secrets(services, shop_id)) if shop_id <= MAX_SHOP_ID else None
     if secrets is None:
         return error_response(404, "Not Found", "no WooCommerce shop with this id")
     body = request.get_data(cache=False)
@@ -150,7 +116,7 @@ def receive(shop_id: int) -> tuple[Response | str, int]:
     verified = _signed(body, signature, secrets, webhook_id)
     unknown_webhook = webhook_id is not None and webhook_id not in secrets.by_webhook
     if not verified and signature and (unknown_webhook or cache.age(shop_id) > RELOAD_AFTER_SECONDS):
-        reloaded = cache.get(services, shop_id, reload=True)
+        reloaded = cache.get(shop_id, lambda: load_secrets(services, shop_id), reload=True)
         verified = reloaded is not None and _signed(body, signature, reloaded, webhook_id)
     if not verified:
         return error_response(401, "Unauthorized", "missing or invalid webhook signature")

@@ -63,7 +63,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", _begin_immediate)
         return engine
     # hide_parameters keeps customer data and secrets out of error messages stored and logged.
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+    # No pre-ping: it costs a round trip on every checkout, on the webhook hot path. A connection
+    # that died with a database restart fails one request (the store redelivers, the worker retries)
+    # and is then discarded by the pool; pool_recycle retires connections a proxy may have dropped.
+    return create_engine(url, pool_recycle=1800, hide_parameters=True, **kwargs)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from connector.services import Services
 from connector.store.models import WebhookSubscription
-from webhooks.woocommerce import secret_cache
+from webhooks.cache import TTLCache
+from webhooks.woocommerce import CACHE_TTL_SECONDS
 from web_support import add_shop, b64_hmac, inbox_count, inbox_items
 
 STORE = "https://store.example"
@@ -114,7 +115,7 @@ def test_a_changed_webhook_secret_is_picked_up_after_a_short_pause(
     app: Flask, client: FlaskClient, web_services: Services
 ) -> None:
     clock = [1000.0]
-    app.extensions["connector.woocommerce_secrets"] = type(secret_cache(app))(clock=lambda: clock[0])
+    app.extensions["connector.woocommerce_secrets"] = TTLCache(CACHE_TTL_SECONDS, clock=lambda: clock[0])
     shop_id = add_shop(web_services, "woocommerce", STORE, consumer_key="ck_x", consumer_secret="cs_x")
     with web_services.db.session() as session:
         session.add(WebhookSubscription(shop_id=shop_id, platform_id="7", topic="order.updated",
@@ -135,7 +136,7 @@ def test_a_changed_webhook_secret_is_picked_up_after_a_short_pause(
 def test_a_webhook_recorded_after_the_cache_was_filled_is_verified_at_once(
     app: Flask, client: FlaskClient, web_services: Services
 ) -> None:
-    app.extensions["connector.woocommerce_secrets"] = type(secret_cache(app))(clock=lambda: 1000.0)  # time stands still
+    app.extensions["connector.woocommerce_secrets"] = TTLCache(CACHE_TTL_SECONDS, clock=lambda: 1000.0)  # time stands still
     shop_id = woo_shop(web_services)
     url = f"/webhooks/woocommerce/{shop_id}"
     assert client.post(url, data=b"webhook_id=55", content_type="application/x-www-form-urlencoded").status_code == 200
