@@ -65,6 +65,7 @@ def sync_shop(
                 newest = remote.updated_at
             if seen % COMMIT_EVERY == 0:
                 session.commit()
+                session.expunge_all()  # a long sync must not keep every order it has stored in memory
             if progress:
                 progress(1)
 
