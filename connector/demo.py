@@ -30,7 +30,7 @@ from connector.pipeline.worker import WorkerStats, run_worker
 from connector.sandbox.common import ServerThread
 from connector.services import Services
 from connector.settings import load_settings
-from connector.store.models import Action, LineDecision, Order, OrderDecision, OrderLine, Shop
+from connector.store.models import Action, LineDecision, Order, OrderLine, Shop
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "sandbox"
 DEMO_API_KEY = "demo-app-key"

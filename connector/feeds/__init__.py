@@ -1,0 +1,1 @@
+"""Supplier feeds: parsing and validation (parse.py, inventory.py) and import into the database (importer.py)."""

@@ -1,0 +1,1 @@
+"""The pipeline: sync, reconcile, the webhook inbox, the action outbox, the scheduler and the worker."""

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, the Alembic migration, sessions and idempotent writes."""

@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import logging
 
-from flask import Flask, Response, jsonify, render_template
+from flask import Flask, Response, jsonify
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix

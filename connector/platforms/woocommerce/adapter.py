@@ -8,9 +8,8 @@ import logging
 import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any
 
 from connector.errors import NotFoundError, TransportError, UserError
 from connector.platforms.base import (
