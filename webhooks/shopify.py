@@ -62,8 +62,8 @@ def _shop_id(services: Services, domain: str) -> int | None:
 
 def _store(services: Services, webhook_id: str, topic: str, domain: str, shop_id: int | None,
            headers: dict[str, str], body: bytes) -> bool:
-    with services.db.session() as session:
-        return store_delivery(session, platform="shopify", delivery_id=webhook_id, topic=topic, shop_domain=domain,
+    with services.db.transaction() as connection:
+        return store_delivery(connection, platform="shopify", delivery_id=webhook_id, topic=topic, shop_domain=domain,
                               shop_id=shop_id, headers=headers, body=body)
 
 

@@ -125,9 +125,9 @@ def receive(shop_id: int) -> tuple[Response | str, int]:
     delivery_id = header(request.headers, "WC-Webhook-Delivery-ID")
     if not topic or not delivery_id:
         return error_response(400, "Bad Request", "X-WC-Webhook-Topic and X-WC-Webhook-Delivery-ID are required")
-    with services.db.session() as session:
+    with services.db.transaction() as connection:
         stored = store_delivery(
-            session,
+            connection,
             platform="woocommerce",
             # Scoped by shop, so one store's ids never shadow another's, and by the body's digest:
             # WooCommerce derives the id from the webhook id and the current second, so two

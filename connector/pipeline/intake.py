@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sqlalchemy import JSON, LargeBinary, bindparam, text
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from connector.store.models import UTCDateTime, utcnow
@@ -25,7 +26,7 @@ _INSERT = text(
 
 
 def store_delivery(
-    session: Session,
+    session: Session | Connection,
     *,
     platform: str,
     delivery_id: str,

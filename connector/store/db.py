@@ -138,6 +138,11 @@ class Database:
         finally:
             session.close()
 
+    def transaction(self) -> Any:
+        """A plain connection in one transaction (committed on success): for hot paths that need one
+        statement and none of the ORM's bookkeeping, such as storing a webhook delivery."""
+        return self.engine.begin()
+
     def purge_deleted_pages(self) -> None:
         """After an erasure: on SQLite, fold the write-ahead log (which still holds the old pages)
         into the database file and empty it. PostgreSQL's own vacuum takes care of dead rows."""
