@@ -104,3 +104,17 @@ def test_reconcile_with_no_shops_prints_empty_plan(run) -> None:  # type: ignore
     assert json.loads(result.output) == {"as_of": "2026-11-26", "orders": []}
     bad = run("reconcile", "--as-of", "26/11/2026")
     assert bad.exit_code == 2 and "--as-of" in bad.output
+
+
+def test_shop_settings_are_stored(run, tmp_path: Path, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    result = run("shops", "add", "woocommerce", "--url", "https://shop.example.com", "--key", "ck_1", "--secret", "cs_1",
+                 "--handling-days", "2", "--default-lead-days", "10", "--templates-dir", str(templates))
+    assert result.exit_code == 0, result.output
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT settings FROM shops")).scalar_one()
+    engine.dispose()
+    settings = json.loads(stored) if isinstance(stored, str) else stored
+    assert settings == {"handling_days": 2, "default_lead_time_days": 10, "templates_dir": str(templates)}

@@ -15,8 +15,11 @@ from connector.store.repo import ensure_shop, save_credentials
 SHOPIFY_DOMAIN_HELP = "The shop's name.myshopify.com domain."
 
 
-def _settings(handling_days: int | None, lead_days: int | None, holds: bool | None) -> dict[str, object]:
+def _settings(handling_days: int | None, lead_days: int | None, holds: bool | None,
+              templates_dir: str | None = None) -> dict[str, object]:
     values: dict[str, object] = {}
+    if templates_dir is not None:
+        values["templates_dir"] = templates_dir
     if handling_days is not None:
         values["handling_days"] = handling_days
     if lead_days is not None:
@@ -57,16 +60,20 @@ def add_group() -> None:
 @click.option("--handling-days", type=click.IntRange(0, 365), default=None)
 @click.option("--default-lead-days", type=click.IntRange(0, 365), default=None)
 @click.option("--holds/--no-holds", default=None, help="Place fulfillment holds on backordered lines (default on).")
+@click.option("--templates-dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="A folder of notice templates that override the shipped ones for this shop.")
 @click.pass_obj
 def add_shopify(services: Services, domain: str, token: str, api_url: str | None, name: str,
-                handling_days: int | None, default_lead_days: int | None, holds: bool | None) -> None:
+                handling_days: int | None, default_lead_days: int | None, holds: bool | None,
+                templates_dir: str | None) -> None:
     """Register a Shopify store."""
     from connector.platforms.shopify.addresses import shop_base_url
 
     domain = domain.strip().lower()
     shop_base_url(domain, api_url)  # refuses a bad domain or a non-loopback http API URL before storing
     shop = register_shop(services, "shopify", domain, api_url=api_url, name=name,
-                         credentials={"access_token": token}, settings=_settings(handling_days, default_lead_days, holds))
+                         credentials={"access_token": token},
+                         settings=_settings(handling_days, default_lead_days, holds, templates_dir))
     click.echo(f"shop {shop.id}: shopify {domain}")
 
 
@@ -79,9 +86,12 @@ def add_shopify(services: Services, domain: str, token: str, api_url: str | None
 @click.option("--name", default="")
 @click.option("--handling-days", type=click.IntRange(0, 365), default=None)
 @click.option("--default-lead-days", type=click.IntRange(0, 365), default=None)
+@click.option("--templates-dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="A folder of notice templates that override the shipped ones for this shop.")
 @click.pass_obj
 def add_woocommerce(services: Services, store_url: str, key: str, secret: str, webhook_secret: str | None,
-                    query_string_auth: bool, name: str, handling_days: int | None, default_lead_days: int | None) -> None:
+                    query_string_auth: bool, name: str, handling_days: int | None, default_lead_days: int | None,
+                    templates_dir: str | None) -> None:
     """Register a WooCommerce store."""
     from connector.platforms.woocommerce.auth import normalize_store_url
 
@@ -89,7 +99,7 @@ def add_woocommerce(services: Services, store_url: str, key: str, secret: str, w
         url = normalize_store_url(store_url)
     except ValueError as exc:
         raise InputError("--url", str(exc)) from None
-    settings = _settings(handling_days, default_lead_days, None)
+    settings = _settings(handling_days, default_lead_days, None, templates_dir)
     if query_string_auth:
         settings["query_string_auth"] = True
     credentials: dict[str, object] = {"consumer_key": key, "consumer_secret": secret}
