@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     with ThreadPoolExecutor(max_workers=1) as pool:
         if "sync" in chosen:
             # 100,000 orders take several minutes to build in the sandbox and to store; see RESULTS.md.
-            largest = 3_000 if quick else (100_000 if options.full else 50_000)
+            largest = 3_000 if quick else 100_000
             background = (largest, sync.start_memory_run(pool, largest))
             sections.append(_guarded("3. Sync", lambda: sync.run_sync(
                 target_orders=500 if quick else 10_000, budget_seconds=10 if quick else (10_000 if options.full else 100),
