@@ -45,6 +45,8 @@ class Traffic:
         self.requests += 1
         method = response.request.method or "?"
         self.by_method[method] = self.by_method.get(method, 0) + 1
+        if response.url.endswith(".jsonl"):
+            return response  # a streamed bulk result: reading it here would hold it all in memory
         content = response.content
         found = COST.search(content)
         if found:
