@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from connector.sandbox.common import FaultPlan
-from connector.sandbox.shopify import ShopifyState, create_app
+from connector.sandbox.shopify import ShopifyState, create_app, sandbox_of
 
 SECRET = "sandbox-secret"
 TOKEN = "shpat_test_token"
@@ -72,3 +74,15 @@ def order_query(fields: str) -> str:
 
 
 ORDER_1 = "gid://shopify/Order/5000"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def app(clock: FakeClock) -> Iterator[Flask]:
+    application = make_app(clock)
+    yield application
+    sandbox_of(application).webhooks.close()

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shopify_sandbox_support import (
+from shopify_sandbox_support import (  # noqa: F401 - app and clock are fixtures, found by name
+    app,
+    clock,
     GRAPHQL,
     ITEM_SHIRT,
     LOCATION,
@@ -27,17 +28,6 @@ from connector.sandbox.shopify import ShopifyState, create_app, sandbox_of
 from connector.sandbox.shopify.cost import query_cost, select_operation
 from connector.sandbox.shopify.schema import admin_schema, check_document
 
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def app(clock: FakeClock) -> Iterator[Flask]:
-    application = make_app(clock)
-    yield application
-    sandbox_of(application).webhooks.close()
 
 
 # ---- schema, auth, cost ----------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 from flask import Flask, request
-from shopify_sandbox_support import (
+from shopify_sandbox_support import (  # noqa: F401 - app and clock are fixtures, found by name
+    app,
+    clock,
     EXAMPLE_SEED,
     GRAPHQL,
     ITEM_SHIRT,
@@ -32,17 +34,6 @@ from connector.errors import InputError
 from connector.sandbox.common import ServerThread
 from connector.sandbox.shopify import ShopifyState, create_app, query_hmac, run, sandbox_of, sign_webhook
 
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def app(clock: FakeClock) -> Iterator[Flask]:
-    application = make_app(clock)
-    yield application
-    sandbox_of(application).webhooks.close()
 
 
 def test_bulk_query_writes_json_lines_with_parent_ids(app: Flask) -> None:
