@@ -145,7 +145,7 @@ class WooPlatform:
             kind = product.get("type")
             if kind in ("grouped", "external"):
                 continue
-            records = self._variation_stock(product) if kind == "variable" else [_own_stock(product, None)]
+            records = self._variation_stock(product) if kind == "variable" else [_stock(product, product)]
             for record in records:
                 if record is None:
                     continue
@@ -158,19 +158,9 @@ class WooPlatform:
 
     def _variation_stock(self, parent: dict[str, Any]) -> Iterator[StockRecord | None]:
         for variation in self.client.paginate(f"products/{int(parent['id'])}/variations"):
-            if variation.get("manage_stock") == "parent":
-                sku = variation.get("sku") or parent.get("sku")
-                if not sku:
-                    continue
-                yield StockRecord(
-                    sku=str(sku),
-                    location_id="default",
-                    quantity=_quantity(parent.get("stock_quantity")),
-                    tracked=parent.get("manage_stock") is True,
-                    item_ref=str(parent["id"]),
-                )
-            else:
-                yield _own_stock(variation, parent)
+            # A variation whose stock the parent manages draws on the parent's units (one pool).
+            holder = parent if variation.get("manage_stock") == "parent" else variation
+            yield _stock(holder, variation, parent)
 
     # Write-back -------------------------------------------------------------------------------
 
@@ -326,17 +316,19 @@ class WooPlatform:
         return result
 
 
-def _own_stock(product: dict[str, Any], parent: dict[str, Any] | None) -> StockRecord | None:
-    sku = product.get("sku") or (parent or {}).get("sku")
+def _stock(holder: dict[str, Any], sold: dict[str, Any], parent: dict[str, Any] | None = None) -> StockRecord | None:
+    """The stock of `sold` (a product or variation, SKU falling back to its parent's), counted from
+    `holder`, the product whose stock fields apply (itself, or its parent for parent-managed stock)."""
+    sku = sold.get("sku") or (parent or {}).get("sku")
     if not sku:
-        log.debug("product %s has no SKU; stock not reported", product.get("id"))
+        log.debug("product %s has no SKU; stock not reported", sold.get("id"))
         return None
     return StockRecord(
         sku=str(sku),
         location_id="default",
-        quantity=_quantity(product.get("stock_quantity")),
-        tracked=product.get("manage_stock") is True,
-        item_ref=str(product["id"]),
+        quantity=_quantity(holder.get("stock_quantity")),
+        tracked=holder.get("manage_stock") is True,
+        item_ref=str(holder["id"]),
     )
 
 
