@@ -19,8 +19,8 @@ from connector.errors import ConnectorError, InputError
 from connector.feeds.inventory import parse_inventory_csv
 from connector.feeds.parse import parse_column_map, parse_feed, to_supply
 from connector.platforms.base import PlatformName, RemoteOrder
+from connector.platforms.payloads import describe_validation_error
 from connector.platforms.shopify import payloads as shopify_payloads
-from connector.platforms.shopify.payloads import describe_validation_error
 from connector.platforms.woocommerce import payloads as woocommerce_payloads
 
 # (file of orders, one order) validators per platform: full records, and planning fields only.

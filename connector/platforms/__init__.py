@@ -19,7 +19,6 @@ def connect(
     if access.platform == "shopify":
         from connector.platforms.shopify.adapter import ShopifyPlatform
         from connector.platforms.shopify.client import ShopifyClient
-
         from connector.platforms.shopify.oauth import TokenSet, refresh_token
 
         refresher = None

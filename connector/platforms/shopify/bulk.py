@@ -12,7 +12,12 @@ from connector.errors import InputError, PlatformError
 from connector.platforms.base import RemoteOrder
 
 from .client import ShopifyClient
-from .documents import BULK_OPERATION_QUERY, BULK_OPERATION_RUN_QUERY_MUTATION, CURRENT_BULK_OPERATION_QUERY, bulk_orders_query
+from .documents import (
+    BULK_OPERATION_QUERY,
+    BULK_OPERATION_RUN_QUERY_MUTATION,
+    CURRENT_BULK_OPERATION_QUERY,
+    bulk_orders_query,
+)
 from .mapping import order_from_node
 
 log = logging.getLogger(__name__)

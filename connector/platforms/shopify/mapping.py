@@ -8,8 +8,7 @@ from typing import Any
 
 from connector.errors import InputError
 from connector.platforms.base import RemoteLine, RemoteOrder, StockRecord
-
-from .payloads import clean_sku
+from connector.platforms.payloads import clean_sku
 
 SOURCE = "Shopify order"
 

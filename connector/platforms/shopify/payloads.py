@@ -7,21 +7,29 @@ would cost several times more. Fields the connector does not use are skipped, no
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from pydantic import ConfigDict, NonNegativeInt, TypeAdapter, ValidationError, with_config
+from pydantic import (
+    NonNegativeInt,
+    TypeAdapter,
+    ValidationError,
+    with_config,
+)
 from typing_extensions import NotRequired, TypedDict
 
 from connector.engine.types import Order, OrderLine
 from connector.errors import InputError
 from connector.platforms.base import RemoteLine, RemoteOrder
+from connector.platforms.payloads import (
+    IDS_AS_TEXT,
+    as_utc,
+    clean_sku,
+    describe_validation_error,
+)
 
-# Shopify ids arrive as JSON integers that can exceed 2**53; they are kept as exact strings.
-_IDS_AS_TEXT = ConfigDict(coerce_numbers_to_str=True)
 
-
-@with_config(_IDS_AS_TEXT)
+@with_config(IDS_AS_TEXT)
 class ShopifyCustomer(TypedDict):
     id: NotRequired[str | None]
     first_name: NotRequired[str | None]
@@ -30,7 +38,7 @@ class ShopifyCustomer(TypedDict):
     locale: NotRequired[str | None]
 
 
-@with_config(_IDS_AS_TEXT)
+@with_config(IDS_AS_TEXT)
 class ShopifyPlanningLine(TypedDict):
     """The line fields planning needs."""
 
@@ -41,14 +49,14 @@ class ShopifyPlanningLine(TypedDict):
     requires_shipping: NotRequired[bool | None]
 
 
-@with_config(_IDS_AS_TEXT)
+@with_config(IDS_AS_TEXT)
 class ShopifyLineItem(ShopifyPlanningLine):
     current_quantity: NotRequired[NonNegativeInt | None]  # quantity after removals (newer API versions)
     variant_id: NotRequired[str | None]
     title: NotRequired[str | None]
 
 
-@with_config(_IDS_AS_TEXT)
+@with_config(IDS_AS_TEXT)
 class ShopifyPlanningOrder(TypedDict):
     """The order fields planning needs: what the offline planner validates, and nothing more."""
 
@@ -59,7 +67,7 @@ class ShopifyPlanningOrder(TypedDict):
     line_items: NotRequired[list[ShopifyPlanningLine]]
 
 
-@with_config(_IDS_AS_TEXT)
+@with_config(IDS_AS_TEXT)
 class ShopifyOrder(ShopifyPlanningOrder):
     order_number: NotRequired[str | None]
     updated_at: NotRequired[datetime | None]
@@ -77,28 +85,10 @@ PLANNING_ORDER_ADAPTER: TypeAdapter[ShopifyPlanningOrder] = TypeAdapter(ShopifyP
 PLANNING_ORDERS_ADAPTER: TypeAdapter[list[ShopifyPlanningOrder]] = TypeAdapter(list[ShopifyPlanningOrder])
 
 
-def describe_validation_error(error: ValidationError, skip: int = 0) -> str:
-    """The first problem pydantic found, as `field.path: message` (dropping `skip` leading path parts)."""
-    first = error.errors(include_url=False)[0]
-    path = ""
-    for part in first["loc"][skip:]:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    message = first["msg"]
-    return f"{path}: {message}" if path else message
 
 
-def as_utc(moment: datetime) -> datetime:
-    """An aware UTC datetime; a naive one is taken to be UTC already (WooCommerce's *_gmt fields)."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
-def clean_sku(sku: str | None) -> str | None:
-    """SKUs with surrounding blanks trimmed; an empty SKU is no SKU."""
-    if not sku:
-        return None
-    return sku.strip() or None
 
 
 def _quantities(item: ShopifyLineItem) -> tuple[int, int]:

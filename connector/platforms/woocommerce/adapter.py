@@ -13,13 +13,13 @@ from typing import Any
 
 from connector.errors import NotFoundError, TransportError, UserError
 from connector.platforms.base import (
-    WebhookInfo,
     Capabilities,
     HoldRequest,
     OrderMarks,
     PlatformName,
     RemoteOrder,
     StockRecord,
+    WebhookInfo,
 )
 from connector.platforms.woocommerce.client import PER_PAGE, WooClient
 from connector.platforms.woocommerce.payloads import order_from_rest

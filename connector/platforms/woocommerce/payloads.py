@@ -6,19 +6,28 @@ import html
 from datetime import datetime
 from typing import Any
 
-from pydantic import ConfigDict, NonNegativeInt, TypeAdapter, ValidationError, with_config
+from pydantic import (
+    NonNegativeInt,
+    TypeAdapter,
+    ValidationError,
+    with_config,
+)
 from typing_extensions import NotRequired, TypedDict
 
 from connector.engine.types import Order, OrderLine
 from connector.errors import InputError
 from connector.platforms.base import RemoteLine, RemoteOrder
-from connector.platforms.shopify.payloads import as_utc, clean_sku, describe_validation_error
+from connector.platforms.payloads import (
+    IDS_AS_TEXT,
+    as_utc,
+    clean_sku,
+    describe_validation_error,
+)
 
 OPEN_STATUSES = frozenset({"processing", "on-hold"})
 # Statuses whose lines will never ship: nothing is left to fulfil.
 FINISHED_STATUSES = frozenset({"completed", "cancelled", "refunded", "failed", "trash"})
 REDUCED_STOCK_KEY = "_reduced_stock"
-_IDS_AS_TEXT = ConfigDict(coerce_numbers_to_str=True)
 
 
 class WooMeta(TypedDict):
@@ -26,14 +35,14 @@ class WooMeta(TypedDict):
     value: NotRequired[Any]
 
 
-@with_config(_IDS_AS_TEXT)
+@with_config(IDS_AS_TEXT)
 class WooBilling(TypedDict):
     first_name: NotRequired[str | None]
     last_name: NotRequired[str | None]
     email: NotRequired[str | None]
 
 
-@with_config(_IDS_AS_TEXT)
+@with_config(IDS_AS_TEXT)
 class WooPlanningLine(TypedDict):
     """The line fields planning needs."""
 
@@ -42,7 +51,7 @@ class WooPlanningLine(TypedDict):
     quantity: NonNegativeInt
 
 
-@with_config(_IDS_AS_TEXT)
+@with_config(IDS_AS_TEXT)
 class WooLineItem(WooPlanningLine):
     product_id: NotRequired[str | None]
     variation_id: NotRequired[str | None]
@@ -50,7 +59,7 @@ class WooLineItem(WooPlanningLine):
     meta_data: NotRequired[list[WooMeta]]
 
 
-@with_config(_IDS_AS_TEXT)
+@with_config(IDS_AS_TEXT)
 class WooPlanningOrder(TypedDict):
     """The order fields planning needs: what the offline planner validates, and nothing more."""
 
@@ -61,7 +70,7 @@ class WooPlanningOrder(TypedDict):
     line_items: NotRequired[list[WooPlanningLine]]
 
 
-@with_config(_IDS_AS_TEXT)
+@with_config(IDS_AS_TEXT)
 class WooOrder(WooPlanningOrder):
     date_modified_gmt: NotRequired[datetime | None]
     customer_id: NotRequired[str | None]
