@@ -9,9 +9,10 @@ STAMP := $(VENV)/.installed
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# The sandbox stores and the demo are a second, development-only distribution (sandbox/pyproject.toml).
+$(STAMP): $(BIN)/python pyproject.toml sandbox/pyproject.toml
+	$(BIN)/python -m pip install -qq --upgrade pip
+	$(BIN)/python -m pip install -qq -e '.[dev]' -e ./sandbox
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -15,7 +15,7 @@ import logging
 import sys
 
 from bench.store_data import shopify_seed, woocommerce_seed
-from connector.sandbox.common import ServerThread
+from sandbox.common import ServerThread
 
 SHOPIFY_TOKEN = "shpat_bench_token"
 SHOPIFY_SECRET = "bench-shopify-api-secret"
@@ -25,12 +25,12 @@ BUCKET_SIZE = 1000
 def serve(platform: str, orders: int, restore_rate: float, all_short: bool = False) -> ServerThread:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     if platform == "shopify":
-        from connector.sandbox.shopify import ShopifyState, create_app
+        from sandbox.shopify import ShopifyState, create_app
 
         app = create_app(ShopifyState.from_seed(shopify_seed(orders, all_short=all_short)), api_secret=SHOPIFY_SECRET,
                          access_token=SHOPIFY_TOKEN, bucket_size=BUCKET_SIZE, restore_rate=restore_rate)
     else:
-        from connector.sandbox.woocommerce import WooState, create_app as create_woo_app
+        from sandbox.woocommerce import WooState, create_app as create_woo_app
 
         app = create_woo_app(WooState.from_seed(woocommerce_seed(orders, all_short=all_short)))
     return ServerThread(app).start()

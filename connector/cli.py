@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from importlib.metadata import entry_points
 from typing import Any
 
 import click
@@ -14,7 +15,12 @@ from connector.errors import ConnectorError
 
 
 # Commands that need neither settings nor the database; `plan` also stays fast by not importing them.
-OFFLINE_COMMANDS = frozenset({"plan", "secret-key", "hash-password", "sandbox", "demo"})
+# Plugin commands (see PLUGIN_GROUP) are offline too: they build whatever services they need themselves.
+OFFLINE_COMMANDS = frozenset({"plan", "secret-key", "hash-password"})
+
+# Other distributions add commands here; the development-only `backorder-sandbox` (sandbox/) adds
+# `demo` and `sandbox`, so a merchant's install has neither.
+PLUGIN_GROUP = "connector.commands"
 
 
 # Each command is imported only when it runs, so `connector plan` never pays for Flask or SQLAlchemy.
@@ -31,9 +37,12 @@ COMMANDS = {
     "db": "connector.commands.db:db_group",
     "secret-key": "connector.commands.db:secret_key_command",
     "hash-password": "connector.commands.db:hash_password_command",
-    "sandbox": "connector.commands.sandbox:sandbox_group",
-    "demo": "connector.commands.demo:demo_command",
 }
+
+
+def plugin_commands() -> dict[str, str]:
+    """Commands other installed distributions register, name -> "module:attribute"; built-ins win."""
+    return {ep.name: ep.value for ep in entry_points(group=PLUGIN_GROUP) if ep.name not in COMMANDS}
 
 
 class ConnectorGroup(click.Group):
@@ -41,10 +50,10 @@ class ConnectorGroup(click.Group):
     exit status, never a traceback."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted({*COMMANDS, *plugin_commands()})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        target = COMMANDS.get(name)
+        target = COMMANDS.get(name) or plugin_commands().get(name)
         if target is None:
             return None
         module_name, attribute = target.split(":")
@@ -70,7 +79,8 @@ def cli(ctx: click.Context, verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    if ctx.invoked_subcommand in OFFLINE_COMMANDS or ctx.resilient_parsing:
+    offline = ctx.invoked_subcommand in OFFLINE_COMMANDS or ctx.invoked_subcommand not in COMMANDS
+    if offline or ctx.resilient_parsing:
         return  # offline commands need no settings
     from connector.services import Services
     from connector.settings import load_settings

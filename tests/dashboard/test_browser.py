@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from connector.sandbox.common import ServerThread
+from sandbox.common import ServerThread
 from connector.services import Services
 from tests.dashboard.conftest import ADMIN_PASSWORD
 from tests.dashboard.dashboard_seed import Seeded, add_extra_orders

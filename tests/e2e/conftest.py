@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.sandbox.common import ServerThread
+from sandbox.common import ServerThread
 from connector.services import Services
 from e2e_support import AppSlot, Store, e2e_services, start_shopify, start_woocommerce
 

@@ -25,7 +25,7 @@ from connector.cli import cli
 from connector.feeds.importer import ImportResult, import_feed
 from connector.pipeline.webhook_setup import PENDING_SETTING
 from connector.pipeline.worker import WorkerStats, run_worker
-from connector.sandbox.common import ServerThread
+from sandbox.common import ServerThread
 from connector.services import Services
 from connector.settings import Settings
 from connector.store.models import Action, Order, OrderDecision, Shop
@@ -206,7 +206,7 @@ class Store:
 
 def start_shopify(tmp_path: Path, request: pytest.FixtureRequest, **options: Any) -> Store:
     """The Shopify sandbox over `shopify_seed()`, stopped when the test ends."""
-    from connector.sandbox.shopify import run
+    from sandbox.shopify import run
 
     options.setdefault("restore_rate", 1000.0)  # a Plus store's refill, so pacing never slows the suite
     server = run(0, write_seed(tmp_path / "shopify_seed.json", shopify_seed()), api_secret=SHOPIFY_SECRET,
@@ -218,7 +218,7 @@ def start_shopify(tmp_path: Path, request: pytest.FixtureRequest, **options: Any
 def start_woocommerce(tmp_path: Path, request: pytest.FixtureRequest,
                       webhooks: list[dict[str, Any]] | None = None) -> Store:
     """The WooCommerce sandbox over `woocommerce_seed(webhooks)`, stopped when the test ends."""
-    from connector.sandbox.woocommerce import run
+    from sandbox.woocommerce import run
 
     server = run(0, write_seed(tmp_path / "woocommerce_seed.json", woocommerce_seed(webhooks)))
     request.addfinalizer(server.stop)

@@ -11,7 +11,7 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
-from connector.demo import EXAMPLES, DemoRun, run_demo
+from sandbox.demo import EXAMPLES, DemoRun, run_demo
 from connector.platforms.base import BACKORDER_TAG, HOLD_HANDLE
 from connector.platforms.woocommerce.adapter import NOTE_HEADER
 from connector.store.models import Action, LineDecision, Order, Shop
@@ -19,7 +19,7 @@ from connector.store.models import Action, LineDecision, Order, Shop
 
 def outcome(run: DemoRun) -> dict[str, Any]:
     """What the demo left in the connector's database and in the two stores."""
-    from connector.sandbox.woocommerce import sandbox_of as woo_of
+    from sandbox.woocommerce import sandbox_of as woo_of
 
     with run.services.db.session() as session:
         shops = sorted((shop.platform, shop.active) for shop in session.scalars(select(Shop)))

@@ -16,7 +16,7 @@ from connector.errors import AuthError, UserError
 from connector.platforms.base import ShopAccess
 from connector.platforms.shopify.client import ShopifyClient
 from connector.platforms.woocommerce.client import WooClient
-from connector.sandbox.common import ServerThread
+from sandbox.common import ServerThread
 from connector.services import Services
 from connector.store.models import InboxItem
 from e2e_support import SHOPIFY_DOMAIN, SHOPIFY_TOKEN, WOO_KEY, WOO_SECRET, Store, start_woocommerce
@@ -80,7 +80,7 @@ def wait_for_deliveries(url: str, count: int) -> list[dict[str, object]]:
 def test_a_shopify_webhook_signed_with_another_secret_is_refused_401(
     web: tuple[ServerThread, Services], tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    from connector.sandbox.shopify import run, sandbox_of
+    from sandbox.shopify import run, sandbox_of
 
     server, services = web
     register_shop(services, "shopify", SHOPIFY_DOMAIN, api_url=None, name="", settings={},
@@ -98,7 +98,7 @@ def test_a_shopify_webhook_signed_with_another_secret_is_refused_401(
 def test_a_woocommerce_webhook_signed_with_another_secret_is_refused_401(
     web: tuple[ServerThread, Services], tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    from connector.sandbox.woocommerce import sandbox_of
+    from sandbox.woocommerce import sandbox_of
 
     server, services = web
     shop = register_shop(services, "woocommerce", "http://127.0.0.1", api_url=None, name="", settings={},

@@ -11,7 +11,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from connector.sandbox.common import FaultPlan, ServerThread
+from sandbox.common import FaultPlan, ServerThread
 from connector.services import Services
 from connector.store.models import InventoryLevel, Order
 from e2e_support import SHOPIFY_SECRET, WriteRecorder, connector
@@ -39,7 +39,7 @@ def retries(caplog: pytest.LogCaptureFixture) -> list[str]:
 def test_shopify_sync_outlasts_a_small_bucket_and_throttling(
     sqlite_services: Services, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from connector.sandbox.shopify import run, sandbox_of
+    from sandbox.shopify import run, sandbox_of
 
     caplog.set_level(logging.INFO)
     # The smallest bucket Shopify gives (no query may cost more), refilled fast so the test stays quick,
@@ -67,7 +67,7 @@ def test_shopify_sync_outlasts_a_small_bucket_and_throttling(
 def test_woocommerce_sync_outlasts_429s_and_server_errors(
     sqlite_services: Services, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from connector.sandbox.woocommerce import run, sandbox_of
+    from sandbox.woocommerce import run, sandbox_of
 
     caplog.set_level(logging.INFO)
     server: ServerThread = run(0, EXAMPLES / "woocommerce_seed.json")

@@ -13,7 +13,7 @@ import requests
 from sqlalchemy import select
 
 from connector.pipeline.worker import WorkerStats, run_pass
-from connector.sandbox.common import ServerThread
+from sandbox.common import ServerThread
 from connector.services import Services
 from connector.store.models import InboxItem, Order, OrderDecision, SyncCursor
 from e2e_support import (
@@ -61,7 +61,7 @@ def stored_by_delivery(services: Services, shop_id: int, platform_id: str, topic
 def test_shopify_order_placed_after_install_arrives_by_webhook(
     web: tuple[ServerThread, Services], tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    from connector.sandbox.shopify import sandbox_of
+    from sandbox.shopify import sandbox_of
 
     server, services = web
     store: Store = start_shopify(tmp_path, request)
@@ -94,7 +94,7 @@ def test_shopify_order_placed_after_install_arrives_by_webhook(
 def test_woocommerce_order_placed_after_install_arrives_by_webhook(
     web: tuple[ServerThread, Services], tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    from connector.sandbox.woocommerce import sandbox_of
+    from sandbox.woocommerce import sandbox_of
 
     server, services = web
     store: Store = start_woocommerce(tmp_path, request)

@@ -28,11 +28,11 @@ from connector.platforms.shopify.adapter import ShopifyPlatform
 from connector.platforms.shopify.client import ShopifyClient
 from connector.platforms.woocommerce.adapter import WooPlatform
 from connector.platforms.woocommerce.client import WooClient
-from connector.sandbox.common import FaultPlan, ServerThread
-from connector.sandbox.shopify import ShopifyState
-from connector.sandbox.shopify import create_app as create_shopify_sandbox
-from connector.sandbox.woocommerce import WooState
-from connector.sandbox.woocommerce import create_app as create_woo_sandbox
+from sandbox.common import FaultPlan, ServerThread
+from sandbox.shopify import ShopifyState
+from sandbox.shopify import create_app as create_shopify_sandbox
+from sandbox.woocommerce import WooState
+from sandbox.woocommerce import create_app as create_woo_sandbox
 from connector.services import Services
 from connector.store.models import Action, Base, InboxItem, Shop, utcnow
 from connector.store.repo import shop_access

@@ -21,9 +21,9 @@ from werkzeug.routing import Rule
 
 from connector.pipeline.inbox import process_due_deliveries
 from connector.platforms.shopify.oauth import query_hmac
-from connector.sandbox.common import ServerThread
-from connector.sandbox.shopify import ShopifyState
-from connector.sandbox.shopify import create_app as create_shopify_sandbox
+from sandbox.common import ServerThread
+from sandbox.shopify import ShopifyState
+from sandbox.shopify import create_app as create_shopify_sandbox
 from connector.services import Services
 from connector.store.models import InboxItem, Order, Shop
 from connector.web.app import create_app

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from connector.sandbox.common import FaultPlan, ServerThread
+from sandbox.common import FaultPlan, ServerThread
 from connector.services import Services
 from connector.web.app import create_app
 from reliability_support import Store, install_shop, quick_platform, run_cycle, start_store

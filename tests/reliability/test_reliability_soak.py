@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connector.sandbox.common import FaultPlan
+from sandbox.common import FaultPlan
 from connector.services import Services
 from test_reliability_bad_input import BODIES, CONTENT_TYPES, HEADER_NAMES, HEADER_VALUE, TEXT, fill, routes, stored
 from test_reliability_bad_input import app, client, services  # noqa: F401  (fixtures)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from connector.sandbox.common import FaultPlan
-from connector.sandbox.shopify import ShopifyState, create_app, sandbox_of
+from sandbox.common import FaultPlan
+from sandbox.shopify import ShopifyState, create_app, sandbox_of
 
 SECRET = "sandbox-secret"
 TOKEN = "shpat_test_token"

@@ -24,9 +24,9 @@ from shopify_sandbox_support import (  # noqa: F401 - app and clock are fixtures
     small_seed,
 )
 
-from connector.sandbox.shopify import ShopifyState, create_app, sandbox_of
-from connector.sandbox.shopify.cost import query_cost, select_operation
-from connector.sandbox.shopify.schema import admin_schema, check_document
+from sandbox.shopify import ShopifyState, create_app, sandbox_of
+from sandbox.shopify.cost import query_cost, select_operation
+from sandbox.shopify.schema import admin_schema, check_document
 
 
 

@@ -31,8 +31,8 @@ from shopify_sandbox_support import (  # noqa: F401 - app and clock are fixtures
 )
 
 from connector.errors import InputError
-from connector.sandbox.common import ServerThread
-from connector.sandbox.shopify import ShopifyState, create_app, query_hmac, run, sandbox_of, sign_webhook
+from sandbox.common import ServerThread
+from sandbox.shopify import ShopifyState, create_app, query_hmac, run, sandbox_of, sign_webhook
 
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connector.sandbox.woocommerce import WooState, create_app, oauth_base_string, oauth_signature
+from sandbox.woocommerce import WooState, create_app, oauth_base_string, oauth_signature
 
 from woo_sandbox_support import (  # noqa: F401 - fixtures are found by name
     CK, CS, EXAMPLE_FEED, EXAMPLE_SEED, NOW, REPO, RO_CK, RO_CS, SEED, SITE, Clock, Receiver, _ids, _order, app, basic, client, clock, https, receiver, sign, state,

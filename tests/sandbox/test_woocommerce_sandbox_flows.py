@@ -17,7 +17,7 @@ import requests
 from flask import Flask
 
 from connector.errors import InputError
-from connector.sandbox.woocommerce import WooState, load_seed, run, sandbox_of
+from sandbox.woocommerce import WooState, load_seed, run, sandbox_of
 
 from woo_sandbox_support import (  # noqa: F401 - fixtures are found by name
     CK, CS, EXAMPLE_FEED, EXAMPLE_SEED, NOW, REPO, RO_CK, RO_CS, SEED, SITE, Clock, Receiver, _ids, _order, app, basic, client, clock, https, receiver, sign, state,

@@ -14,8 +14,8 @@ from urllib.parse import quote
 import pytest
 from flask import Flask, Response, request
 
-from connector.sandbox.common import FaultPlan, ServerThread
-from connector.sandbox.woocommerce import WooState, create_app
+from sandbox.common import FaultPlan, ServerThread
+from sandbox.woocommerce import WooState, create_app
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_SEED = REPO / "examples" / "sandbox" / "woocommerce_seed.json"

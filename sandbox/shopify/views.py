@@ -1,0 +1,206 @@
+"""GraphQL-shaped views of the sandbox's records: dicts graphql-core's default resolver reads, callables for fields with arguments."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from graphql import GraphQLError, GraphQLResolveInfo
+
+from sandbox.shopify.model import (
+    BulkOperation,
+    FulfillmentOrder,
+    Hold,
+    LineItem,
+    Location,
+    Metafield,
+    Order,
+    Variant,
+    WebhookSubscription,
+    gid,
+    iso,
+)
+from sandbox.shopify.state import ShopifyState
+
+T = TypeVar("T")
+View = dict[str, Any]
+
+HOLD_REASON_TEXT = {"INVENTORY_OUT_OF_STOCK": "Inventory out of stock", "UNKNOWN_DELIVERY_DATE": "Unknown delivery date"}
+
+
+def encode_cursor(key: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise GraphQLError(f"Invalid cursor for current pagination sort: {cursor!r}",
+                           extensions={"code": "BAD_REQUEST"}) from None
+
+
+def is_bulk(info: GraphQLResolveInfo) -> bool:
+    return bool(isinstance(info.context, dict) and info.context.get("bulk"))
+
+
+def connection(info: GraphQLResolveInfo, items: Sequence[T], view: Callable[[T], View],
+               key: Callable[[T], Sequence[Any]], *, first: int | None = None, after: str | None = None,
+               last: int | None = None, before: str | None = None, reverse: bool = False, **_: Any) -> View:
+    """A Relay connection over `items` sorted by `key`; cursors carry the sort key, so pages stay stable."""
+    ordered = sorted(items, key=lambda item: list(key(item)), reverse=bool(reverse))
+    if after:
+        mark = decode_cursor(after)
+        ordered = [i for i in ordered if (list(key(i)) < mark if reverse else list(key(i)) > mark)]
+    if before:
+        mark = decode_cursor(before)
+        ordered = [i for i in ordered if (list(key(i)) > mark if reverse else list(key(i)) < mark)]
+    has_next = has_previous = False
+    if not is_bulk(info):
+        if first is not None:
+            has_next = len(ordered) > first
+            ordered = ordered[:first]
+        elif last is not None:
+            has_previous = len(ordered) > last
+            ordered = ordered[len(ordered) - last:] if last else []
+    views = [view(item) for item in ordered]
+    cursors = [encode_cursor(key(item)) for item in ordered]
+    return {
+        "edges": [{"cursor": c, "node": v} for c, v in zip(cursors, views, strict=True)],
+        "nodes": views,
+        "pageInfo": {"hasNextPage": has_next, "hasPreviousPage": has_previous or bool(after),
+                     "startCursor": cursors[0] if cursors else None, "endCursor": cursors[-1] if cursors else None},
+    }
+
+
+def by_id(record: Any) -> tuple[int]:
+    return (record.id,)
+
+
+class Views:
+    """Builds views of one state; every method returns a fresh dict (never shared between answers)."""
+
+    def __init__(self, state: ShopifyState, api_version: str = "2025-01") -> None:
+        self.state = state
+        self.api_version = api_version
+
+    def location(self, location: Location) -> View:
+        return {"__typename": "Location", "id": gid("Location", location.id), "name": location.name,
+                "legacyResourceId": str(location.id), "isActive": True}
+
+    def order(self, order: Order) -> View:
+        customer = order.customer
+        return {
+            "__typename": "Order", "id": gid("Order", order.id), "legacyResourceId": str(order.id),
+            "name": order.name, "createdAt": iso(order.created_at), "updatedAt": iso(order.updated_at),
+            "processedAt": iso(order.created_at), "cancelledAt": iso(order.cancelled_at), "closed": order.closed,
+            "closedAt": iso(order.updated_at) if order.closed else None, "confirmed": True, "test": False,
+            "displayFinancialStatus": order.financial_status, "displayFulfillmentStatus": order.fulfillment_status,
+            "fullyPaid": order.financial_status == "PAID", "note": order.note, "tags": list(order.tags),
+            "email": order.email, "currencyCode": "USD", "customerLocale": order.locale,
+            "customer": None if customer is None else {
+                "__typename": "Customer", "id": gid("Customer", customer.id), "legacyResourceId": str(customer.id),
+                "firstName": customer.first_name, "lastName": customer.last_name, "email": customer.email,
+                "locale": customer.locale,
+                "displayName": " ".join(filter(None, [customer.first_name, customer.last_name])) or (customer.email or ""),
+            },
+            "metafield": lambda info, key, namespace=None: self._metafield(order, namespace, key),
+            "metafields": lambda info, namespace=None, keys=None, **page: connection(
+                info, [m for m in order.metafields if (namespace is None or m.namespace == namespace)
+                       and (keys is None or f"{m.namespace}.{m.key}" in keys)],
+                self.metafield, by_id, **page),
+            "lineItems": lambda info, **page: connection(info, order.lines, lambda line: self.line_item(line), by_id, **page),
+            "fulfillmentOrders": lambda info, displayable=None, query=None, **page: connection(
+                info, order.fulfillment_orders, self.fulfillment_order, by_id, **page),
+        }
+
+    def _metafield(self, order: Order, namespace: str | None, key: str) -> View | None:
+        if namespace is None and "." in key:
+            namespace, key = key.split(".", 1)
+        found = order.metafield(namespace or "", key)
+        return self.metafield(found) if found else None
+
+    def metafield(self, metafield: Metafield) -> View:
+        return {"__typename": "Metafield", "id": gid("Metafield", metafield.id), "namespace": metafield.namespace,
+                "key": metafield.key, "type": metafield.type, "value": metafield.value,
+                "compareDigest": metafield.compare_digest, "createdAt": iso(metafield.created_at),
+                "updatedAt": iso(metafield.updated_at), "ownerType": "ORDER",
+                "legacyResourceId": str(metafield.id)}
+
+    def line_item(self, line: LineItem) -> View:
+        variant = self.state.variants.get(line.variant_id or -1)
+        return {"__typename": "LineItem", "id": gid("LineItem", line.id), "sku": line.sku, "title": line.title,
+                "name": line.title, "quantity": line.quantity, "currentQuantity": line.current,
+                "unfulfilledQuantity": line.unfulfilled_quantity, "fulfillableQuantity": line.unfulfilled_quantity,
+                "nonFulfillableQuantity": line.current - line.unfulfilled_quantity,
+                "requiresShipping": line.requires_shipping, "variantTitle": variant.title if variant else None,
+                "variant": self.variant(variant) if variant else None}
+
+    def variant(self, variant: Variant) -> View:
+        levels = self.state.item_levels(variant.inventory_item_id)
+        return {"__typename": "ProductVariant", "id": gid("ProductVariant", variant.id),
+                "legacyResourceId": str(variant.id), "sku": variant.sku, "title": variant.title,
+                "displayName": f"{variant.product_title} - {variant.title}", "price": variant.price,
+                "inventoryPolicy": variant.inventory_policy,
+                "inventoryQuantity": sum(q.get("available", 0) for _, q in levels) if variant.tracked else None,
+                "product": {"__typename": "Product", "id": gid("Product", variant.product_id),
+                            "title": variant.product_title, "legacyResourceId": str(variant.product_id)},
+                "inventoryItem": lambda info: self.inventory_item(variant)}
+
+    def inventory_item(self, variant: Variant) -> View:
+        item_id = variant.inventory_item_id
+        return {"__typename": "InventoryItem", "id": gid("InventoryItem", item_id), "legacyResourceId": str(item_id),
+                "sku": variant.sku, "tracked": variant.tracked, "requiresShipping": True,
+                "variant": lambda info: self.variant(variant),
+                "inventoryLevels": lambda info, query=None, **page: connection(
+                    info, self.state.item_levels(item_id), lambda level: self.inventory_level(variant, *level),
+                    lambda level: (level[0].id,), **page)}
+
+    def inventory_level(self, variant: Variant, location: Location, quantities: dict[str, int]) -> View:
+        level_id = f"gid://shopify/InventoryLevel/{location.id}?inventory_item_id={variant.inventory_item_id}"
+        return {"__typename": "InventoryLevel", "id": level_id, "location": self.location(location),
+                "item": lambda info: self.inventory_item(variant),
+                "quantities": lambda info, names: [
+                    {"__typename": "InventoryQuantity", "id": f"{level_id}&name={name}", "name": name,
+                     "quantity": quantities.get(name, 0)} for name in names]}
+
+    def fulfillment_order(self, fo: FulfillmentOrder) -> View:
+        order = self.state.orders[fo.order_id]
+        lines = {line.id: line for line in order.lines}
+        location = next((loc for loc in self.state.locations if loc.id == fo.location_id), self.state.locations[0])
+        return {"__typename": "FulfillmentOrder", "id": gid("FulfillmentOrder", fo.id), "status": fo.status,
+                "requestStatus": "UNSUBMITTED", "orderId": gid("Order", order.id), "orderName": order.name,
+                "createdAt": iso(fo.created_at), "updatedAt": iso(fo.updated_at),
+                "assignedLocation": {"name": location.name, "countryCode": "US", "location": self.location(location)},
+                "order": lambda info: self.order(order),
+                "fulfillmentHolds": [self.hold(hold) for hold in fo.holds],
+                "lineItems": lambda info, **page: connection(info, fo.lines, lambda fl: {
+                    "__typename": "FulfillmentOrderLineItem", "id": gid("FulfillmentOrderLineItem", fl.id),
+                    "totalQuantity": fl.total_quantity, "remainingQuantity": fl.remaining_quantity,
+                    "sku": lines[fl.line_item_id].sku, "requiresShipping": lines[fl.line_item_id].requires_shipping,
+                    "productTitle": lines[fl.line_item_id].title,
+                    "lineItem": self.line_item(lines[fl.line_item_id])}, by_id, **page)}
+
+    def hold(self, hold: Hold) -> View:
+        return {"__typename": "FulfillmentHold", "id": gid("FulfillmentHold", hold.id), "handle": hold.handle,
+                "reason": hold.reason, "reasonNotes": hold.reason_notes, "heldByRequestingApp": True,
+                "displayReason": HOLD_REASON_TEXT.get(hold.reason, hold.reason.replace("_", " ").capitalize())}
+
+    def subscription(self, sub: WebhookSubscription) -> View:
+        return {"__typename": "WebhookSubscription", "id": gid("WebhookSubscription", sub.id),
+                "legacyResourceId": str(sub.id), "topic": sub.topic, "format": sub.format,
+                "callbackUrl": sub.callback_url, "createdAt": iso(sub.created_at), "updatedAt": iso(sub.created_at),
+                "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": sub.callback_url},
+                "includeFields": [], "metafieldNamespaces": [], "filter": None,
+                "apiVersion": {"handle": sub.api_version, "displayName": sub.api_version, "supported": True}}
+
+    def bulk_operation(self, op: BulkOperation) -> View:
+        return {"__typename": "BulkOperation", "id": gid("BulkOperation", op.id), "status": op.status,
+                "type": "QUERY", "query": op.query, "createdAt": iso(op.created_at),
+                "completedAt": iso(op.completed_at), "errorCode": op.error_code,
+                "objectCount": str(op.object_count), "rootObjectCount": str(op.root_object_count),
+                "fileSize": str(len(op.body)) if op.status == "COMPLETED" else None, "url": op.url,
+                "partialDataUrl": None}
