@@ -75,6 +75,18 @@ class Shop(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Paused by the operator (`connector shops disable`): no sync, reconcile or store writes until enabled.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Health of the polling sync, in the operator's words (shown in the dashboard banner).
+    sync_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the last good sync
+    sync_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # set while the last sync failed
+    sync_error: Mapped[str | None] = mapped_column(Text)
+    sync_hint: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def label(self) -> str:
+        """How people see the shop: its display name, else its domain."""
+        return self.name or self.domain
 
     def setting(self, key: str, default: Any) -> Any:
         return (self.settings or {}).get(key, default)
@@ -164,9 +176,34 @@ class Supplier(Base):
     imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     row_count: Mapped[int] = mapped_column(Integer, default=0)
-    rejected: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    unit_count: Mapped[int] = mapped_column(Integer, default=0)  # available + restock_qty over the rows in force
+    rejected: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # the first rejected rows
+    rejected_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The last import that was refused (newer than imported_at while it is the latest word), and why.
+    refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    refused_reason: Mapped[str | None] = mapped_column(Text)
 
     items: Mapped[list[SupplyItem]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+    @property
+    def is_refused(self) -> bool:
+        """The latest import attempt was refused, so older rows are still in force."""
+        return self.refused_at is not None and (self.imported_at is None or self.refused_at >= self.imported_at)
+
+
+class FeedImport(Base):
+    """One import attempt of a supplier feed that changed something or was refused (history for operators)."""
+
+    __tablename__ = "feed_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(20))  # imported, refused
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class SupplyItem(Base):
@@ -261,9 +298,36 @@ class Action(Base):
     channel: Mapped[str | None] = mapped_column(String(40))
     receipt: Mapped[str | None] = mapped_column(String(500))
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # notify: when it went `sending`
+    # notify: the notice exactly as it went out ({subject, text, html, language, channel}), for the merchant.
+    rendered: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     worker_id: Mapped[str | None] = mapped_column(String(100))  # the worker that last took it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class HeldReconcile(Base):
+    """A reconcile whose writes were held because it would have sent a storm of delay notices.
+
+    Nothing of it reached the store or a customer. The merchant sends it (the outbox planner then
+    queues exactly the changes shown, identified by `change_key`) or discards it (the same changes are
+    not held again; new ones are judged afresh).
+    """
+
+    __tablename__ = "held_reconciles"
+    __table_args__ = (Index("ix_held_reconciles_shop_status", "shop_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20), default="held")  # held, sent, discarded, superseded, cleared
+    change_key: Mapped[str] = mapped_column(String(64))
+    notices: Mapped[int] = mapped_column(Integer, default=0)  # delay notices it would send to waiting customers
+    waiting: Mapped[int] = mapped_column(Integer, default=0)  # the shop's waiting customers before it
+    orders: Mapped[int] = mapped_column(Integer, default=0)  # orders whose store writes it holds
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # what changed and why (see pipeline.brake)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class Job(Base):
