@@ -1,26 +1,35 @@
-"""Imports a supplier feed from a file or URL into the database, replacing that supplier's items whole."""
+"""Imports a supplier feed from a file or URL into the database, replacing that supplier's rows whole or not at all."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 import requests
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
 from connector import __version__
 from connector.errors import InputError
-from connector.feeds.parse import FeedParse, parse_feed
-from connector.store.models import Supplier, SupplyItem, utcnow
+from connector.feeds.parse import guess_format
+from connector.feeds.reader import FeedReader, FeedTally, SupplyTuple
+from connector.store.models import FeedImport, Supplier, SupplyItem, utcnow
 from connector.store.repo import insert_or_ignore
 
 log = logging.getLogger(__name__)
 
 FETCH_TIMEOUT = 30
 MAX_FEED_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_SHRINK = 0.5  # FEED_MAX_SHRINK: a feed losing more than this share of rows or units is refused
+REJECTED_KEPT = 1000  # rejected rows kept with their reasons (all are counted)
+_COLUMNS = "supplier_id, sku, available, restock_date, restock_qty, lead_time_days, line_no"
+_COPY_SQL = f"COPY supply_items ({_COLUMNS}) FROM STDIN"
+_INSERT_SQL = f"INSERT INTO supply_items ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,15 +47,29 @@ class Fetched:
 
 @dataclass
 class ImportResult:
+    """What an import did: `imported`, `unchanged` (same content as in force) or `refused` (see `reason`).
+
+    `rows` and `units` are what is in force afterwards: the new feed's, or the previous one's when
+    the feed was unchanged or refused."""
+
     supplier: str
-    status: str  # imported, unchanged
+    status: str
     rows: int = 0
+    units: int = 0
     rejected: list[dict[str, object]] = field(default_factory=list)
+    rejected_count: int = 0
+    reason: str | None = None
+
+    @property
+    def refused(self) -> bool:
+        return self.status == "refused"
 
     def line(self) -> str:
         if self.status == "unchanged":
             return f"{self.supplier}: unchanged, {self.rows} rows in force"
-        return f"{self.supplier}: imported {self.rows} rows, rejected {len(self.rejected)}"
+        if self.status == "refused":
+            return f"{self.supplier}: refused whole: {self.reason}; the previous {self.rows} rows stay in force"
+        return f"{self.supplier}: imported {self.rows} rows, rejected {self.rejected_count}"
 
 
 def is_url(source: str) -> bool:
@@ -86,6 +109,34 @@ def scope_for(shop_id: int | None) -> str:
     return f"shop:{shop_id}" if shop_id else "all"
 
 
+Progress = Callable[[int, int], None]
+"""Called with (bytes read, bytes in the feed) as an import goes."""
+
+
+def _file_digest(path: Path, column_map: dict[str, str]) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    digest.update(repr(sorted(column_map.items())).encode())
+    return digest.hexdigest()
+
+
+def _bytes_digest(data: bytes, column_map: dict[str, str]) -> str:
+    return hashlib.sha256(data + repr(sorted(column_map.items())).encode()).hexdigest()
+
+
+def shrink_problem(previous_rows: int, previous_units: int, rows: int, units: int, max_shrink: float) -> str | None:
+    """Why a feed that fell this far below the previous import is refused, or None when it did not."""
+    for what, before, now in (("rows", previous_rows, rows), ("units", previous_units, units)):
+        if before > 0 and now < before * (1 - max_shrink):
+            drop = 100 * (before - now) / before
+            return (f"it has {now:,} {what} where the previous import had {before:,} (down {drop:.0f}%, more than "
+                    f"the {100 * max_shrink:.0f}% FEED_MAX_SHRINK allows); if that is right, import it again with "
+                    "--allow-shrink")
+    return None
+
+
 def import_feed(
     session: Session,
     source: str,
@@ -95,62 +146,153 @@ def import_feed(
     column_map: dict[str, str] | None = None,
     http: requests.Session | None = None,
     force: bool = False,
+    allow_shrink: bool = False,
+    max_shrink: float = DEFAULT_MAX_SHRINK,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Import `source` as `supplier_name`'s feed in the caller's transaction.
 
-    The feed is parsed whole before anything is written, so a refused file leaves the supplier's
-    previous items in force. The same content imported twice changes nothing.
+    The feed streams in batches into a savepoint that replaces the supplier's rows, and is refused
+    whole (the savepoint rolled back, the previous rows in force, the refusal recorded on the
+    supplier and in its history) when it cannot be read, has no valid row, or has fewer rows or
+    units than `max_shrink` allows below the previous import (unless `allow_shrink`). The same
+    content imported twice changes nothing. Never raises for the feed's content: look at `status`.
     """
+    mapping = dict(column_map or {})
     scope = scope_for(shop_id)
     insert_or_ignore(
         session, Supplier.__table__,
-        {"scope": scope, "name": supplier_name, "shop_id": shop_id, "source": source, "column_map": column_map or {},
-         "row_count": 0, "rejected": []},
+        {"scope": scope, "name": supplier_name, "shop_id": shop_id, "source": source, "column_map": mapping,
+         "row_count": 0, "unit_count": 0, "rejected": [], "rejected_count": 0},
         ("scope", "name"),
     )
     supplier = session.execute(
         select(Supplier).where(Supplier.scope == scope, Supplier.name == supplier_name)
     ).scalar_one()
-    same_source = supplier.source == source and (supplier.column_map or {}) == (column_map or {})
-    fetched = fetch(
-        source,
-        etag=supplier.etag if same_source and not force else None,
-        last_modified=supplier.last_modified if same_source and not force else None,
-        session=http,
-    )
     supplier.checked_at = utcnow()
-    if fetched.unchanged:
-        return ImportResult(supplier_name, "unchanged", supplier.row_count, list(supplier.rejected or []))
-    assert fetched.data is not None
-    parsed: FeedParse = parse_feed(fetched.data, source, column_map=column_map or {})
-    digest = hashlib.sha256(fetched.data + repr(sorted((column_map or {}).items())).encode()).hexdigest()
-    rejected = [{"line": r.line, "reason": r.reason} for r in parsed.rejected]
+    same_source = supplier.source == source and (supplier.column_map or {}) == mapping
+    conditional = same_source and not force and not supplier.is_refused
+    try:
+        if is_url(source):
+            fetched = fetch(source, etag=supplier.etag if conditional else None,
+                            last_modified=supplier.last_modified if conditional else None, session=http)
+            if fetched.unchanged:
+                return _in_force(supplier, "unchanged")
+            assert fetched.data is not None
+            digest = _bytes_digest(fetched.data, mapping)
+            opened: IO[bytes] = io.BytesIO(fetched.data)
+            size = len(fetched.data)
+        else:
+            path = Path(source)
+            try:
+                digest = _file_digest(path, mapping)
+                opened = path.open("rb")
+                size = path.stat().st_size
+            except OSError as exc:
+                raise InputError(source, f"cannot read the feed file: {exc.strerror or exc}") from None
+            fetched = Fetched(None)
+    except InputError as error:
+        return _refuse(session, supplier, error.problem if error.line is None else f"line {error.line}: {error.problem}")
+    if digest == supplier.content_hash and not force and not supplier.is_refused:
+        opened.close()
+        return _in_force(supplier, "unchanged")
+    with opened:
+        outcome = _load(session, supplier, opened, source, mapping, size, progress,
+                        max_shrink=None if allow_shrink else max_shrink)
+    if isinstance(outcome, str):
+        return _refuse(session, supplier, outcome)
+    tally = outcome
+    rejected = [{"line": r.line, "reason": r.reason} for r in tally.rejected]
     supplier.source = source
-    supplier.column_map = column_map or {}
+    supplier.column_map = mapping
     supplier.etag = fetched.etag
     supplier.last_modified = fetched.last_modified
-    if digest == supplier.content_hash and not force:
-        return ImportResult(supplier_name, "unchanged", supplier.row_count, rejected)
-    session.execute(delete(SupplyItem).where(SupplyItem.supplier_id == supplier.id))
-    if parsed.rows:
-        session.execute(
-            insert(SupplyItem),
-            [
-                {
-                    "supplier_id": supplier.id,
-                    "sku": row.sku,
-                    "available": row.available,
-                    "restock_date": row.restock_date,
-                    "restock_qty": row.restock_qty,
-                    "lead_time_days": row.lead_time_days,
-                    "line_no": row.line,
-                }
-                for row in parsed.rows
-            ],
-        )
     supplier.content_hash = digest
     supplier.imported_at = utcnow()
-    supplier.row_count = len(parsed.rows)
+    supplier.row_count = tally.rows
+    supplier.unit_count = tally.units
     supplier.rejected = rejected
-    log.info("feed %s imported: %d rows, %d rejected", supplier_name, len(parsed.rows), len(rejected))
-    return ImportResult(supplier_name, "imported", len(parsed.rows), rejected)
+    supplier.rejected_count = tally.rejected_count
+    supplier.refused_at = None
+    supplier.refused_reason = None
+    session.add(FeedImport(supplier_id=supplier.id, at=supplier.imported_at, outcome="imported", rows=tally.rows,
+                           units=tally.units, rejected=tally.rejected_count))
+    log.info("feed %s imported: %d rows, %d rejected", supplier_name, tally.rows, tally.rejected_count)
+    return ImportResult(supplier_name, "imported", tally.rows, tally.units, rejected, tally.rejected_count)
+
+
+def _in_force(supplier: Supplier, status: str, reason: str | None = None) -> ImportResult:
+    return ImportResult(supplier.name, status, supplier.row_count, supplier.unit_count, list(supplier.rejected or []),
+                        supplier.rejected_count or len(supplier.rejected or []), reason)
+
+
+def _refuse(session: Session, supplier: Supplier, reason: str, tally: FeedTally | None = None) -> ImportResult:
+    """Record that the latest import was refused; the rows in force are untouched."""
+    now = utcnow()
+    supplier.refused_at = now
+    supplier.refused_reason = reason
+    session.add(FeedImport(supplier_id=supplier.id, at=now, outcome="refused", reason=reason,
+                           rows=tally.rows if tally else 0, units=tally.units if tally else 0,
+                           rejected=tally.rejected_count if tally else 0))
+    log.warning("feed %s refused: %s", supplier.name, reason)
+    return _in_force(supplier, "refused", reason)
+
+
+def _load(session: Session, supplier: Supplier, stream: IO[bytes], source: str, mapping: dict[str, str], size: int,
+          progress: Progress | None, *, max_shrink: float | None) -> FeedTally | str:
+    """Replace the supplier's rows with the feed's inside a savepoint; the tally, or why it was refused."""
+    done = 0
+
+    def advanced(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(done, size)
+
+    head = stream.read(64)
+    stream.seek(0)
+    reader = FeedReader(stream, source, fmt=guess_format(head, source), column_map=mapping,
+                        keep_rejected=REJECTED_KEPT, on_bytes=advanced)
+    previous_rows, previous_units = supplier.row_count or 0, supplier.unit_count or 0
+    savepoint = session.begin_nested()
+    try:
+        connection = session.connection()
+        connection.execute(delete(SupplyItem.__table__).where(SupplyItem.__table__.c.supplier_id == supplier.id))
+        for batch in reader.batches():
+            insert_supply_rows(connection, supplier.id, batch)
+    except InputError as error:
+        savepoint.rollback()
+        return error.problem if error.line is None else f"line {error.line}: {error.problem}"
+    except BaseException:
+        savepoint.rollback()
+        raise
+    tally = reader.tally
+    problem: str | None = None
+    if tally.rows == 0:
+        problem = f"no valid rows (all {tally.rejected_count:,} rows were rejected)"
+        if tally.rejected:
+            first = tally.rejected[0]
+            problem += f"; the first, {first.where}: {first.reason}"
+    elif max_shrink is not None and supplier.imported_at is not None:
+        problem = shrink_problem(previous_rows, previous_units, tally.rows, tally.units, max_shrink)
+    if problem is not None:
+        savepoint.rollback()
+        return problem
+    savepoint.commit()
+    return tally
+
+
+def insert_supply_rows(connection: Connection, supplier_id: int, batch: list[SupplyTuple]) -> None:
+    """Insert one batch of rows as fast as the database allows (COPY on PostgreSQL)."""
+    if connection.dialect.name == "postgresql":
+        raw: Any = connection.connection.dbapi_connection
+        with raw.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
+            for row in batch:
+                copy.write_row((supplier_id, row.sku, row.available, row.restock_date, row.restock_qty,
+                                row.lead_time_days, row.line))
+        return
+    connection.exec_driver_sql(
+        _INSERT_SQL,
+        [(supplier_id, row.sku, row.available, row.restock_date.isoformat() if row.restock_date else None,
+          row.restock_qty, row.lead_time_days, row.line) for row in batch],
+    )

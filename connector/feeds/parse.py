@@ -1,18 +1,16 @@
-"""Supplier feed files (CSV or JSON) -> validated rows, with bad rows set aside by line number."""
+"""Supplier feed rules: the canonical fields, how each value is read, column maps, and whole-feed parsing."""
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
 from connector.engine.types import SupplyRow
@@ -25,6 +23,8 @@ CANONICAL_FIELDS = ("sku", "available", "restock_date", "restock_qty", "lead_tim
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _WHOLE_NUMBER = re.compile(r"^[+-]?\d+(\.0*)?$")
+MAX_QUANTITY = 1_000_000_000  # units or days; far beyond any real feed, and inside a database integer
+MAX_SKU_LENGTH = 255
 
 
 def _feed_error(message: str) -> PydanticCustomError:
@@ -45,7 +45,7 @@ def parse_quantity(value: Any) -> int | None:
         number = int(value)
     else:
         text = str(value).strip()
-        if text.isdigit() and text.isascii():
+        if text.isdigit() and text.isascii() and len(text) < 10:
             return int(text)
         if not text:
             return None
@@ -54,6 +54,8 @@ def parse_quantity(value: Any) -> int | None:
         number = int(float(text)) if "." in text else int(text)
     if number < 0:
         raise _feed_error(f"negative quantity {number}")
+    if number > MAX_QUANTITY:
+        raise _feed_error(f"{number} is larger than {MAX_QUANTITY:,}")
     return number
 
 
@@ -97,6 +99,8 @@ class FeedRow(BaseModel):
         text = "" if value is None else str(value).strip()
         if not text:
             raise _feed_error("missing SKU")
+        if len(text) > MAX_SKU_LENGTH:
+            raise _feed_error(f"SKU longer than {MAX_SKU_LENGTH} characters")
         return text
 
     @field_validator("available", "restock_qty", "lead_time_days", mode="before")
@@ -146,7 +150,7 @@ def guess_format(data: bytes, source: str) -> FeedFormat:
     return "json" if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{") else "csv"
 
 
-def _canonical_names(columns: list[str], column_map: Mapping[str, str], source: str) -> list[str]:
+def canonical_names(columns: list[str], column_map: Mapping[str, str], source: str) -> list[str]:
     """Each column's canonical name (mapped first, then by its own name, case-insensitively)."""
     mapping = {key.strip().lower(): value.strip().lower() for key, value in column_map.items()}
     for target in mapping.values():
@@ -160,78 +164,6 @@ def _canonical_names(columns: list[str], column_map: Mapping[str, str], source: 
     return names
 
 
-def _validate(raw: dict[str, Any], canonical: dict[str, Any], line: int, unit: Literal["line", "item"],
-              result: FeedParse) -> None:
-    try:
-        result.rows.append(FeedRow.model_validate({**canonical, "line": line}))
-    except ValidationError as error:
-        reasons = []
-        for problem in error.errors(include_url=False):
-            name = problem["loc"][0] if problem["loc"] else ""
-            reasons.append(problem["msg"] if name == "sku" else f"{name}: {problem['msg']}")
-        result.rejected.append(RejectedRow(line, "; ".join(reasons), raw, unit))
-
-
-def _csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
-    """(first file line, fields) per record; quoted fields may span lines."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    previous_end = 0
-    for fields in reader:
-        start = previous_end + 1
-        previous_end = reader.line_num
-        if any(value.strip() for value in fields):
-            yield start, fields
-
-
-def _parse_csv(text: str, source: str, column_map: Mapping[str, str]) -> FeedParse:
-    try:
-        records = list(_csv_records(text))
-    except csv.Error as error:
-        raise InputError(source, f"not readable as CSV: {error}") from None
-    if not records:
-        raise InputError(source, "the feed is empty")
-    header_line, header = records[0]
-    names = _canonical_names(header, column_map, source)
-    if "sku" not in names:
-        raise InputError(source, f"no sku column (columns: {', '.join(h.strip() for h in header)})", header_line)
-    if len(records) == 1:
-        raise InputError(source, "the feed has a header but no rows")
-    keep = [(index, name) for index, name in enumerate(names) if name in CANONICAL_FIELDS]
-    result = FeedParse()
-    for line, fields in records[1:]:
-        raw = dict(zip((h.strip() for h in header), fields, strict=False))
-        if len(fields) > len(header):
-            result.rejected.append(RejectedRow(line, f"{len(fields)} fields but the header has {len(header)}", raw))
-            continue
-        canonical = {name: fields[index] for index, name in keep if index < len(fields)}
-        _validate(raw, canonical, line, "line", result)
-    return result
-
-
-def _parse_json(text: str, source: str, column_map: Mapping[str, str]) -> FeedParse:
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(source, f"not valid JSON: {error.msg} (column {error.colno})", error.lineno) from None
-    items = document.get("items") if isinstance(document, dict) else document
-    if not isinstance(items, list):
-        raise InputError(source, 'expected a JSON array of objects or {"items": [...]}')
-    if not items:
-        raise InputError(source, "the feed is empty")
-    keys = sorted({key for item in items if isinstance(item, dict) for key in item})
-    names = dict(zip(keys, _canonical_names(keys, column_map, source), strict=True))
-    if "sku" not in names.values():
-        raise InputError(source, f"no sku field in any item (fields: {', '.join(keys)})")
-    result = FeedParse()
-    for number, item in enumerate(items, 1):
-        if not isinstance(item, dict):
-            result.rejected.append(RejectedRow(number, "not a JSON object", {"value": item}, "item"))
-            continue
-        canonical = {names[key]: value for key, value in item.items() if names[key] in CANONICAL_FIELDS}
-        _validate(item, canonical, number, "item", result)
-    return result
-
-
 def parse_feed(
     data: bytes,
     source: str,
@@ -239,20 +171,22 @@ def parse_feed(
     fmt: FeedFormat | None = None,
     column_map: Mapping[str, str] | None = None,
 ) -> FeedParse:
-    """Parse a whole feed. Bad rows land in `rejected` with their line (CSV) or item number (JSON);
-    a feed that is not UTF-8, not parseable, empty, or has no `sku` column raises InputError.
+    """Parse a whole feed held in memory (the offline `plan`; imports stream through `FeedReader`).
+
+    Bad rows land in `rejected` with their line (CSV) or item number (JSON); a feed that is not
+    UTF-8, not parseable, empty, or has no `sku` column raises InputError.
     `column_map` renames the supplier's columns: {"item_code": "sku", "eta": "restock_date"}."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise InputError(source, "not UTF-8 text", line) from None
-    if not text.strip():
-        raise InputError(source, "the feed is empty")
-    chosen = fmt or guess_format(data, source)
-    if chosen == "json":
-        return _parse_json(text, source, column_map or {})
-    return _parse_csv(text, source, column_map or {})
+    from connector.feeds.reader import FeedReader
+
+    reader = FeedReader(io.BytesIO(data), source, fmt=fmt or guess_format(data, source), column_map=column_map,
+                        keep_rejected=None)
+    rows = [
+        FeedRow.model_construct(sku=row.sku, available=row.available, restock_date=row.restock_date,
+                                restock_qty=row.restock_qty, lead_time_days=row.lead_time_days, line=row.line)
+        for batch in reader.batches()
+        for row in batch
+    ]
+    return FeedParse(rows=rows, rejected=reader.tally.rejected)
 
 
 def parse_column_map(pairs: list[str] | tuple[str, ...], source: str = "--map") -> dict[str, str]:

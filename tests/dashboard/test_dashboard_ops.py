@@ -57,7 +57,7 @@ def test_deliveries_page_lists_dead_letters_syncs_choices_and_stuck_notices(oper
     page = operator.get("/deliveries").get_data(as_text=True)
     assert "TransportError: store answered 503" in page and "orders/create" in page
     assert "Replay" in page and "hmac-not-shown" not in page
-    assert "cancel the order" in page and "Mark handled" in page
+    assert "cancel the items not shipped" in page and "Mark handled" in page
     assert "Stuck notices <span class=\"count\">1</span>" in page and "#1002" in page
     assert "Alpha Outfitters" in page and "Beta Home" in page  # last sync of every shop for an operator
     assert "reconcile" in page
