@@ -14,6 +14,9 @@ from connector import __version__
 from connector.errors import ConnectorError
 
 
+# Commands that say where the database is every time they start (the others say it when they create it).
+ANNOUNCE_DATABASE = frozenset({"serve", "worker", "db"})
+
 # Commands that need neither settings nor the database; `plan` also stays fast by not importing them.
 # Plugin commands (see PLUGIN_GROUP) are offline too: they build whatever services they need themselves.
 OFFLINE_COMMANDS = frozenset({"plan", "secret-key", "hash-password"})
@@ -34,6 +37,7 @@ COMMANDS = {
     "serve": "connector.commands.serve:serve_command",
     "deliveries": "connector.commands.deliveries:deliveries_group",
     "actions": "connector.commands.deliveries:actions_group",
+    "held": "connector.commands.held:held_group",
     "db": "connector.commands.db:db_group",
     "secret-key": "connector.commands.db:secret_key_command",
     "hash-password": "connector.commands.db:hash_password_command",
@@ -83,9 +87,20 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     if offline or ctx.resilient_parsing:
         return  # offline commands need no settings
     from connector.services import Services
+
+    if isinstance(ctx.obj, Services):
+        return  # handed in by the caller (tests pass services wired to stand-in stores)
     from connector.settings import load_settings
 
-    ctx.obj = Services(load_settings())
+    settings = load_settings()
+    if ctx.invoked_subcommand in ANNOUNCE_DATABASE:
+        click.echo(f"database: {settings.database_label}", err=True)
+
+    def announce_new(label: str) -> None:
+        click.echo(f"note: started a new, empty database: {label} (set DATABASE_URL or DATA_DIR, or run from the "
+                   "folder that holds your .env, to use another)", err=True)
+
+    ctx.obj = Services(settings, on_new_database=announce_new)
     ctx.call_on_close(ctx.obj.close)
 
 

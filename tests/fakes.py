@@ -17,6 +17,7 @@ from connector.platforms.base import (
     OrderMarks,
     PlatformName,
     RemoteOrder,
+    ShopProfile,
     StockRecord,
     WebhookInfo,
 )
@@ -43,11 +44,18 @@ class FakePlatform:
     calls: list[tuple[str, str]] = field(default_factory=list)
     failures: dict[str, list[Exception]] = field(default_factory=lambda: defaultdict(list))
     closed: int = 0
+    store_name: str = "Fake Outfitters"
+    profile_reads: int = 0
 
     def _maybe_fail(self, method: str) -> None:
         queued = self.failures.get(method)
         if queued:
             raise queued.pop(0)
+
+    def shop_profile(self) -> ShopProfile:
+        self._maybe_fail("shop_profile")
+        self.profile_reads += 1
+        return ShopProfile(self.store_name)
 
     def iter_all_orders(self) -> Iterator[RemoteOrder]:
         return self.iter_orders(None)

@@ -53,7 +53,7 @@ def test_bad_setting_is_one_line_naming_it(tmp_path: Path, monkeypatch: pytest.M
 
 def test_shop_credentials_are_encrypted_and_never_listed(run, database_url: str) -> None:  # type: ignore[no-untyped-def]
     token = "shpat_0123456789abcdef0123456789abcdef"
-    result = run("shops", "add", "shopify", "--domain", "demo-store.myshopify.com", "--token", token)
+    result = run("shops", "add", "shopify", "--domain", "demo-store.myshopify.com", "--token", token, "--no-verify")
     assert result.exit_code == 0, result.output
     listing = run("shops", "list")
     assert "demo-store.myshopify.com" in listing.output and token not in listing.output
@@ -65,7 +65,7 @@ def test_shop_credentials_are_encrypted_and_never_listed(run, database_url: str)
 
 
 def test_shop_domain_is_validated(run) -> None:  # type: ignore[no-untyped-def]
-    result = run("shops", "add", "shopify", "--domain", "evil.example.com/x", "--token", "t")
+    result = run("shops", "add", "shopify", "--domain", "evil.example.com/x", "--token", "t", "--no-verify")
     assert result.exit_code == 2
     assert "error:" in result.output
 
@@ -101,7 +101,7 @@ def test_feed_column_map(run, tmp_path: Path) -> None:  # type: ignore[no-untype
 def test_reconcile_with_no_shops_prints_empty_plan(run) -> None:  # type: ignore[no-untyped-def]
     result = run("reconcile", "--json", "--as-of", "2026-11-26")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"as_of": "2026-11-26", "orders": []}
+    assert json.loads(result.stdout) == {"as_of": "2026-11-26", "orders": []}
     bad = run("reconcile", "--as-of", "26/11/2026")
     assert bad.exit_code == 2 and "--as-of" in bad.output
 
@@ -110,7 +110,7 @@ def test_shop_settings_are_stored(run, tmp_path: Path, database_url: str) -> Non
     templates = tmp_path / "templates"
     templates.mkdir()
     result = run("shops", "add", "woocommerce", "--url", "https://shop.example.com", "--key", "ck_1", "--secret", "cs_1",
-                 "--handling-days", "2", "--default-lead-days", "10", "--templates-dir", str(templates))
+                 "--handling-days", "2", "--default-lead-days", "10", "--templates-dir", str(templates), "--no-verify")
     assert result.exit_code == 0, result.output
     engine = create_engine(database_url)
     with engine.connect() as connection:

@@ -1,18 +1,23 @@
-"""`connector shops add|list`: register stores by hand (custom apps, tests) and list them."""
+"""`connector shops add|list|disable|enable|remove`: register stores by hand, see their health, pause or drop them."""
 
 from __future__ import annotations
 
 import click
-from connector.commands.output import console
 from rich.table import Table
 from sqlalchemy import select
 
-from connector.errors import InputError
+from connector.commands.output import confirm, console, print_json, when
+from connector.errors import AuthError, ConnectorError, InputError
+from connector.pipeline.health import explain
+from connector.pipeline.shops import disable_shop, enable_shop, remove_shop
+from connector.pipeline.sync import DISPLAY_NAME, PROFILE_CHECKED
+from connector.platforms.base import ShopProfile
 from connector.services import Services
-from connector.store.models import Shop
-from connector.store.repo import ensure_shop, save_credentials
+from connector.store.models import Shop, utcnow
+from connector.store.repo import ensure_shop, get_shop, save_credentials
 
 SHOPIFY_DOMAIN_HELP = "The shop's name.myshopify.com domain."
+VERIFY_HELP = "Skip the check that the store accepts the credentials (offline set-up; the first sync checks them)."
 
 
 def _settings(handling_days: int | None, lead_days: int | None, holds: bool | None,
@@ -29,22 +34,56 @@ def _settings(handling_days: int | None, lead_days: int | None, holds: bool | No
     return values
 
 
+def verify_credentials(services: Services, platform: str, domain: str, *, api_url: str | None,
+                       credentials: dict[str, object], settings: dict[str, object]) -> ShopProfile:
+    """One read through the platform with credentials not stored yet: the store's name, or why it refused.
+
+    Refused credentials raise InputError with the store's reason (exit 2); a store that cannot be
+    reached raises ConnectorError saying so and pointing at --no-verify."""
+    probe = Shop(platform=platform, domain=domain, name="", api_url=api_url, settings=dict(settings), active=True)
+    save_credentials(probe, services.box, **credentials)
+    try:
+        client = services.platform_for(probe)
+        try:
+            return client.shop_profile()
+        finally:
+            client.close()
+    except AuthError as error:
+        raise InputError(domain, f"the store refused these credentials: {error}") from None
+    except ConnectorError as error:
+        reason = explain(error).reason
+        raise ConnectorError(f"{domain}: could not check the credentials: {reason}; nothing was stored "
+                             "(add --no-verify to store the shop without checking)") from None
+
+
 def register_shop(
     services: Services, platform: str, domain: str, *, api_url: str | None, name: str,
-    credentials: dict[str, object], settings: dict[str, object],
-) -> Shop:
-    """Create or update a shop (unique on platform + domain) with its credentials sealed."""
+    credentials: dict[str, object], settings: dict[str, object], verify: bool = True,
+) -> tuple[Shop, ShopProfile | None]:
+    """Check the credentials (unless `verify` is False), then create or update the shop (unique on
+    platform + domain) with its credentials sealed and the store's own name unless `name` is given."""
+    profile = verify_credentials(services, platform, domain, api_url=api_url, credentials=credentials,
+                                 settings=settings) if verify else None
+    display = name or (profile.name if profile else "") or domain
     with services.db.session() as session:
-        shop = ensure_shop(session, platform, domain, name=name or domain, api_url=api_url)
+        shop = ensure_shop(session, platform, domain, name=display, api_url=api_url)
+        shop.name = display[:255]
         for key, value in settings.items():
             shop.set_setting(key, value)
+        shop.set_setting(DISPLAY_NAME, name or None)
+        shop.set_setting(PROFILE_CHECKED, utcnow().isoformat() if profile else None)
         save_credentials(shop, services.box, **credentials)
-        return shop
+        return shop, profile
+
+
+def _added(shop: Shop, profile: ShopProfile | None) -> str:
+    checked = f"credentials accepted, the store calls itself {profile.name!r}" if profile else "credentials not checked"
+    return f"shop {shop.id}: {shop.platform} {shop.domain} ({shop.name}); {checked}"
 
 
 @click.group("shops")
 def shops_group() -> None:
-    """Register and list stores."""
+    """Register, list, pause and remove stores."""
 
 
 @shops_group.group("add")
@@ -56,25 +95,27 @@ def add_group() -> None:
 @click.option("--domain", required=True, help=SHOPIFY_DOMAIN_HELP)
 @click.option("--token", required=True, help="Admin API access token (custom app).")
 @click.option("--api-url", default=None, help="Explicit API base URL (sandbox, proxy); plain http only on loopback.")
-@click.option("--name", default="", help="Display name.")
+@click.option("--name", default="", help="Display name for customers (default: the store's own name).")
 @click.option("--handling-days", type=click.IntRange(0, 365), default=None)
 @click.option("--default-lead-days", type=click.IntRange(0, 365), default=None)
 @click.option("--holds/--no-holds", default=None, help="Place fulfillment holds on backordered lines (default on).")
 @click.option("--templates-dir", type=click.Path(exists=True, file_okay=False), default=None,
               help="A folder of notice templates that override the shipped ones for this shop.")
+@click.option("--no-verify", is_flag=True, help=VERIFY_HELP)
 @click.pass_obj
 def add_shopify(services: Services, domain: str, token: str, api_url: str | None, name: str,
                 handling_days: int | None, default_lead_days: int | None, holds: bool | None,
-                templates_dir: str | None) -> None:
-    """Register a Shopify store."""
+                templates_dir: str | None, no_verify: bool) -> None:
+    """Register a Shopify store; its credentials are checked with one read of the shop's name."""
     from connector.platforms.shopify.addresses import shop_base_url
 
     domain = domain.strip().lower()
     shop_base_url(domain, api_url)  # refuses a bad domain or a non-loopback http API URL before storing
-    shop = register_shop(services, "shopify", domain, api_url=api_url, name=name,
-                         credentials={"access_token": token},
-                         settings=_settings(handling_days, default_lead_days, holds, templates_dir))
-    click.echo(f"shop {shop.id}: shopify {domain}")
+    shop, profile = register_shop(services, "shopify", domain, api_url=api_url, name=name,
+                                  credentials={"access_token": token},
+                                  settings=_settings(handling_days, default_lead_days, holds, templates_dir),
+                                  verify=not no_verify)
+    click.echo(_added(shop, profile))
 
 
 @add_group.command("woocommerce")
@@ -83,16 +124,17 @@ def add_shopify(services: Services, domain: str, token: str, api_url: str | None
 @click.option("--secret", required=True, help="REST API consumer secret (cs_...).")
 @click.option("--webhook-secret", default=None, help="Secret of webhooks you created by hand.")
 @click.option("--query-string-auth", is_flag=True, help="Send keys as query parameters (hosts that strip Authorization).")
-@click.option("--name", default="")
+@click.option("--name", default="", help="Display name for customers (default: the store's own site title).")
 @click.option("--handling-days", type=click.IntRange(0, 365), default=None)
 @click.option("--default-lead-days", type=click.IntRange(0, 365), default=None)
 @click.option("--templates-dir", type=click.Path(exists=True, file_okay=False), default=None,
               help="A folder of notice templates that override the shipped ones for this shop.")
+@click.option("--no-verify", is_flag=True, help=VERIFY_HELP)
 @click.pass_obj
 def add_woocommerce(services: Services, store_url: str, key: str, secret: str, webhook_secret: str | None,
                     query_string_auth: bool, name: str, handling_days: int | None, default_lead_days: int | None,
-                    templates_dir: str | None) -> None:
-    """Register a WooCommerce store."""
+                    templates_dir: str | None, no_verify: bool) -> None:
+    """Register a WooCommerce store; its key is checked with one read before it is stored."""
     from connector.platforms.woocommerce.auth import normalize_store_url
 
     try:
@@ -105,18 +147,92 @@ def add_woocommerce(services: Services, store_url: str, key: str, secret: str, w
     credentials: dict[str, object] = {"consumer_key": key, "consumer_secret": secret}
     if webhook_secret:
         credentials["webhook_secret"] = webhook_secret
-    shop = register_shop(services, "woocommerce", url, api_url=None, name=name, credentials=credentials,
-                         settings=settings)
-    click.echo(f"shop {shop.id}: woocommerce {url}")
+    shop, profile = register_shop(services, "woocommerce", url, api_url=None, name=name, credentials=credentials,
+                                  settings=settings, verify=not no_verify)
+    click.echo(_added(shop, profile))
+
+
+def _state(shop: Shop) -> str:
+    if not shop.active:
+        return "uninstalled"
+    if shop.disabled_at is not None:
+        return "disabled"
+    if shop.sync_failed_at is not None:
+        return "sync failing"
+    return "ok" if shop.sync_ok_at else "never synced"
 
 
 @shops_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
 @click.pass_obj
-def list_shops(services: Services) -> None:
-    """List registered stores (never their credentials)."""
-    table = Table("id", "platform", "domain", "name", "active", "installed")
+def list_shops(services: Services, as_json: bool) -> None:
+    """List registered stores with their state and last sync (never their credentials)."""
     with services.db.session() as session:
-        for shop in session.scalars(select(Shop).order_by(Shop.id)):
-            table.add_row(str(shop.id), shop.platform, shop.domain, shop.name,
-                          "yes" if shop.active else "no", shop.created_at.strftime("%Y-%m-%d %H:%M"))
+        shops = list(session.scalars(select(Shop).order_by(Shop.id)))
+        if as_json:
+            print_json([
+                {"id": s.id, "platform": s.platform, "domain": s.domain, "name": s.name, "state": _state(s),
+                 "active": s.active, "disabled_at": when(s.disabled_at), "installed_at": when(s.created_at),
+                 "last_good_sync": when(s.sync_ok_at), "sync_failed_at": when(s.sync_failed_at),
+                 "sync_error": s.sync_error, "sync_hint": s.sync_hint}
+                for s in shops
+            ])
+            return
+        table = Table("id", "platform", "domain", "name", "state", "last good sync", "problem", "installed")
+        for s in shops:
+            problem = f"{s.sync_error} ({s.sync_failed_at:%Y-%m-%d %H:%M})" if s.sync_failed_at else ""
+            table.add_row(str(s.id), s.platform, s.domain, s.name, _state(s),
+                          s.sync_ok_at.strftime("%Y-%m-%d %H:%M") if s.sync_ok_at else "never", problem,
+                          s.created_at.strftime("%Y-%m-%d %H:%M"))
+    if not shops:
+        click.echo("no shops yet; `connector shops add shopify|woocommerce ...` adds one")
+        return
     console().print(table)
+
+
+def _describe(services: Services, shop_ref: str) -> tuple[int, str]:
+    with services.db.session() as session:
+        shop = get_shop(session, shop_ref)
+        return shop.id, f"shop {shop.id} {shop.label} ({shop.platform}, {shop.domain})"
+
+
+@shops_group.command("disable")
+@click.argument("shop_ref", metavar="SHOP")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (scripts).")
+@click.pass_obj
+def disable_command(services: Services, shop_ref: str, yes: bool) -> None:
+    """Pause SHOP (id or domain): no sync, reconcile, store write or notice until it is enabled again.
+    Webhooks are still received and stored, so nothing is lost."""
+    shop_id, label = _describe(services, shop_ref)
+    confirm(f"Disable {label}? It is not synced and nothing is written to it or sent to its customers "
+            "until `connector shops enable`", yes)
+    with services.db.session() as session:
+        disable_shop(session, shop_id)
+    click.echo(f"disabled {label}")
+
+
+@shops_group.command("enable")
+@click.argument("shop_ref", metavar="SHOP")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (scripts).")
+@click.pass_obj
+def enable_command(services: Services, shop_ref: str, yes: bool) -> None:
+    """Resume a disabled SHOP: the worker syncs it, reconciles and carries out its queued writes."""
+    shop_id, label = _describe(services, shop_ref)
+    confirm(f"Enable {label}? The worker syncs it and carries out the writes and notices queued for it", yes)
+    with services.db.session() as session:
+        enable_shop(session, shop_id)
+    click.echo(f"enabled {label}; the next worker pass syncs it")
+
+
+@shops_group.command("remove")
+@click.argument("shop_ref", metavar="SHOP")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (scripts).")
+@click.pass_obj
+def remove_command(services: Services, shop_ref: str, yes: bool) -> None:
+    """Remove SHOP and everything stored for it: orders, decisions, queued actions, its own feeds,
+    credentials and schedule. The store itself is not touched."""
+    shop_id, label = _describe(services, shop_ref)
+    confirm(f"Remove {label} and all its data from the connector? This cannot be undone", yes)
+    with services.db.session() as session:
+        counts = remove_shop(session, shop_id, outbox_dir=services.settings.outbox_dir)
+    click.echo(f"removed {label}: {counts}")

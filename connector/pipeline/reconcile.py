@@ -16,6 +16,7 @@ from connector.engine import Order as EngineOrder
 from connector.engine import OrderLine as EngineLine
 from connector.engine import OrderPlan, Plan, Policy, SupplyRow, make_plan
 from connector.store.models import (
+    HeldReconcile,
     InventoryLevel,
     LineDecision,
     Order,
@@ -27,6 +28,7 @@ from connector.store.models import (
     utcnow,
 )
 
+SKU_CHUNK = 500  # SKUs per supply query (bound parameters stay well under every database's limit)
 CLEARED = OrderPlan(order_id="", order_name="", status="ok", eta=None, lines=())
 
 
@@ -46,6 +48,7 @@ class ReconcileResult:
     plan: Plan
     changes: list[OrderChange] = field(default_factory=list)
     dry_run: bool = False
+    held: HeldReconcile | None = None  # set when the notice brake held this reconcile's writes
 
 
 def shop_policy(shop: Shop, defaults: Policy) -> Policy:
@@ -129,23 +132,37 @@ def load_stock(session: Session, shop_id: int) -> StockView:
 
 
 def load_supply(session: Session, shop_id: int, view: StockView | None = None) -> list[SupplyRow]:
-    rows = session.execute(
-        select(Supplier.name, SupplyItem)
-        .join(SupplyItem, SupplyItem.supplier_id == Supplier.id)
-        .where(or_(Supplier.scope == "all", Supplier.scope == f"shop:{shop_id}"))
-        .order_by(Supplier.name, SupplyItem.line_no)
-    )
-    return [
-        SupplyRow(
-            supplier=name,
-            sku=view.key(item.sku) if view else item.sku,  # type: ignore[arg-type]
-            available=item.available,
-            restock_date=item.restock_date,
-            restock_qty=item.restock_qty,
-            lead_time_days=item.lead_time_days,
+    """Supply rows for the SKUs the shop's open order lines ask for (and the shared pools they draw on).
+
+    Only those: a supplier feed may list a million SKUs, and reconcile's work must follow the open
+    order lines, not the size of the feeds. With no open line nothing is read at all."""
+    wanted = set(session.scalars(
+        select(OrderLine.sku).distinct().join(Order, Order.id == OrderLine.order_id)
+        .where(Order.shop_id == shop_id, Order.is_open.is_(True), OrderLine.sku.is_not(None))
+    ))
+    if view is not None and view.pool_of:
+        pools = {view.pool_of[sku] for sku in wanted if sku in view.pool_of}
+        wanted |= {sku for sku, pool in view.pool_of.items() if pool in pools}
+    if not wanted:
+        return []
+    scope = or_(Supplier.scope == "all", Supplier.scope == f"shop:{shop_id}")
+    rows: list[SupplyRow] = []
+    skus = sorted(wanted)
+    for start in range(0, len(skus), SKU_CHUNK):
+        found = session.execute(
+            select(Supplier.name, SupplyItem.sku, SupplyItem.available, SupplyItem.restock_date,
+                   SupplyItem.restock_qty, SupplyItem.lead_time_days)
+            .join(SupplyItem, SupplyItem.supplier_id == Supplier.id)
+            .where(scope, SupplyItem.sku.in_(skus[start : start + SKU_CHUNK]))
+            .order_by(Supplier.name, SupplyItem.line_no)
+        ).tuples()
+        rows.extend(
+            SupplyRow(supplier=name, sku=view.key(sku) if view else sku,  # type: ignore[arg-type]
+                      available=available, restock_date=restock_date, restock_qty=restock_qty,
+                      lead_time_days=lead_time_days)
+            for name, sku, available, restock_date, restock_qty, lead_time_days in found
         )
-        for name, item in rows
-    ]
+    return rows
 
 
 @dataclass

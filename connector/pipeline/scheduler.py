@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 from threading import Event
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from connector.errors import ConnectorError
 from connector.pipeline.retry import describe, skip_locked
-from connector.pipeline.sync import sync_shop
-from connector.pipeline.webhook_setup import ensure_shop_webhooks
+from connector.pipeline.sync import run_shop_sync
 from connector.settings import Settings
 from connector.store.models import Job, Shop, Supplier, utcnow
 from connector.store.repo import insert_or_ignore
@@ -35,6 +35,10 @@ RECONCILE_SAFETY_INTERVAL = timedelta(hours=6)
 LEASE = {SYNC: timedelta(hours=1), FULL_SYNC: timedelta(hours=6), FEED_REFRESH: timedelta(minutes=30),
          RECONCILE: timedelta(minutes=30)}
 RETRY_AFTER_FAILURE = timedelta(minutes=5)
+
+
+class SyncFailed(ConnectorError):
+    """A scheduled sync failed; the message is the operator's reason and what to do."""
 
 
 def shop_target(shop_id: int) -> str:
@@ -93,7 +97,7 @@ def ensure_jobs(session: Session, shop: Shop, settings: Settings | None = None) 
 
 def ensure_all_jobs(services: Any) -> None:
     with services.db.session() as session:
-        for shop in session.scalars(select(Shop).where(Shop.active.is_(True))):
+        for shop in session.scalars(select(Shop).where(Shop.active.is_(True), Shop.disabled_at.is_(None))):
             ensure_jobs(session, shop, services.settings)
 
 
@@ -114,6 +118,32 @@ def mark_due(session: Session, kind: str, target: str, *, interval: timedelta = 
 
 def mark_reconcile(session: Session, shop_id: int) -> None:
     mark_due(session, RECONCILE, shop_target(shop_id))
+
+
+def shops_in_scope(session: Session, scope: str) -> list[int]:
+    """The live shops a feed scope ("all" or "shop:<id>") applies to."""
+    statement = select(Shop.id).where(Shop.active.is_(True), Shop.disabled_at.is_(None))
+    if scope != "all":
+        statement = statement.where(Shop.id == _target_id(scope))
+    return list(session.scalars(statement))
+
+
+def mark_reconcile_for_scope(session: Session, scope: str) -> None:
+    """A feed of `scope` changed: reconcile every shop it applies to (the notice brake guards the result)."""
+    for shop_id in shops_in_scope(session, scope):
+        mark_reconcile(session, shop_id)
+
+
+def remove_supplier(session: Session, scope: str, name: str) -> bool:
+    """Delete a supplier with its rows, history and refresh job; False when there was none."""
+    supplier = session.scalar(select(Supplier).where(Supplier.scope == scope, Supplier.name == name))
+    if supplier is None:
+        return False
+    session.execute(delete(Job).where(Job.kind == FEED_REFRESH, Job.target == supplier_target(supplier.id)))
+    session.delete(supplier)
+    session.flush()
+    return True
+
 
 
 def _claim(services: Any, now: datetime, kinds: Collection[str] | None, targets: Collection[str] | None) -> Job | None:
@@ -152,56 +182,44 @@ def _finish(services: Any, job_id: int, error: BaseException | None, status: str
 
 
 def run_job(services: Any, job: Job) -> str:
-    """Run one job; returns its outcome word ("ok", "skipped", "unchanged")."""
+    """Run one job; returns its outcome word ("ok", "skipped", "unchanged", "refused", "held")."""
     if job.kind in (SYNC, FULL_SYNC):
         return _run_sync(services, _target_id(job.target), full=job.kind == FULL_SYNC)
     if job.kind == RECONCILE:
-        from connector.pipeline.outbox import reconcile_and_plan
+        from connector.pipeline.outbox import reconcile_and_queue
 
-        reconcile_and_plan(services, _target_id(job.target))
-        return "ok"
+        result, _queued = reconcile_and_queue(services, _target_id(job.target), as_of=utcnow().date())
+        if result is None:
+            return "skipped"
+        return "held" if result.held is not None else "ok"
     if job.kind == FEED_REFRESH:
         return _refresh_feed(services, _target_id(job.target))
     raise ValueError(f"unknown job kind {job.kind!r}")
 
 
 def _run_sync(services: Any, shop_id: int, *, full: bool) -> str:
-    with services.db.session() as session:
-        shop = session.get(Shop, shop_id)
-        if shop is None or not shop.active:
-            return "skipped"
-        platform = services.platform_for(shop)
-    try:
-        sync_shop(services.db, shop_id, platform, full=full)
-    finally:
-        platform.close()
-    # Stores drop or disable webhooks after failed deliveries; every sync puts them back.
-    ensure_shop_webhooks(services, shop_id)
-    with services.db.session() as session:
-        mark_reconcile(session, shop_id)
-    return "ok"
+    """The same per-shop sync `connector sync` runs; a failure is recorded on the shop and on the job."""
+    result = run_shop_sync(services, shop_id, full=full)
+    if result.failed:
+        raise SyncFailed(f"{result.reason}; {result.hint}")
+    return result.status
 
 
 def _refresh_feed(services: Any, supplier_id: int) -> str:
-    try:
-        from connector.feeds.importer import import_feed
-    except ImportError:
-        return "skipped"
+    """Fetch a URL feed again; a refused refresh is recorded on the supplier and triggers nothing."""
+    from connector.feeds.importer import import_feed
+
     with services.db.session() as session:
         supplier = session.get(Supplier, supplier_id)
         if supplier is None:
             return "skipped"
         result = import_feed(
-            session, supplier.source, supplier.name, shop_id=supplier.shop_id, column_map=dict(supplier.column_map or {})
+            session, supplier.source, supplier.name, shop_id=supplier.shop_id,
+            column_map=dict(supplier.column_map or {}), max_shrink=services.settings.feed_max_shrink,
         )
-        if result.status == "unchanged":
-            return "unchanged"
-        if supplier.scope == "all":
-            shop_ids = list(session.scalars(select(Shop.id).where(Shop.active.is_(True))))
-        else:
-            shop_ids = [_target_id(supplier.scope)]
-        for shop_id in shop_ids:
-            mark_reconcile(session, shop_id)
+        if result.status != "imported":
+            return result.status  # unchanged, or refused (recorded with its reason; nothing reconciles)
+        mark_reconcile_for_scope(session, supplier.scope)
     return "ok"
 
 

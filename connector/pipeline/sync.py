@@ -1,16 +1,29 @@
-"""Polling sync: pulls orders updated since the stored cursor and the store's stock, whatever the platform."""
+"""Polling sync: the one orchestration of a shop's sync (CLI and scheduler alike) and the read it runs.
+
+`run_shop_sync` is what `connector sync` and the worker's scheduled jobs call for each shop: it
+skips a shop that is paused or uninstalled, reads the store's own name on a first or full sync,
+pulls orders and stock (`sync_shop`), puts the webhooks back, marks a reconcile due and records the
+shop's health. It never raises for a store that fails: the result says why in the operator's words,
+so one dead store never stops the others.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Literal
 
+from connector.pipeline.health import explain, record_sync
 from connector.platforms.base import Platform
 from connector.store.db import Database
+from connector.store.models import Shop, utcnow
 from connector.store.repo import get_cursor, set_cursor, store_stock, upsert_order
-from connector.store.models import utcnow
+
+if TYPE_CHECKING:
+    from connector.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +46,12 @@ class SyncSummary:
 
     def line(self) -> str:
         cursor = self.cursor.isoformat() if self.cursor else "none"
+        return f"shop {self.shop_id}: {self.what()}; cursor {cursor}"
+
+    def what(self) -> str:
         kind = "full" if self.full else "incremental"
-        return (
-            f"shop {self.shop_id}: {kind} sync read {self.orders_seen} orders "
-            f"({self.orders_stored} new or changed), {self.stock_records} stock records; cursor {cursor}"
-        )
+        return (f"{kind} sync read {self.orders_seen} orders ({self.orders_stored} new or changed) and "
+                f"{self.stock_records} stock records")
 
 
 def sync_shop(
@@ -79,3 +93,102 @@ def sync_shop(
     summary = SyncSummary(shop_id, seen, stored, stock_count, new_cursor, full)
     log.info(summary.line())
     return summary
+
+
+# --- one shop's sync, as the CLI and the scheduler run it ------------------------------------------
+
+PROFILE_CHECKED = "profile_checked_at"  # shop setting: when the store's own name was last read
+DISPLAY_NAME = "display_name"  # shop setting: a name the operator chose, never overwritten by the store's
+
+
+@dataclass(frozen=True, slots=True)
+class ShopSyncResult:
+    """The outcome of one shop's sync, as one line for the operator."""
+
+    shop_id: int
+    label: str
+    status: Literal["ok", "failed", "skipped"]
+    summary: SyncSummary | None = None
+    reason: str | None = None
+    hint: str | None = None
+    last_good: datetime | None = None
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+    def line(self) -> str:
+        who = f"shop {self.shop_id} {self.label}"
+        if self.status == "ok":
+            assert self.summary is not None
+            return f"{who}: ok, {self.summary.what()} in {self.seconds:.1f} s"
+        if self.status == "skipped":
+            return f"{who}: skipped, {self.reason}"
+        good = self.last_good.strftime("%Y-%m-%d %H:%M UTC") if self.last_good else "never"
+        return f"{who}: FAILED after {self.seconds:.1f} s, {self.reason}. Last good sync: {good}. {self.hint}"
+
+
+def shop_label(shop: Shop) -> str:
+    """"Demo Outfitters (shopify, demo.myshopify.com)": how result lines name a shop."""
+    if shop.name and shop.name != shop.domain:
+        return f"{shop.name} ({shop.platform}, {shop.domain})"
+    return f"{shop.domain} ({shop.platform})"
+
+
+def refresh_profile(services: Services, shop_id: int, platform: Platform) -> None:
+    """Read the store's own name (one cheap call that also proves the credentials) and keep it as the
+    shop's display name, unless the operator chose one."""
+    profile = platform.shop_profile()
+    with services.db.session() as session:
+        shop = session.get(Shop, shop_id)
+        if shop is None:
+            return
+        if profile.name and not shop.setting(DISPLAY_NAME, None):
+            shop.name = profile.name[:255]
+        shop.set_setting(PROFILE_CHECKED, utcnow().isoformat())
+
+
+def run_shop_sync(services: Services, shop_id: int, *, full: bool = False,
+                  progress: Progress | None = None) -> ShopSyncResult:
+    """Sync one shop (see the module docstring); never raises because the store failed."""
+    from connector.pipeline.scheduler import mark_reconcile
+    from connector.pipeline.webhook_setup import ensure_shop_webhooks
+
+    started = time.monotonic()
+    with services.db.session() as session:
+        shop = session.get(Shop, shop_id)
+        if shop is None:
+            return ShopSyncResult(shop_id, "(removed)", "skipped", reason="no such shop")
+        label = shop_label(shop)
+        if not shop.active:
+            return ShopSyncResult(shop_id, label, "skipped", reason="the app was uninstalled from this store")
+        if shop.disabled_at is not None:
+            return ShopSyncResult(shop_id, label, "skipped", reason=f"disabled by the operator "
+                                  f"({shop.disabled_at:%Y-%m-%d %H:%M} UTC); `connector shops enable {shop_id}` resumes it")
+        last_good = shop.sync_ok_at
+        check_profile = full or not shop.setting(PROFILE_CHECKED, None)
+    try:
+        platform = services.platform_for(shop)
+        try:
+            if check_profile:
+                refresh_profile(services, shop_id, platform)
+            summary = sync_shop(services.db, shop_id, platform, full=full, progress=progress)
+        finally:
+            platform.close()
+    except Exception as error:  # noqa: BLE001 - any failure of this shop is reported, never fatal to the others
+        explanation = explain(error, shop_id)
+        with services.db.session() as session:
+            record_sync(session, shop_id, ok=False, explanation=explanation)
+        log.warning("shop %s: sync failed: %s (%s: %s)", shop_id, explanation.reason, type(error).__name__, error)
+        return ShopSyncResult(shop_id, label, "failed", reason=explanation.reason, hint=explanation.hint,
+                              last_good=last_good, seconds=time.monotonic() - started)
+    # Stores drop or disable webhooks after failed deliveries; every sync puts them back.
+    ensure_shop_webhooks(services, shop_id)
+    with services.db.session() as session:
+        record_sync(session, shop_id, ok=True)
+        mark_reconcile(session, shop_id)
+        refreshed = session.get(Shop, shop_id)
+        label = shop_label(refreshed) if refreshed is not None else label
+    return ShopSyncResult(shop_id, label, "ok", summary=summary, last_good=utcnow(),
+                          seconds=time.monotonic() - started)

@@ -100,6 +100,13 @@ class Capabilities:
 
 
 @dataclass(frozen=True, slots=True)
+class ShopProfile:
+    """What a store says about itself. Reading it is one cheap call that proves the credentials work."""
+
+    name: str  # the store's display name, as its customers know it
+
+
+@dataclass(frozen=True, slots=True)
 class ShopAccess:
     """Everything a client needs to reach one shop; built from the decrypted shop record."""
 
@@ -138,6 +145,10 @@ class Platform(Protocol):
 
     name: PlatformName
     capabilities: Capabilities
+
+    def shop_profile(self) -> ShopProfile:
+        """The store's own name, in one read; raises AuthError (with the store's reason) for refused
+        credentials. `connector shops add` verifies with it, and a first or full sync refreshes the name."""
 
     def iter_orders(self, updated_since: datetime | None) -> Iterator[RemoteOrder]:
         """Orders updated at or after `updated_since` (all when None), oldest update first."""

@@ -19,6 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 SHOP = "backorder-demo.myshopify.com"
+SHOP_NAME = "Demo Outfitters"
 LOCATIONS = [{"id": 72_000_000_001, "name": "Main warehouse"}, {"id": 72_000_000_002, "name": "Shop floor"}]
 
 CATALOGUE: list[tuple[str, str, list[tuple[str, str]]]] = [
@@ -120,7 +121,7 @@ def build(seed: int = 2026) -> tuple[dict, list[dict]]:
                      "lead_time_days": restock[2] if restock else rng.choice([7, 10, 14])})
     feed.append({"sku": "SCARF-WOOL-GREY", "available": 120, "restock_date": "", "restock_qty": "",
                  "lead_time_days": 14})  # sold by the supplier, not by this shop
-    return {"shop": SHOP, "locations": LOCATIONS, "products": products, "orders": orders}, feed
+    return {"shop": SHOP, "shopName": SHOP_NAME, "locations": LOCATIONS, "products": products, "orders": orders}, feed
 
 
 def _iso(moment: datetime) -> str:

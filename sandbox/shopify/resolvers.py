@@ -116,7 +116,7 @@ class QueryRoot:
 
     def fields(self) -> dict[str, Any]:
         return {
-            "shop": lambda info: {"__typename": "Shop", "id": "gid://shopify/Shop/1", "name": self.state.shop.split(".")[0],
+            "shop": lambda info: {"__typename": "Shop", "id": "gid://shopify/Shop/1", "name": self.state.shop_name,
                                   "myshopifyDomain": self.state.shop, "currencyCode": "USD", "ianaTimezone": "UTC",
                                   "email": f"owner@{self.state.shop}"},
             "orders": self.orders,

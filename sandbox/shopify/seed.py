@@ -3,7 +3,7 @@
 Seed format (JSON; keys camelCase, ids plain integers which may exceed 2^53):
 
     {
-      "shop": "backorder-demo.myshopify.com",
+      "shop": "backorder-demo.myshopify.com", "shopName": "Demo Outfitters",    # shopName: optional
       "locations": [{"id": 7001, "name": "Main warehouse"}],        # the first one fulfils new orders
       "products": [{
         "id": 8001, "title": "Shirt",
@@ -106,6 +106,7 @@ class SeedOrder(SeedModel):
 
 class Seed(SeedModel):
     shop: str = "sandbox-shop.myshopify.com"
+    shop_name: str | None = None  # the store's display name (`shop { name }`); default: the domain's first label
     locations: list[SeedLocation] = Field(min_length=1)
     products: list[SeedProduct] = Field(default_factory=list)
     orders: list[SeedOrder] = Field(default_factory=list)

@@ -37,6 +37,7 @@ class ShopifyState:
         if not locations:
             raise ValueError("a shop needs at least one location")
         self.shop = shop
+        self.shop_name = shop.split(".")[0]
         self.locations = locations
         self.lock = threading.RLock()
         self.now: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
@@ -59,6 +60,7 @@ class ShopifyState:
         except ValidationError as error:
             raise InputError(source, _first_problem(error)) from None
         state = cls(seed.shop, [Location(loc.id, loc.name) for loc in seed.locations], now=now)
+        state.shop_name = seed.shop_name or state.shop_name
         location_ids = {loc.id for loc in state.locations}
         seen_ids: list[int] = [*location_ids]
         for product in seed.products:

@@ -243,10 +243,11 @@ def cli_env(settings: Settings) -> dict[str, str]:
 
 
 def connector(settings: Settings, *args: str) -> str:
-    """Run one `connector` command as an operator would; returns its output, failing on a bad exit."""
+    """Run one `connector` command as an operator would; returns what it printed on stdout (notes go to
+    stderr), failing on a bad exit."""
     result = CliRunner().invoke(cli, list(args), env=cli_env(settings), catch_exceptions=False)
     assert result.exit_code == 0, f"connector {' '.join(args)} exited {result.exit_code}: {result.output}"
-    return result.output
+    return result.stdout
 
 
 def import_supplier_feed(services: Services, path: Path, supplier: str, shop_id: int) -> ImportResult:

@@ -84,7 +84,7 @@ def test_a_shopify_webhook_signed_with_another_secret_is_refused_401(
 
     server, services = web
     register_shop(services, "shopify", SHOPIFY_DOMAIN, api_url=None, name="", settings={},
-                  credentials={"access_token": SHOPIFY_TOKEN})
+                  credentials={"access_token": SHOPIFY_TOKEN}, verify=False)
     store = run(0, None, api_secret="some-other-apps-secret", webhook_url=f"{server.url}/webhooks/shopify")
     request.addfinalizer(store.stop)
     requests.post(f"{store.url}/_sandbox/orders", json={"line_items": [{"sku": "ANY", "quantity": 1}]}, timeout=10)
@@ -101,9 +101,9 @@ def test_a_woocommerce_webhook_signed_with_another_secret_is_refused_401(
     from sandbox.woocommerce import sandbox_of
 
     server, services = web
-    shop = register_shop(services, "woocommerce", "http://127.0.0.1", api_url=None, name="", settings={},
-                         credentials={"consumer_key": WOO_KEY, "consumer_secret": WOO_SECRET,
-                                      "webhook_secret": "the-shops-own-secret"})
+    shop, _ = register_shop(services, "woocommerce", "http://127.0.0.1", api_url=None, name="", settings={},
+                            credentials={"consumer_key": WOO_KEY, "consumer_secret": WOO_SECRET,
+                                         "webhook_secret": "the-shops-own-secret"}, verify=False)
     hook = {"id": 1, "name": "forged", "topic": "order.created", "status": "active",
             "delivery_url": f"{server.url}/webhooks/woocommerce/{shop.id}", "secret": "not-the-shops-secret"}
     store = start_woocommerce(tmp_path, request, webhooks=[hook])

@@ -60,7 +60,8 @@ def test_shopify_sync_outlasts_a_small_bucket_and_throttling(
     assert stored_orders(sqlite_services, shop_id) == {str(order["id"]) for order in seed["orders"]}
     assert stock_rows(sqlite_services, shop_id) > 0
     assert any("THROTTLED" in line or "throttled" in line for line in retries(caplog))
-    assert set(recorder.take()) <= {"bulkOperationRunQuery"}  # a sync only reads (a first one in bulk)
+    # A sync reads (a first one in bulk) and puts the shop's webhooks back, as the worker's sync does.
+    assert set(recorder.take()) <= {"bulkOperationRunQuery", "webhookSubscriptionCreate"}
     assert sandbox_of(server.app).bucket.status()["maximumAvailable"] == 1000
 
 

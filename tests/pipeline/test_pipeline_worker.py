@@ -18,7 +18,7 @@ from connector.pipeline.intake import store_delivery
 from connector.pipeline.scheduler import ensure_all_jobs, run_due_jobs
 from connector.pipeline.worker import run_worker, single_worker_guard
 from connector.platforms.base import BACKORDER_TAG, StockRecord
-from connector.store.models import Action, InboxItem, Job, Order, Supplier, utcnow
+from connector.store.models import Action, InboxItem, Job, Order, Shop, Supplier, utcnow
 from tests.fakes import remote_order
 from tests.pipeline.conftest import T0, World
 
@@ -67,7 +67,10 @@ def test_a_failed_job_records_its_error_and_comes_back_soon(world: World) -> Non
 
     with world.db.session() as session:
         sync = session.scalar(select(Job).where(Job.kind == "sync"))
-        assert sync.last_status == "error" and "store unreachable" in (sync.last_error or "")
+        # In the operator's words, on the job and on the shop (the dashboard's banner reads the shop).
+        assert sync.last_status == "error" and "the store could not be reached" in (sync.last_error or "")
+        shop = session.get(Shop, world.shop_id)
+        assert shop.sync_failed_at is not None and shop.sync_error == "the store could not be reached (no answer)"
         assert sync.locked_until is None and sync.next_run_at <= utcnow() + timedelta(minutes=5)
         assert session.scalar(select(Job.target).where(Job.kind == "feed_refresh")).startswith("supplier:")
 

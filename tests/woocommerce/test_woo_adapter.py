@@ -236,27 +236,54 @@ def test_note_on_a_missing_order_raises_not_found() -> None:
         platform().write_note("4", "hello")
 
 
+def notices_meta(refs: dict[str, str]) -> dict[str, Any]:
+    return {"id": 4, "meta_data": [{"id": 1, "key": "_backorder_notices", "value": json.dumps(refs)}]}
+
+
+@responses.activate
+def test_customer_note_carries_only_the_text_and_its_reference_goes_in_the_order_meta() -> None:
+    responses.get(API + "orders/4", json={"id": 4, "meta_data": []})
+    responses.put(API + "orders/4", json={"id": 4, "date_modified_gmt": "2026-11-01T10:00:00"})
+    responses.post(API + "orders/4/notes", status=201, json={"id": 2})
+    assert platform().send_customer_note("4", "Your order is delayed.", "notice-1") is True
+    put = json.loads(responses.calls[1].request.body)
+    [meta] = put["meta_data"]
+    assert meta["key"] == "_backorder_notices" and "notice-1" in json.loads(meta["value"])
+    posted = json.loads(responses.calls[-1].request.body)
+    assert posted == {"note": "Your order is delayed.", "customer_note": True}  # no reference for the customer
+
+
 @responses.activate
 def test_customer_note_is_sent_once_per_reference() -> None:
+    responses.get(API + "orders/4", json=notices_meta({"notice-10": "2026-11-01T10:00:00"}))
     responses.get(API + "orders/4/notes", json=[
-        note(1, "Your order is delayed.\n\nReference: notice-10", "2026-11-01T10:00:00", customer=True),
+        note(1, "<p>Your order is delayed.</p>", "2026-11-01T10:00:01", customer=True),
+        note(0, "Your order is delayed.", "2026-10-01T10:00:00", customer=True),  # an older, earlier notice
     ])
-    responses.post(API + "orders/4/notes", status=201, json={"id": 2})
     woo = platform()
     assert woo.send_customer_note("4", "Your order is delayed.", "notice-10") is False
-    assert woo.send_customer_note("4", "Your order is delayed.", "notice-1") is True  # a prefix is not a match
-    assert query_of(responses.calls[0]) == {"type": "customer"}
-    posted = json.loads(responses.calls[-1].request.body)
-    assert posted == {"note": "Your order is delayed.\n\nReference: notice-1", "customer_note": True}
+    assert query_of(responses.calls[1]) == {"type": "customer"}
+    assert [call.request.method for call in responses.calls] == ["GET", "GET"]
+
+
+@responses.activate
+def test_a_resend_with_the_same_text_is_posted_again() -> None:
+    # Started once (recorded) but the note never landed: the same reference is posted now.
+    responses.get(API + "orders/4", json=notices_meta({"notice-1": "2026-11-02T10:00:00"}))
+    responses.get(API + "orders/4/notes", json=[note(1, "Ready to ship", "2026-11-01T09:00:00", customer=True)])
+    responses.post(API + "orders/4/notes", status=201, json={"id": 2})
+    assert platform().send_customer_note("4", "Ready to ship", "notice-1") is True
+    assert responses.calls[-1].request.method == "POST"
 
 
 @responses.activate
 def test_customer_note_post_is_not_blindly_retried() -> None:
-    responses.get(API + "orders/4/notes", json=[])
+    responses.get(API + "orders/4", json={"id": 4, "meta_data": []})
+    responses.put(API + "orders/4", json={"id": 4, "date_modified_gmt": "2026-11-01T10:00:00"})
     responses.post(API + "orders/4/notes", body=requests.ReadTimeout("lost answer"))
-    responses.get(API + "orders/4/notes", json=[note(5, "Delayed<br />\nReference: n-1", "2026-11-01T10:00:00", True)])
+    responses.get(API + "orders/4/notes", json=[note(5, "Delayed", "2026-11-01T10:00:02", True)])
     assert platform().send_customer_note("4", "Delayed", "n-1") is True
-    assert [call.request.method for call in responses.calls] == ["GET", "POST", "GET"]
+    assert [call.request.method for call in responses.calls] == ["GET", "PUT", "POST", "GET"]
 
 
 @responses.activate

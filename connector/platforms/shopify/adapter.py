@@ -15,6 +15,7 @@ from connector.platforms.base import (
     OrderMarks,
     PlatformName,
     RemoteOrder,
+    ShopProfile,
     StockRecord,
     WebhookInfo,
 )
@@ -110,6 +111,11 @@ class ShopifyPlatform:
         return order_from_node(node, lines)
 
     # -- reads --------------------------------------------------------------------------------
+
+    def shop_profile(self) -> ShopProfile:
+        shop = self.client.execute(docs.SHOP_QUERY).get("shop")
+        name = shop.get("name") if isinstance(shop, dict) else None
+        return ShopProfile(name=str(name or "").strip())
 
     def iter_orders(self, updated_since: datetime | None) -> Iterator[RemoteOrder]:
         variables = {"first": ORDERS_PER_PAGE, "lineItems": LINE_ITEMS_PER_ORDER,

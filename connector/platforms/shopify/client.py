@@ -180,7 +180,8 @@ class ShopifyClient:
             raise PlatformError(f"{self.domain} answered {name} with a redirect (HTTP {status}); not followed",
                                 status=status)
         if status == 401:
-            raise AuthError(f"{self.domain}: the access token was refused (HTTP 401); reinstall the app or "
+            said = f": {'; '.join(messages)}" if messages else ""
+            raise AuthError(f"{self.domain}: the access token was refused (HTTP 401{said}); reinstall the app or "
                             "replace the token", status=status)
         if status == 403:
             scope = _missing_scope(messages)

@@ -26,6 +26,12 @@ LINE_ITEM_FIELDS = """
     variant { id }
 """
 
+SHOP_QUERY = """
+query Shop {
+  shop { name myshopifyDomain }
+}
+"""
+
 ORDERS_PAGE_QUERY = f"""
 query OrdersPage($first: Int!, $after: String, $search: String, $lineItems: Int!) {{
   orders(first: $first, after: $after, query: $search, sortKey: UPDATED_AT) {{

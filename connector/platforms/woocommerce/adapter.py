@@ -18,6 +18,7 @@ from connector.platforms.base import (
     OrderMarks,
     PlatformName,
     RemoteOrder,
+    ShopProfile,
     StockRecord,
     WebhookInfo,
 )
@@ -30,7 +31,8 @@ META_STATUS = "_backorder_status"
 META_ETA = "_backorder_eta"
 META_LINES = "_backorder_lines"
 NOTE_HEADER = "[Backorder connector]"
-REFERENCE_LABEL = "Reference:"
+META_NOTICES = "_backorder_notices"  # {notice reference: store time it was first about to be posted}
+NOTICES_KEPT = 50
 BATCH_LIMIT = 100  # WooCommerce's default woocommerce_rest_batch_items_limit
 _GONE_CODES = frozenset({"woocommerce_rest_shop_order_invalid_id", "woocommerce_rest_order_invalid_id"})
 
@@ -81,6 +83,14 @@ class WooPlatform:
 
     def close(self) -> None:
         self.client.close()
+
+    def shop_profile(self) -> ShopProfile:
+        """One authenticated read proves the key (WooCommerce's own reason when it is refused); the
+        site title comes from the WordPress REST index."""
+        self.client.get("orders", {"per_page": 1, "_fields": "id"})
+        index = self.client.site_index()
+        name = html.unescape(str(index.get("name") or "")).strip() if isinstance(index, dict) else ""
+        return ShopProfile(name=name)
 
     # Orders -----------------------------------------------------------------------------------
 
@@ -237,20 +247,58 @@ class WooPlatform:
         return True
 
     def send_customer_note(self, order_id: str, text: str, ref: str) -> bool:
-        """Post a customer note (WooCommerce emails it) ending in the line `Reference: <ref>`.
+        """Post a customer note (WooCommerce emails it) saying `text` and nothing else.
 
-        Returns False without writing when a customer note carrying that reference exists.
+        The reference stays out of what the customer reads: it is recorded in the order meta
+        `_backorder_notices` (with the store's time) before the note is posted. A repeated call for
+        the same reference first looks for a customer note with this text posted since that time,
+        and returns False without writing when there is one.
         """
         path = f"orders/{int(order_id)}/notes"
-        if self._has_reference(path, ref):
+        refs = self._notice_refs(order_id)
+        started = refs.get(ref)
+        if started is not None and self._note_landed(path, text, started):
             return False
-        body = {"note": f"{text.rstrip()}\n\n{REFERENCE_LABEL} {ref}", "customer_note": True}
-        return self._post_once(path, body, lambda: self._has_reference(path, ref))
+        if started is None:
+            started = self._record_notice(order_id, ref, refs)
+        body = {"note": text.rstrip(), "customer_note": True}
+        return self._post_once(path, body, lambda: self._note_landed(path, text, started))
 
-    def _has_reference(self, path: str, ref: str) -> bool:
-        marker = re.compile(re.escape(_comparable(f"{REFERENCE_LABEL} {ref}")) + r"(?![\w.-])")
-        notes = self.client.get(path, {"type": "customer"}) or []
-        return any(marker.search(_comparable(str(note.get("note", "")))) for note in notes)
+    def _notice_refs(self, order_id: str) -> dict[str, str]:
+        order = self.client.get(f"orders/{int(order_id)}", {"_fields": "id,meta_data"}) or {}
+        for entry in order.get("meta_data") or []:
+            if entry.get("key") == META_NOTICES:
+                try:
+                    refs = json.loads(entry.get("value") or "{}")
+                except (TypeError, ValueError):
+                    return {}
+                return {str(key): str(value) for key, value in refs.items()} if isinstance(refs, dict) else {}
+        return {}
+
+    def _record_notice(self, order_id: str, ref: str, refs: dict[str, str]) -> str:
+        """Note in the order meta that the notice `ref` is about to be posted; returns the store's time."""
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        refs[ref] = stamp
+        kept = dict(sorted(refs.items(), key=lambda item: item[1])[-NOTICES_KEPT:])
+        order = self.client.put(f"orders/{int(order_id)}",
+                                {"meta_data": [{"key": META_NOTICES, "value": json.dumps(kept, sort_keys=True)}]})
+        # The store's own clock dates its notes: keep its time for "posted since".
+        modified = order.get("date_modified_gmt") if isinstance(order, dict) else None
+        if isinstance(modified, str) and modified:
+            kept[ref] = modified[:19]
+        return kept[ref]
+
+    def _note_landed(self, path: str, text: str, since: str) -> bool:
+        """A customer note with this text was posted at or after `since` (store time, a few seconds' slack)."""
+        wanted = _loose(text)
+        earliest = _gmt(since) - timedelta(seconds=5)
+        for note in self.client.get(path, {"type": "customer"}) or []:
+            created = note.get("date_created_gmt")
+            if isinstance(created, str) and created and _gmt(created) < earliest:
+                continue
+            if _loose(str(note.get("note", ""))) == wanted:
+                return True
+        return False
 
     def _post_once(self, path: str, body: dict[str, Any], landed: Callable[[], bool]) -> bool:
         """POST a note without blind retries: a lost answer may hide a note that was written (and
@@ -347,6 +395,22 @@ def _comparable(text: str) -> str:
     """Note text as WordPress may hand it back (tags, entities, stripped backslashes, re-wrapped)."""
     without_tags = re.sub(r"<[^>]+>", " ", text)
     return " ".join(html.unescape(without_tags).replace("\\", "").split())
+
+
+_TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
+                             "\u2014": "-", "\u2026": "...", "\u00d7": "x", "\u00a0": " "})
+
+
+def _loose(text: str) -> str:
+    """Note text compared loosely: WordPress may return it re-wrapped, with curly quotes and dashes."""
+    return _comparable(text).translate(_TYPOGRAPHY)
+
+
+def _gmt(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text[:19]).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return datetime.min.replace(tzinfo=timezone.utc)
 
 
 def _newest_first(notes: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -149,6 +149,27 @@ class WooClient:
         )
         return retrying(self._attempt, method.upper(), path, params or {}, json_body)
 
+    def site_index(self) -> Any:
+        """The WordPress REST index (`/wp-json/`): the site's name and description; no key needed."""
+        root = self.base_url.removesuffix("wc/v3/")
+        retrying = platform_retrying(
+            attempts=self._max_attempts, sleep=self._sleep, jitter=self._jitter,
+            base=self._backoff_base, cap=self._backoff_cap, log=log, what=f"woocommerce {self._host}",
+        )
+
+        def attempt() -> requests.Response:
+            try:
+                response = self._session.get(root, timeout=self._timeout, allow_redirects=False)
+            except requests.Timeout:
+                raise TransportError(f"{self._host}: GET /wp-json/ timed out after {self._timeout:g} s") from None
+            except requests.RequestException as error:
+                raise TransportError(f"{self._host}: cannot connect ({type(error).__name__})") from None
+            if 200 <= response.status_code < 300:
+                return response
+            raise _error_for(response, "GET", "/wp-json/", self._host)
+
+        return _json(retrying(attempt), self._host)
+
     # Internals --------------------------------------------------------------------------------
 
     def _attempt(self, method: str, path: str, params: Params, json_body: Any) -> requests.Response:

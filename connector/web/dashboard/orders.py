@@ -2,7 +2,8 @@
 
 GET  /orders                     ?q=&week=&status=&sort=&dir=&page=   the list (50 a page)
 GET  /orders.csv                 same filters, every match, one row per backordered line
-GET  /orders/<id>                one order: lines, ETAs and how they were reached, every action
+GET  /orders/<id>                one order: lines, ETAs and how they were reached, the ETA history, each
+                                 notice as the customer received it, the customer's choices, every action
 POST /orders/<id>/resend         queue the latest notice again (a manual resend)
 POST /orders/<id>/release        queue a release of the fulfilment hold
 """
@@ -17,7 +18,7 @@ from flask import Response, abort, flash, redirect, request, stream_with_context
 from sqlalchemy import select
 
 from connector.errors import InputError
-from connector.store.models import CustomerChoice
+from connector.store.models import CustomerChoice, SyncCursor
 from connector.web.context import current_services
 from connector.web.dashboard.access import blueprint, current_shop, no_shop_page, render, viewer, visible_order
 from connector.web.dashboard.formatting import csv_cell, fmt_date, fmt_time
@@ -30,9 +31,11 @@ from connector.web.dashboard.queries import (
     OrderView,
     count_orders,
     eta_weeks,
+    eta_history,
     load_orders,
     order_actions,
     order_ids,
+    order_notices,
 )
 
 CSV_HEADER = (
@@ -53,10 +56,13 @@ def orders() -> str:
         total = count_orders(db, shop.id, filters)
         views = load_orders(db, shop.id, order_ids(db, shop.id, filters))
         weeks = eta_weeks(db, shop.id)
+        # Databases from before shop health was recorded still have the sync cursor's last run.
+        last_good = shop.sync_ok_at or db.scalar(
+            select(SyncCursor.last_run_at).where(SyncCursor.shop_id == shop.id, SyncCursor.resource == "orders"))
     pages = max(1, -(-total // PAGE_SIZE))
     return render(
         "orders.html", title="Backordered orders", shop=shop, orders=views, total=total, filters=filters,
-        weeks=weeks, statuses=STATUS_FILTERS, sorts=SORTS, pages=pages,
+        weeks=weeks, statuses=STATUS_FILTERS, sorts=SORTS, pages=pages, last_good=last_good,
     )
 
 
@@ -112,9 +118,12 @@ def order_detail(order_id: int) -> str:
         order = visible_order(db, who, order_id)
         views = load_orders(db, order.shop_id, [order.id])
         actions = order_actions(db, order.id)
+        notices = order_notices(db, order.id)
+        history = eta_history(db, order.id)
         choices = list(db.scalars(select(CustomerChoice).where(CustomerChoice.order_id == order.id)
                                   .order_by(CustomerChoice.chosen_at.desc())))
-    return render("order.html", title=f"Order {views[0].name}", order=views[0], actions=actions, choices=choices)
+    return render("order.html", title=f"Order {views[0].name}", order=views[0], actions=actions, choices=choices,
+                  notices=notices, history=history)
 
 
 def _queue(order_id: int, what: str) -> Response:
