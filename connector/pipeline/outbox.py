@@ -29,7 +29,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.engine import LinePlan, OrderPlan
-from connector.notify.policy import NoticeLine, NoticeState, decide_notice, notice_fingerprint
+from connector.notify.policy import DELAY_KINDS, NoticeLine, NoticeState, decide_notice, notice_fingerprint
+from connector.pipeline.brake import BrakeLimits, PlannedNotice, PlanReport, change_key, hold, latest_held, settle
+from connector.pipeline.brake import summarize, waiting_customers
 from connector.pipeline.reconcile import CLEARED_FINGERPRINT, OrderChange, ReconcileResult, reconcile_shop
 from connector.pipeline.retry import is_postgres
 from connector.platforms.base import Capabilities, HoldRequest, LineMark, OrderMarks
@@ -95,6 +97,16 @@ def marks_from_payload(payload: dict[str, Any]) -> OrderMarks:
             LineMark(m["line_id"], m["sku"], int(m["backordered"]), _date(m.get("eta"))) for m in payload.get("lines", [])
         ),
     )
+
+
+def marks_payload_with_sources(plan: OrderPlan) -> dict[str, Any]:
+    """The marks payload, each line also saying how its ETA was reached (for the merchant's history;
+    the store is written only the fields `marks_from_payload` reads)."""
+    payload = marks_to_payload(marks_for(plan))
+    sources = {line.line_id: line.eta_source for line in backordered_lines(plan)}
+    for line in payload["lines"]:
+        line["source"] = sources.get(line["line_id"])
+    return payload
 
 
 def hold_for(plan: OrderPlan) -> HoldRequest:
@@ -186,9 +198,9 @@ def plan_actions(
     capabilities: Capabilities,
     today: date,
     settings: Settings,
-) -> int:
-    """Queue the actions for `changes` in the caller's transaction; returns how many rows were inserted."""
-    inserted = 0
+) -> PlanReport:
+    """Queue the actions for `changes` in the caller's transaction; reports the rows inserted."""
+    report = PlanReport()
     holds_wanted = capabilities.holds and bool(shop.setting("holds", True))
     notify_wanted = bool(shop.setting("notify", True))
     for change in changes:
@@ -207,7 +219,7 @@ def plan_actions(
             store_writes.append(("tag", {}))
         if capabilities.tags and not backordered and was_backordered:
             store_writes.append(("untag", {}))
-        store_writes.append(("marks", marks_to_payload(marks_for(plan))))
+        store_writes.append(("marks", marks_payload_with_sources(plan)))
         store_writes.append(("note", {"text": note_text(plan, titles)}))
         if holds_wanted and backordered:
             hold = hold_for(plan)
@@ -215,17 +227,23 @@ def plan_actions(
         if holds_wanted and not backordered and was_backordered:
             store_writes.append(("release", {}))
         for kind, payload in store_writes:
-            inserted += _queue(session, shop, order.id, kind, change.fingerprint, key, payload)
+            if _queue(session, shop, order.id, kind, change.fingerprint, key, payload):
+                report.inserted += 1
+                report.kinds[kind] += 1
 
         held_back = False
         if notify_wanted:
-            queued, held_back = _plan_notice(session, shop, order, decision, plan, capabilities, today, settings)
-            inserted += queued
+            waiting = decision.notice_kind in DELAY_KINDS and order.is_open
+            notice, held_back = _plan_notice(session, shop, order, decision, plan, capabilities, today, settings)
+            if notice is not None:
+                report.inserted += 1
+                report.kinds["notify"] += 1
+                report.notices.append(PlannedNotice(order.id, notice, waiting))
         if not held_back:
             decision.pushed_fingerprint = change.fingerprint
             decision.pushed_at = utcnow()
     session.flush()
-    return inserted
+    return report
 
 
 def _plan_notice(
@@ -237,8 +255,9 @@ def _plan_notice(
     capabilities: Capabilities,
     today: date,
     settings: Settings,
-) -> tuple[int, bool]:
-    """Queue the customer notice the change calls for; returns (rows inserted, held back until tomorrow)."""
+) -> tuple[str | None, bool]:
+    """Queue the customer notice the change calls for; returns (the kind queued, if a row was inserted;
+    held back until tomorrow)."""
     state = (
         NoticeState(decision.notice_kind, decision.notice_eta, decision.notice_on)  # type: ignore[arg-type]
         if decision.notice_kind
@@ -246,15 +265,15 @@ def _plan_notice(
     )
     verdict = decide_notice(state, plan.status, plan.eta, today, settings.eta_improvement_days)
     if verdict.kind is None:
-        return 0, False
+        return None, False
     if verdict.kind == "ready" and not order.is_open:
         # Cancelled or already shipped: "ready to ship" would be false; the store told the customer.
-        return 0, False
+        return None, False
     if not verdict.send_now:
-        return 0, True
+        return None, True
     if not order.customer_email and not capabilities.customer_notes:
         log.info("order %s of shop %s: no customer email address, no %s notice", order.name, shop.id, verdict.kind)
-        return 0, False
+        return None, False
     if verdict.kind == "ready":
         lines = _previous_notice_lines(session, order.id)
     else:
@@ -271,11 +290,11 @@ def _plan_notice(
         "previous_eta": _iso(state.last_eta) if state and verdict.kind == "eta_changed" else None,
         "lines": notice_lines_to_payload(lines),
     }
-    queued = int(_queue(session, shop, order.id, "notify", ref, ref, payload))
+    queued = _queue(session, shop, order.id, "notify", ref, ref, payload)
     decision.notice_kind = verdict.kind
     decision.notice_eta = None if verdict.kind == "ready" else plan.eta
     decision.notice_on = today
-    return queued, False
+    return (verdict.kind if queued else None), False
 
 
 def reconcile_and_plan(services: Any, shop_id: int, *, today: date | None = None) -> int:
@@ -285,11 +304,15 @@ def reconcile_and_plan(services: Any, shop_id: int, *, today: date | None = None
 
 
 def reconcile_and_queue(
-    services: Any, shop_id: int, *, as_of: date, dry_run: bool = False
+    services: Any, shop_id: int, *, as_of: date, dry_run: bool = False, approve: int | None = None
 ) -> tuple[ReconcileResult | None, int]:
     """Reconcile one shop and, unless `dry_run`, record the decisions and queue their actions, all
-    in one transaction. Returns the result (None for an unknown or inactive shop) and the count queued.
+    in one transaction. Returns the result (None for an unknown, uninstalled or paused shop) and the
+    count queued.
 
+    A reconcile that would send a storm of delay notices is held by the brake (`pipeline.brake`):
+    nothing is queued and `result.held` names the held record. `approve` is the id of a held record
+    the merchant chose to send: when the changes are still exactly its changes, they are queued.
     On PostgreSQL the shop row is locked first, so two workers never reconcile the same shop at once.
     """
     with services.db.session() as session:
@@ -297,20 +320,41 @@ def reconcile_and_queue(
         if is_postgres(session):
             query = query.with_for_update(key_share=True)
         shop = session.scalar(query)
-        if shop is None or not shop.active:
+        if shop is None or not shop.active or shop.disabled_at is not None:
             return None, 0
+        waiting = 0 if dry_run else waiting_customers(session, shop.id)
         result = reconcile_shop(session, shop, as_of, services.policy, dry_run=dry_run)
         if dry_run:
             session.rollback()
+            return result, 0
+        if not result.changes:
+            settle(session, shop.id, "cleared")
             return result, 0
         platform = services.platform_for(shop)
         try:
             capabilities = platform.capabilities
         finally:
             platform.close()
-        queued = plan_actions(
+        key = change_key(result.changes)
+        current = latest_held(session, shop.id)
+        savepoint = session.begin_nested()
+        report = plan_actions(
             session, shop, result.changes, capabilities=capabilities, today=as_of, settings=services.settings
         )
+        limits = BrakeLimits.from_settings(services.settings)
+        approved = approve is not None and current is not None and current.id == approve and current.change_key == key
+        if not approved and limits.trips(report.storm_notices, waiting):
+            savepoint.rollback()  # nothing of it is queued or marked pushed
+            summary = summarize(session, shop, result.changes, report, waiting, limits)
+            if current is not None and current.change_key == key and current.status == "discarded":
+                result.held = current  # the merchant discarded exactly these changes: they stay unsent
+            else:
+                result.held = hold(session, shop, key, summary, report, waiting, len(result.changes))
+                log.warning("shop %s: reconcile held by the notice brake: %s", shop_id, summary["why"])
+            return result, 0
+        savepoint.commit()
+        settle(session, shop.id, "sent" if approved else "cleared")
+        queued = report.inserted
     if result.changes:
         log.info("shop %s: %d orders changed, %d actions queued", shop_id, len(result.changes), queued)
     return result, queued
