@@ -26,11 +26,12 @@ from connector.notify.policy import (
     notice_fingerprint,
     record_sent,
 )
-from connector.notify.render import NoticeContext, RenderedNotice, render_notice
+from connector.notify.render import ChoicePage, NoticeContext, RenderedNotice, render_choice_page, render_notice
 
 __all__ = [
     "Channel",
     "ChoiceClaim",
+    "ChoicePage",
     "DeliveryReceipt",
     "EmlDirChannel",
     "NoticeContext",
@@ -52,5 +53,6 @@ __all__ = [
     "notice_fingerprint",
     "read_choice_token",
     "record_sent",
+    "render_choice_page",
     "render_notice",
 ]

@@ -26,6 +26,7 @@ __all__ = [
     "PlatformNoteChannel",
     "SmtpChannel",
     "choose_channel",
+    "email_channel",
 ]
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,15 @@ class PlatformNoteChannel:
         )
 
 
+def email_channel(*, smtp_url: str | None, mail_from: str | None, outbox_dir: Path) -> Channel:
+    """Email that does not go through a store: SMTP when SMTP_URL is set, else .eml files in `outbox_dir`."""
+    if smtp_url:
+        if not mail_from:
+            raise ConfigError("MAIL_FROM", "is needed when SMTP_URL is set")
+        return SmtpChannel(smtp_url, mail_from)
+    return EmlDirChannel(outbox_dir, mail_from)
+
+
 def choose_channel(
     platform: Platform,
     *,
@@ -131,10 +141,6 @@ def choose_channel(
     SMTP), else SMTP when SMTP_URL is set, else .eml files in `outbox_dir` for the merchant to read."""
     if platform.capabilities.customer_notes and not prefer_smtp:
         return PlatformNoteChannel(platform)
-    if smtp_url:
-        if not mail_from:
-            raise ConfigError("MAIL_FROM", "is needed when SMTP_URL is set")
-        return SmtpChannel(smtp_url, mail_from)
-    if prefer_smtp:
+    if prefer_smtp and not smtp_url:
         raise ConfigError("SMTP_URL", "the shop prefers email by SMTP but SMTP_URL is not set")
-    return EmlDirChannel(outbox_dir, mail_from)
+    return email_channel(smtp_url=smtp_url, mail_from=mail_from, outbox_dir=outbox_dir)

@@ -30,6 +30,7 @@ class OutgoingNotice:
     message_id: str
     ref: str
     order_platform_id: str | None = None  # needed by PlatformNoteChannel
+    from_name: str | None = None  # the store's display name: the sender customers see (else MAIL_FROM's name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,7 @@ def build_email(notice: OutgoingNotice, mail_from: str, *, now: datetime | None 
         raise ConfigError("MAIL_FROM", "must be an email address such as 'Shop <orders@shop.example>'")
     try:
         recipient = Address(display_name=_one_line(notice.to_name or ""), addr_spec=notice.to_address.strip())
-        sender = Address(display_name=_one_line(sender_name), addr_spec=sender_address)
+        sender = Address(display_name=_one_line(notice.from_name or sender_name), addr_spec=sender_address)
     except (ValueError, IndexError):
         # The address itself stays out of the message: error texts end up in logs.
         raise InputError(f"notice {notice.ref}", "the recipient's email address is not valid") from None

@@ -1,7 +1,8 @@
 """Renders a customer notice (subject, plain text, HTML) from Jinja2 templates, per language and per shop.
 
 Templates live in ``templates/<lang>/<kind>.<part>.j2`` with part one of ``subject``, ``txt`` and
-``html``. A shop may supply its own folder with the same layout; its files win over the built-in ones
+``html``; the customer's choice page (``choice_page.html.j2``, ``choice_done.html.j2``) is rendered
+from the same pieces as the delay notices, so it says what the email said. A shop may supply its own folder with the same layout; its files win over the built-in ones
 (for whole notices and for the ``_*.j2`` pieces they include). HTML parts are autoescaped, and every
 template runs sandboxed because an override folder is merchant-supplied content.
 """
@@ -151,3 +152,66 @@ def render_notice(
     html = _render(env, names["html"], variables).strip() + "\n"
     return RenderedNotice(subject=subject, text=text, html=html, language=language)
 
+
+
+@dataclass(frozen=True, slots=True)
+class ChoicePage:
+    """The customer's choice page (or its thank-you page), in the order's language, in the emails' words."""
+
+    language: str
+    body: str  # HTML: the order, its items and ETA, and the offer exactly as the delay notices word it
+    wait_label: str
+    cancel_label: str
+
+
+def render_choice_page(
+    context: NoticeContext,
+    *,
+    locale: str | None = None,
+    override_dir: Path | None = None,
+    previous: str | None = None,
+    picked: str | None = None,
+) -> ChoicePage:
+    """The choice page for `context` (or, with `picked` "wait" or "cancel", the page thanking for it).
+
+    The item lines, the ETA sentence and the offer come from the same template pieces as the
+    delay notices, so the page says exactly what the email said."""
+    env = _environment(str(override_dir) if override_dir else None)
+    wanted = language_code(locale)
+    language = wanted if wanted and _has_page(env, wanted) else DEFAULT_LANGUAGE
+    labels = {
+        choice: " ".join(_render(env, f"{language}/_choice_{choice}.txt.j2", {"lang": language}).split())
+        for choice in ("wait", "cancel")
+    }
+    variables: dict[str, Any] = {
+        "lang": language,
+        "order_name": context.order_name,
+        "store_name": context.store_name,
+        "lines": list(context.lines),
+        "order_eta": context.order_eta,
+        "previous": labels.get(previous or "", None),
+        "picked": picked,
+        "picked_label": labels.get(picked or "", ""),
+    }
+    name = f"{language}/choice_done.html.j2" if picked else f"{language}/choice_page.html.j2"
+    body = _render(env, name, variables).strip() + "\n"
+    return ChoicePage(language=language, body=body, wait_label=labels["wait"], cancel_label=labels["cancel"])
+
+
+def available_languages(override_dir: Path | None = None) -> list[str]:
+    """The languages notices can be written in: the shipped ones and any a shop's folder adds, English first."""
+    folders = [TEMPLATE_DIR] + ([Path(override_dir)] if override_dir else [])
+    found = {path.name for folder in folders if folder.is_dir() for path in folder.iterdir()
+             if path.is_dir() and re.fullmatch(r"[a-z]{2,3}", path.name)}
+    return sorted(found, key=lambda code: (code != DEFAULT_LANGUAGE, code))
+
+
+def _has_page(env: SandboxedEnvironment, language: str) -> bool:
+    assert env.loader is not None
+    for name in (f"{language}/choice_page.html.j2", f"{language}/choice_done.html.j2", f"{language}/_choice_wait.txt.j2",
+                 f"{language}/_choice_cancel.txt.j2"):
+        try:
+            env.loader.get_source(env, name)
+        except TemplateNotFound:
+            return False
+    return True

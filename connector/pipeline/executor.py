@@ -34,6 +34,7 @@ from connector.notify import (
     Channel,
     NoticeContext,
     OutgoingNotice,
+    RenderedNotice,
     choice_url,
     choose_channel,
     make_choice_token,
@@ -84,7 +85,9 @@ class _Claim:
 
 
 def _due(now: datetime) -> Any:
-    return (Action.status == "pending") & (Action.next_attempt_at <= now)
+    # A shop the operator paused keeps its actions pending until it is enabled again.
+    paused = select(Shop.id).where(Shop.disabled_at.is_not(None))
+    return (Action.status == "pending") & (Action.next_attempt_at <= now) & Action.shop_id.not_in(paused)
 
 
 def _claim_orders(db: Database, now: datetime, group: int) -> _Claim | None:
@@ -301,7 +304,7 @@ class _Runner:
 
     def _send_notice(self, shop: Shop, order: Order, action: Action) -> bool:
         try:
-            notice = self._build_notice(shop, order, action)
+            notice, rendered = self._build_notice(shop, order, action)
             if self.channel is None:
                 assert self.platform is not None
                 self.channel = self.notifier(shop, self.platform)
@@ -318,6 +321,9 @@ class _Runner:
             row.worker_id = self.worker_id
             row.attempts += 1
             row.channel = channel.name
+            # What the customer receives, kept for the merchant's order page (the templates may change later).
+            row.rendered = {"subject": rendered.subject, "text": rendered.text, "html": rendered.html,
+                            "language": rendered.language, "channel": channel.name, "to": notice.to_address}
         # Committed: from here on a crash leaves the row `sending`, which is never sent again on its own.
         try:
             receipt = channel.send(notice)
@@ -345,7 +351,7 @@ class _Runner:
         log.info("notice %s for order %s sent via %s", action.payload.get("notice"), order.id, receipt.channel)
         return True
 
-    def _build_notice(self, shop: Shop, order: Order, action: Action) -> OutgoingNotice:
+    def _build_notice(self, shop: Shop, order: Order, action: Action) -> tuple[OutgoingNotice, RenderedNotice]:
         payload = action.payload or {}
         kind = payload["notice"]
         # Unique across shops and orders: it names the .eml file and the Message-ID.
@@ -354,18 +360,8 @@ class _Runner:
         if kind in DELAY_KINDS:
             secret = self.settings.connector_secret_key or ""
             link = choice_url(self.settings.app_url, make_choice_token(secret, shop.id, order.id, ref))
-        eta = payload.get("eta")
-        previous = payload.get("previous_eta")
-        context = NoticeContext(
-            order_name=order.name,
-            store_name=shop.name or shop.domain,
-            lines=notice_lines_from_payload(payload.get("lines", [])),
-            order_eta=datetime.fromisoformat(eta).date() if eta else None,
-            customer_first_name=order.customer_first_name,
-            choice_url=link,
-            previous_eta=datetime.fromisoformat(previous).date() if previous else None,
-        )
-        rendered = render_notice(kind, context, locale=order.locale, override_dir=_templates_dir(shop, self.settings))
+        context = notice_context(shop, order, payload, choice_link=link)
+        rendered = render_notice(kind, context, locale=order.locale, override_dir=templates_dir_for(shop, self.settings))
         uses_store_note = bool(self.platform and self.platform.capabilities.customer_notes and not shop.setting("prefer_smtp", False))
         if not order.customer_email and not uses_store_note:
             raise InputError(f"order {order.name}", "has no customer email address (never given, or erased)")
@@ -378,10 +374,27 @@ class _Runner:
             message_id=message_id_for(ref, self.settings.mail_from),
             ref=ref,
             order_platform_id=order.platform_id,
-        )
+            from_name=shop.label,
+        ), rendered
 
 
-def _templates_dir(shop: Shop, settings: Settings) -> Path | None:
+def notice_context(shop: Shop, order: Order, payload: dict[str, Any], *, choice_link: str | None) -> NoticeContext:
+    """What a notice (or the choice page) shows for `order`, from a notify action's payload."""
+    eta = payload.get("eta")
+    previous = payload.get("previous_eta")
+    return NoticeContext(
+        order_name=order.name,
+        store_name=shop.label,
+        lines=notice_lines_from_payload(payload.get("lines", [])),
+        order_eta=datetime.fromisoformat(eta).date() if eta else None,
+        customer_first_name=order.customer_first_name,
+        choice_url=choice_link,
+        previous_eta=datetime.fromisoformat(previous).date() if previous else None,
+    )
+
+
+def templates_dir_for(shop: Shop, settings: Settings) -> Path | None:
+    """The folder of notice templates that override the shipped ones for `shop` (its own, else TEMPLATES_DIR)."""
     folder = shop.setting("templates_dir", None) or settings.templates_dir
     return Path(folder) if folder else None
 

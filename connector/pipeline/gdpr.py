@@ -1,10 +1,11 @@
 """Erasure of personal data on request: one customer's (customers/redact) or a whole shop's (shop/redact).
 
-How it works: the connector keeps personal data in four places: the customer fields of `orders`, the
-raw webhook bodies in `inbox`, error texts in `actions`, and `.eml` notices written to the outbox
-folder. A customer erasure blanks the customer fields of every order matching the customer's id,
-email or the orders named in the request, replaces every inbox body that mentions that customer with
-a redaction marker, scrubs action errors and deletes the customer's `.eml` files. Outbox payloads
+How it works: the connector keeps personal data in five places: the customer fields of `orders`, the
+raw webhook bodies in `inbox`, error texts in `actions`, the notices as sent (`actions.rendered`,
+shown to the merchant) and `.eml` notices written to the outbox folder. A customer erasure blanks
+the customer fields of every order matching the customer's id, email or the orders named in the
+request, replaces every inbox body that mentions that customer with a redaction marker, scrubs
+action errors, drops the sent notices' text and deletes the customer's `.eml` files. Outbox payloads
 never hold personal data (the executor reads the address from the order when it sends). A shop
 erasure deletes the shop row, which cascades to everything keyed on it, plus its inbox rows, jobs and
 `.eml` files.
@@ -101,6 +102,11 @@ def redact_customer(
             bodies += 1
 
     order_row_ids = [order.id for order in orders]
+    if order_row_ids:
+        for action in session.scalars(select(Action).where(Action.order_id.in_(order_row_ids),
+                                                           Action.rendered.is_not(None))):
+            kept = action.rendered or {}
+            action.rendered = {"erased": True, "language": kept.get("language"), "channel": kept.get("channel")}
     if order_row_ids and emails:
         for action in session.scalars(select(Action).where(Action.order_id.in_(order_row_ids), Action.last_error.is_not(None))):
             text = action.last_error or ""

@@ -1,8 +1,10 @@
-"""The customer's answer to a delay notice: keep waiting for the backordered items, or cancel the order.
+"""The customer's answer to a delay notice: keep waiting for the backordered items, or cancel them.
 
 GET  /choice/<token>
-    A small page naming the order, with two buttons (keep waiting / cancel) in a POST form
-    carrying a CSRF token; shows the choice already recorded, if any.
+    A page in the order's language naming the order and the store, listing the items still awaited
+    with their quantities and the current ETA (as the customer was last told), and offering the
+    choice in the very words of the email, with two buttons in a POST form carrying a CSRF token;
+    shows the choice already recorded, if any.
 POST /choice/<token>   form: choice=wait|cancel, csrf_token
     Records the choice in customer_choices (one row per order and notice; the last choice wins
     and is shown to the merchant again) and shows a thank-you page.
@@ -17,15 +19,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.errors import InputError
+from connector.notify import ChoicePage, NoticeContext, render_choice_page
 from connector.notify.links import ChoiceClaim, read_choice_token
-from connector.store.models import CustomerChoice, Order, Shop, utcnow
+from connector.notify.policy import DELAY_KINDS
+from connector.pipeline.executor import notice_context, templates_dir_for
+from connector.store.models import Action, CustomerChoice, Order, Shop, utcnow
 from connector.store.repo import upsert
 from connector.web.context import current_services
 from connector.web.csrf import FORM_FIELD, csrf_token, csrf_valid
 
 blueprint = Blueprint("choice", __name__)
 
-CHOICES = {"wait": "keep waiting", "cancel": "cancel the order"}
+CHOICES = ("wait", "cancel")
 
 
 def _page(template: str, http_status: int = 200, **context: object) -> Response:
@@ -49,15 +54,17 @@ def choice(token: str) -> Response:
         found = _order(session, claim)
         if found is None:
             return _problem("This order is no longer available. Please contact the store.")
-        order_name, store_name = found
+        order, shop = found
+        context = _what_the_customer_was_told(session, shop, order, claim)
+        override = templates_dir_for(shop, services.settings)
         if request.method == "GET":
             previous = session.scalar(
                 select(CustomerChoice.choice).where(
                     CustomerChoice.order_id == claim.order_id, CustomerChoice.notice_ref == claim.notice_ref
                 )
             )
-            return _page("choice.html", order_name=order_name, store_name=store_name, previous=CHOICES.get(previous or ""),
-                         csrf_field=FORM_FIELD, csrf_token=csrf_token())
+            page = render_choice_page(context, locale=order.locale, override_dir=override, previous=previous)
+            return _choice_page(page, context)
         if not csrf_valid():
             return _problem("This form has expired. Please open the link from your email again.")
         picked = request.form.get("choice", "")
@@ -70,14 +77,31 @@ def choice(token: str) -> Response:
              "choice": picked, "chosen_at": utcnow(), "handled_at": None},
             ("order_id", "notice_ref"),
         )
-    return _page("choice_done.html", order_name=order_name, store_name=store_name, choice=picked, label=CHOICES[picked])
+        done = render_choice_page(context, locale=order.locale, override_dir=override, picked=picked)
+    return _page("choice_done.html", page=done, order_name=context.order_name, store_name=context.store_name)
 
 
-def _order(session: Session, claim: ChoiceClaim) -> tuple[str, str] | None:
-    """(order name, store name) for the claim's order, if it still exists in the claim's shop."""
+def _choice_page(page: ChoicePage, context: NoticeContext) -> Response:
+    return _page("choice.html", page=page, order_name=context.order_name, store_name=context.store_name,
+                 csrf_field=FORM_FIELD, csrf_token=csrf_token())
+
+
+def _order(session: Session, claim: ChoiceClaim) -> tuple[Order, Shop] | None:
+    """The claim's order and shop, if the order still exists in the claim's shop."""
     row = session.execute(
-        select(Order.name, Shop.name)
-        .join(Shop, Shop.id == Order.shop_id)
+        select(Order, Shop).join(Shop, Shop.id == Order.shop_id)
         .where(Order.id == claim.order_id, Order.shop_id == claim.shop_id)
     ).first()
     return None if row is None else (row[0], row[1])
+
+
+def _what_the_customer_was_told(session: Session, shop: Shop, order: Order, claim: ChoiceClaim) -> NoticeContext:
+    """The items and ETA of the latest delay notice sent for the order (else the one the link came with)."""
+    notices = list(session.scalars(
+        select(Action).where(Action.order_id == order.id, Action.kind == "notify").order_by(Action.id.desc())
+    ))
+    delay = [a for a in notices if (a.payload or {}).get("notice") in DELAY_KINDS]
+    sent = [a for a in delay if a.status == "sent"]
+    linked = [a for a in delay if claim.notice_ref.endswith(str((a.payload or {}).get("ref")))]
+    chosen = (sent or linked or delay or [None])[0]
+    return notice_context(shop, order, chosen.payload if chosen is not None else {}, choice_link=None)

@@ -104,7 +104,7 @@ def test_order_page_shows_lines_etas_sources_and_every_action(operator: FlaskCli
     assert "supplier Acme: restock" in page and "in stock" in page
     for kind in ("tag", "marks", "note", "hold", "notify"):
         assert f"<td>{kind}" in page
-    assert "Cancel the order" in page and "Mark handled" in page
+    assert "Cancel the items that have not shipped" in page and "Mark handled" in page
     assert operator.get("/orders/99999").status_code == 404
 
 

@@ -50,7 +50,7 @@ def test_language_code_reads_the_locale_prefix(locale: str | None, code: str | N
 def test_backordered_in_english_shows_every_variable() -> None:
     notice = render_notice("backordered", context(), locale="en-GB")
     assert notice.language == "en"
-    assert notice.subject == "Your order #1001: some items are on backorder"
+    assert notice.subject == "Your order #1001 at Mugs & More: some items are on backorder"
     for part in (notice.text, notice.html):
         assert "Ann" in part
         assert "Blue mug" in part and "MUG-1" in part and "TEE-2" in part
@@ -66,7 +66,7 @@ def test_backordered_in_english_shows_every_variable() -> None:
 def test_backordered_in_german_by_locale_prefix() -> None:
     notice = render_notice("backordered", context(), locale="de-DE")
     assert notice.language == "de"
-    assert notice.subject == "Ihre Bestellung #1001: einige Artikel sind nicht vorrätig"
+    assert notice.subject == "Ihre Bestellung #1001 bei Mugs & More: einige Artikel sind nicht vorrätig"
     assert notice.text.startswith("Hallo Ann,\n\nvielen Dank")
     assert "- 2 × Blue mug (MUG-1): voraussichtlich Mittwoch, 9. Dezember 2026" in notice.text
     assert "Termin noch unbekannt" in notice.text
@@ -88,12 +88,12 @@ def test_unknown_eta_promises_to_tell_the_customer() -> None:
 
 def test_eta_changed_tells_old_and_new_date() -> None:
     notice = render_notice("eta_changed", context(), locale="en")
-    assert notice.subject == "Your order #1001: new delivery estimate"
+    assert notice.subject == "Your order #1001 at Mugs & More: new delivery estimate"
     assert "Before, we expected to ship it on Tuesday, 1 December 2026." in notice.text
     assert "We now expect to ship your order on Wednesday, 9 December 2026." in notice.text
     assert CHOICE in notice.text and CHOICE.replace("&", "&amp;") in notice.html
     unknown = render_notice("eta_changed", context(order_eta=None), locale="de")
-    assert unknown.subject == "Ihre Bestellung #1001: Liefertermin noch unbekannt"
+    assert unknown.subject == "Ihre Bestellung #1001 bei Mugs & More: Liefertermin noch unbekannt"
     assert "keinen verlässlichen Termin" in unknown.text
 
 

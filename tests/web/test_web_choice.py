@@ -59,7 +59,7 @@ def test_posting_records_the_choice_and_the_last_choice_wins(client: FlaskClient
 
     assert client.post(url, data={"choice": "cancel", "csrf_token": token}).status_code == 200
     assert choices(web_services) == [("n-1", "cancel")]
-    assert "You last chose to cancel the order" in client.get(url).get_data(as_text=True)
+    assert "You last chose: Cancel the items that have not shipped." in client.get(url).get_data(as_text=True)
 
 
 def test_each_notice_keeps_its_own_answer(client: FlaskClient, web_services: Services) -> None:

@@ -304,6 +304,71 @@ def load_orders(db: Session, shop_id: int, ids: Sequence[int]) -> list[OrderView
     return [views[i] for i in ids if i in views]
 
 
+@dataclass(slots=True)
+class NoticeView:
+    """One customer notice of an order, as the customer received it (when it went out)."""
+
+    id: int
+    kind: str
+    status: str
+    queued_at: datetime
+    sent_at: datetime | None
+    channel: str | None
+    language: str | None
+    to: str | None
+    subject: str | None
+    text: str | None
+    html: str | None
+    eta: str | None
+    manual: bool
+    erased: bool
+    last_error: str | None
+
+
+def order_notices(db: Session, order_id: int) -> list[NoticeView]:
+    """Every notice of the order, newest first, with the rendered text kept when it was sent."""
+    views = []
+    for action in db.scalars(select(Action).where(Action.order_id == order_id, Action.kind == "notify")
+                             .order_by(Action.id.desc())):
+        payload = action.payload or {}
+        rendered = action.rendered or {}
+        views.append(NoticeView(
+            id=action.id, kind=str(payload.get("notice") or "notice"), status=action.status,
+            queued_at=action.created_at, sent_at=action.finished_at or action.started_at,
+            channel=rendered.get("channel") or action.channel, language=rendered.get("language"),
+            to=rendered.get("to"), subject=rendered.get("subject"), text=rendered.get("text"),
+            html=rendered.get("html"), eta=payload.get("eta"), manual=bool(payload.get("manual")),
+            erased=bool(rendered.get("erased")), last_error=action.last_error,
+        ))
+    return views
+
+
+@dataclass(frozen=True, slots=True)
+class EtaEvent:
+    at: datetime
+    eta: str | None  # ISO date, or None for "not known"
+    what: str  # "written to the store" or "told the customer (eta_changed)"
+    status: str
+
+
+def eta_history(db: Session, order_id: int) -> list[EtaEvent]:
+    """The order's ETAs over time, oldest first: each one written to the store and each one told the customer."""
+    events = []
+    for action in db.scalars(select(Action).where(Action.order_id == order_id, Action.kind.in_(("marks", "notify")))
+                             .order_by(Action.id)):
+        payload = action.payload or {}
+        if action.kind == "marks":
+            status = payload.get("status")
+            what = "written to the store" if status == "backordered" else "no longer backordered (store updated)"
+            events.append(EtaEvent(action.created_at, payload.get("eta") if status == "backordered" else None,
+                                   what, action.status))
+        else:
+            kind = str(payload.get("notice") or "notice").replace("_", " ")
+            eta = None if payload.get("notice") == "ready" else payload.get("eta")
+            events.append(EtaEvent(action.created_at, eta, f"customer told ({kind})", action.status))
+    return events
+
+
 def order_actions(db: Session, order_id: int) -> list[ActionView]:
     actions = db.scalars(select(Action).where(Action.order_id == order_id).order_by(Action.id.desc()))
     return [_action_view(action) for action in actions]
