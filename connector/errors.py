@@ -2,6 +2,7 @@
 
     ConnectorError
     ├── ConfigError            a setting is missing or malformed (names the setting)
+    │   └── SettingsFileError  the .env file cannot be read (names the file and line)
     ├── InputError             a file or request the operator/platform gave us is malformed
     │                          (names the source and, where known, the line)
     ├── ShopNotFound           no such shop in the database
@@ -37,6 +38,17 @@ class ConfigError(ConnectorError):
         self.setting = setting
         self.problem = problem
         super().__init__(f"setting {setting}: {problem}")
+
+
+class SettingsFileError(ConfigError):
+    """The `.env` file is not UTF-8 or has a line that is not KEY=VALUE."""
+
+    def __init__(self, path: object, problem: str, line: int | None = None) -> None:
+        where = f"{path}, line {line}" if line is not None else str(path)
+        ConnectorError.__init__(self, f"settings file {where}: {problem}")
+        self.setting = ".env"
+        self.problem = problem
+        self.line = line
 
 
 class InputError(ConnectorError):

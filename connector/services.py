@@ -39,13 +39,20 @@ def _connect_shop(services: "Services", shop: Shop) -> Platform:
 class Services:
     """Lazily built shared services; tests pass their own settings or platform factory."""
 
-    def __init__(self, settings: Settings | None = None, *, platform_factory: PlatformFactory | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, platform_factory: PlatformFactory | None = None,
+                 on_new_database: Callable[[str], None] | None = None) -> None:
         self.settings = settings or get_settings()
         self._platform_factory = platform_factory or _connect_shop
+        self._on_new_database = on_new_database
 
     @cached_property
     def db(self) -> Database:
-        return Database(self.settings.database_url)
+        sqlite = self.settings.sqlite_path
+        created = sqlite is not None and not sqlite.exists()
+        database = Database(self.settings.database_url)
+        if created and self._on_new_database is not None:
+            self._on_new_database(self.settings.database_label)
+        return database
 
     @cached_property
     def box(self) -> SecretBox:

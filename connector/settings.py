@@ -1,24 +1,78 @@
-"""Runtime settings, read from the environment and `.env`; a bad value is one clear line naming it."""
+"""Runtime settings, read from the environment and `.env`; a bad value is one clear line naming it.
+
+Where relative paths point: the *home* directory (CONNECTOR_HOME) is, unless set, the nearest
+directory from the current one upwards that holds a `.env` file or this project's `pyproject.toml`
+(else the current directory).
+`.env` is read from there, and a relative `DATA_DIR` or SQLite path is taken from there, so running
+`connector` from a subdirectory finds the same database instead of silently starting an empty one.
+The default database is `DATA_DIR/connector.db`.
+"""
 
 from __future__ import annotations
 
+import io
+import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from dotenv.parser import parse_stream
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
-from connector.errors import ConfigError
+from connector.errors import ConfigError, SettingsFileError
 
-DEFAULT_DATABASE_URL = "sqlite:///data/connector.db"
+ENV_FILE = ".env"
+PROJECT_NAME = 'name = "backorder-connector"'
+
+
+def home_directory(start: Path | None = None) -> Path:
+    """The nearest directory from `start` (default: the current one) upwards with a `.env` or this
+    project's pyproject.toml; `start` itself when there is none."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / ENV_FILE).is_file():
+            return folder
+        project = folder / "pyproject.toml"
+        if project.is_file():
+            try:
+                if PROJECT_NAME in project.read_text(encoding="utf-8", errors="replace"):
+                    return folder
+            except OSError:
+                continue
+    return here
+
+
+def check_env_file(path: Path) -> None:
+    """Refuse a `.env` that is not UTF-8 or has a line that is not `KEY=VALUE`, naming the line."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise SettingsFileError(path, f"cannot be read ({error.strerror or error})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise SettingsFileError(path, "is not UTF-8 text (save it as UTF-8)", line) from None
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            raise SettingsFileError(path, "is not KEY=VALUE (quote a value with spaces; # starts a comment)",
+                                    binding.original.line)
+
+
+def _anchored(path: Path, home: Path) -> Path:
+    return path if path.is_absolute() else (home / path)
 
 
 class Settings(BaseSettings):
     """Every setting the connector reads; `.env.example` documents each one."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore",
+                                      case_sensitive=False)
 
-    database_url: str = DEFAULT_DATABASE_URL
+    # The directory relative paths and `.env` are taken from (default: see the module docstring).
+    connector_home: Path = Field(default_factory=home_directory)
+    database_url: str = ""  # empty: SQLite at DATA_DIR/connector.db
     data_dir: Path = Path("data")
     app_url: str = "http://127.0.0.1:8000"
     connector_secret_key: str | None = Field(default=None, repr=False)
@@ -51,15 +105,63 @@ class Settings(BaseSettings):
     feed_refresh_minutes: int = Field(default=60, ge=1)
     worker_max_attempts: int = Field(default=8, ge=1, le=100)
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+    worker_heartbeat_seconds: float = Field(default=60.0, gt=0)
+
+    # A feed losing more than this share of its rows or units since the previous import is refused.
+    feed_max_shrink: float = Field(default=0.5, ge=0, le=1)
+    # Largest feed file the dashboard accepts for upload (bigger ones: `connector feeds import`).
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    # The notice brake: a reconcile is held when it would send delay notices to more than this share of a
+    # shop's waiting customers (from NOTICE_BRAKE_MIN notices on), or to more than NOTICE_BRAKE_MAX (0: no limit).
+    notice_brake_share: float = Field(default=0.5, ge=0, le=1)
+    notice_brake_min: int = Field(default=10, ge=1)
+    notice_brake_max: int = Field(default=200, ge=0)
 
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
+        if not value:
+            return value
         if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
         if value.startswith("postgresql:"):
             value = "postgresql+psycopg:" + value[len("postgresql:") :]
         return value
+
+    @model_validator(mode="after")
+    def _anchor_paths(self) -> Settings:
+        """Relative paths are taken from the home directory (see the module docstring)."""
+        home = self.connector_home = self.connector_home.resolve()
+        self.data_dir = _anchored(self.data_dir, home)
+        if self.templates_dir is not None:
+            self.templates_dir = _anchored(self.templates_dir, home)
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'connector.db'}"
+        elif self.database_url.startswith("sqlite:"):
+            try:
+                url = make_url(self.database_url)
+            except Exception:  # noqa: BLE001 - reported as the setting's problem
+                raise ValueError("DATABASE_URL is not a valid database URL") from None
+            if url.database and url.database != ":memory:" and not Path(url.database).is_absolute():
+                self.database_url = url.set(database=str(home / url.database)).render_as_string(
+                    hide_password=False)
+        return self
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, or None for PostgreSQL (and in-memory SQLite)."""
+        url = make_url(self.database_url)
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return None
+        return Path(url.database)
+
+    @property
+    def database_label(self) -> str:
+        """Where the data lives, for people: the SQLite file, or the PostgreSQL URL without its password."""
+        path = self.sqlite_path
+        if path is not None:
+            return f"SQLite {path}"
+        return f"PostgreSQL {make_url(self.database_url).render_as_string(hide_password=True)}"
 
     @field_validator("app_url")
     @classmethod
@@ -94,13 +196,23 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment, `.env` and `overrides`; raises ConfigError naming the setting."""
+    """Settings from the environment, the home directory's `.env` and `overrides`; raises ConfigError
+    naming the setting (or the `.env` line that cannot be read)."""
+    given = overrides.pop("connector_home", None) or os.environ.get("CONNECTOR_HOME")
+    home = Path(str(given)).resolve() if given else home_directory()
+    env_file = home / ENV_FILE
+    if env_file.is_file():
+        check_env_file(env_file)
+    else:
+        env_file = Path(os.devnull)
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(connector_home=home, _env_file=env_file, **overrides)  # type: ignore[arg-type, call-arg]
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first.get("loc") else "settings"
-        raise ConfigError(name, first["msg"].removeprefix("Value error, ")) from None
+        if name == "__ROOT__" or not first.get("loc"):
+            name = "DATABASE_URL"
+        raise ConfigError(name, first["msg"].removeprefix("Value error, ").removeprefix("DATABASE_URL ")) from None
 
 
 @lru_cache(maxsize=1)

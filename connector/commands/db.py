@@ -6,6 +6,7 @@ import click
 
 from connector.crypto import generate_secret_key
 from connector.services import Services
+from connector.store.db import Database, current_revision, revisions_between
 
 
 @click.group("db")
@@ -16,9 +17,21 @@ def db_group() -> None:
 @db_group.command("upgrade")
 @click.pass_obj
 def upgrade_command(services: Services) -> None:
-    """Apply every database migration not yet applied (commands also do this on first use)."""
-    services.db  # building the Database applies the migrations
-    click.echo(f"database is up to date ({services.db.dialect})")
+    """Apply every database migration not yet applied (commands also do this on first use), and say which."""
+    probe = Database(services.settings.database_url, migrate=False)
+    try:
+        before = current_revision(probe.engine)
+    finally:
+        probe.dispose()
+    after = current_revision(services.db.engine)  # building the services' Database applies the migrations
+    applied = revisions_between(services.db.engine, before, after)
+    if applied:
+        click.echo(f"applied {len(applied)} migration(s) to the {services.db.dialect} database:")
+        for step in applied:
+            click.echo(f"  {step}")
+        click.echo(f"the database is now at {after}")
+    else:
+        click.echo(f"the {services.db.dialect} database was already up to date (at {after}); nothing applied")
 
 
 @click.command("secret-key")

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import click
 
+from connector.commands.output import print_json, when
 from connector.pipeline.inbox import replay
 from connector.pipeline.operator import list_actions, list_deliveries, resolve_action
 from connector.services import Services
@@ -32,10 +33,19 @@ def deliveries_group() -> None:
 @deliveries_group.command("list")
 @click.option("--dead", is_flag=True, help="Only deliveries that failed for good.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10000))
-def deliveries_list(dead: bool, limit: int) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of lines.")
+def deliveries_list(dead: bool, limit: int, as_json: bool) -> None:
     """List the newest deliveries (id, platform, shop, topic, status, attempts, received, error or note)."""
     with _services().db.session() as session:
         items = list_deliveries(session, dead_only=dead, limit=limit)
+        if as_json:
+            print_json([
+                {"id": i.id, "platform": i.platform, "shop_id": i.shop_id, "shop_domain": i.shop_domain,
+                 "topic": i.topic, "status": i.status, "attempts": i.attempts, "received_at": when(i.received_at),
+                 "processed_at": when(i.processed_at), "last_error": i.last_error, "note": i.note}
+                for i in items
+            ])
+            return
         if not items:
             click.echo("no dead deliveries" if dead else "no deliveries")
             return
@@ -70,10 +80,20 @@ def actions_group() -> None:
 @click.option("--stuck", is_flag=True, help="Only notices found `sending` (a worker stopped mid-send).")
 @click.option("--dead", is_flag=True, help="Only actions that failed for good.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10000))
-def actions_list(stuck: bool, dead: bool, limit: int) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of lines.")
+def actions_list(stuck: bool, dead: bool, limit: int, as_json: bool) -> None:
     """List the newest actions (id, shop, order, kind, status, attempts, created, error)."""
     with _services().db.session() as session:
         actions = list_actions(session, stuck_only=stuck, dead_only=dead, limit=limit)
+        if as_json:
+            print_json([
+                {"id": a.id, "shop_id": a.shop_id, "order_id": a.order_id, "kind": a.kind,
+                 "notice": (a.payload or {}).get("notice") if a.kind == "notify" else None, "status": a.status,
+                 "attempts": a.attempts, "created_at": when(a.created_at), "started_at": when(a.started_at),
+                 "finished_at": when(a.finished_at), "channel": a.channel, "last_error": a.last_error}
+                for a in actions
+            ])
+            return
         if not actions:
             click.echo("no stuck notices" if stuck else "no actions")
             return

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import signal
+import sys
 import threading
 from types import FrameType
 
@@ -12,11 +14,24 @@ from connector.pipeline.worker import run_worker
 from connector.services import Services
 
 
+def _log_progress() -> None:
+    """The worker says what it does (a line per batch, a heartbeat while idle) on stderr, with or without -v."""
+    logger = logging.getLogger("connector.pipeline.worker")
+    if logger.getEffectiveLevel() <= logging.INFO:
+        return  # -v: the root handler prints it already
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Process what is due now, then exit (for cron and tests).")
 def worker_command(once: bool) -> None:
     """Run the worker. SIGTERM or Ctrl-C finishes the item in hand, then exits."""
     services: Services = click.get_current_context().obj
+    _log_progress()
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:

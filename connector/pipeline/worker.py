@@ -94,6 +94,18 @@ def single_worker_guard(database_url: str) -> Iterator[bool]:
         handle.close()  # closing releases the lock
 
 
+def backlog(services: Any) -> tuple[int, int]:
+    """(webhook deliveries waiting, store writes and notices waiting) right now."""
+    from sqlalchemy import func, select
+
+    from connector.store.models import Action, InboxItem
+
+    with services.db.session() as session:
+        inbox = session.scalar(select(func.count()).select_from(InboxItem).where(InboxItem.status == "pending"))
+        outbox = session.scalar(select(func.count()).select_from(Action).where(Action.status == "pending"))
+    return int(inbox or 0), int(outbox or 0)
+
+
 def run_pass(
     services: Any,
     *,
@@ -140,12 +152,25 @@ def run_worker(
             release_stale_leases(services)  # we are the only worker: any lease is a dead one's
         log.info("worker %s started%s", me, " (once)" if once else "")
         last_ensure = float("-inf")
+        heartbeat_every = float(services.settings.worker_heartbeat_seconds)
+        last_beat = time.monotonic()
         while not stop.is_set():
             if schedule and time.monotonic() - last_ensure >= ENSURE_JOBS_EVERY_SECONDS:
                 ensure_all_jobs(services)
                 last_ensure = time.monotonic()
+            before = (stats.jobs, stats.deliveries, stats.actions)
+            began = time.monotonic()
             try:
                 handled = run_pass(services, worker_id=me, stop=stop, notifier=notifier, retry=retry, stats=stats)
+                if handled:
+                    log.info("worker %s: ran %d jobs, applied %d deliveries, settled %d actions in %.1f s", me,
+                             stats.jobs - before[0], stats.deliveries - before[1], stats.actions - before[2],
+                             time.monotonic() - began)
+                if time.monotonic() - last_beat >= heartbeat_every:
+                    inbox, outbox = backlog(services)
+                    log.info("worker %s alive: %d passes so far (%s); %d deliveries and %d actions waiting", me,
+                             stats.passes, stats.line().removeprefix("worker "), inbox, outbox)
+                    last_beat = time.monotonic()
             except Exception:
                 if once:
                     raise

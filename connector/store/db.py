@@ -11,6 +11,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -91,6 +93,21 @@ def upgrade(engine: Engine) -> None:
         finally:
             connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _MIGRATION_LOCK_ID})
             connection.commit()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at (None for a database never migrated)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def revisions_between(engine: Engine, before: str | None, after: str | None) -> list[str]:
+    """The migrations (oldest first) that take a database from `before` to `after`, as "id: what"."""
+    if after is None or before == after:
+        return []
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    steps = list(script.iterate_revisions(after, before or "base"))
+    return [f"{rev.revision}: {(rev.doc or '').splitlines()[0] if rev.doc else ''}".rstrip(": ") for rev in reversed(steps)]
 
 
 def ensure_schema(engine: Engine) -> None:
