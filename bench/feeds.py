@@ -38,7 +38,7 @@ def generate(path: Path, rows: int = ROWS, seed: int = 14) -> int:
         handle.write("sku,available,restock_date,restock_qty,lead_time_days\n")
         batch = []
         for number in range(rows):
-            sku = f"SKU-{number % SKUS:06d}"
+            sku = f"ACME-SKU-{number % SKUS:06d}"
             if chooser.random() < 0.3:
                 batch.append(f"{sku},{chooser.randint(0, 500)},,,{chooser.randint(1, 14)}\n")
             else:

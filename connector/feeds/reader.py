@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from datetime import date
 from typing import IO, Any, Literal, NamedTuple
 
@@ -65,31 +66,55 @@ class FeedTally:
     rejected: list[RejectedRow] = field(default_factory=list)
 
 
-def validate_record(canonical: Mapping[str, Any]) -> tuple[SupplyTuple | None, str]:
+def validate_record(canonical: Mapping[str, Any], line: int = 0) -> tuple[SupplyTuple | None, str]:
     """The row for one record's canonical fields, or None and every reason it is refused.
 
-    The same rules as `FeedRow`, without building a model per row (a feed can hold millions)."""
-    reasons: list[str] = []
-    raw_sku = canonical.get("sku")
+    The same rules as `FeedRow`, without building a model per row (a feed can hold millions): plain
+    digits and ISO dates take a short path, anything else goes through the full field rules."""
+    return _validated(canonical.get("sku"), canonical.get("available"), canonical.get("restock_date"),
+                      canonical.get("restock_qty"), canonical.get("lead_time_days"), line)
+
+
+def _validated(raw_sku: Any, available: Any, restock: Any, restock_qty: Any, lead: Any,
+               line: int) -> tuple[SupplyTuple | None, str]:
     sku = "" if raw_sku is None else str(raw_sku).strip()
+    try:
+        # Inline short paths: this runs once per row of feeds with millions of them.
+        quantity = (None if not available else int(available) if available.__class__ is str and len(available) < 10
+                    and available.isdigit() and available.isascii() else parse_quantity(available))
+        wanted = (None if not restock_qty else int(restock_qty) if restock_qty.__class__ is str
+                  and len(restock_qty) < 10 and restock_qty.isdigit() and restock_qty.isascii()
+                  else parse_quantity(restock_qty))
+        days = (None if not lead else int(lead) if lead.__class__ is str and len(lead) < 10 and lead.isdigit()
+                and lead.isascii() else parse_quantity(lead))
+        if restock.__class__ is str and len(restock) == 10 and restock[4] == "-" and restock[7] == "-":
+            day: date | None = date.fromisoformat(restock)
+        else:
+            day = parse_feed_date(restock)
+        if sku and len(sku) <= MAX_SKU_LENGTH:
+            return SupplyTuple(sku, quantity, day, wanted, days, line), ""
+    except (PydanticCustomError, ValueError):
+        pass
+    return None, _reasons(sku, available, restock, restock_qty, lead)
+
+
+def _reasons(sku: str, available: Any, restock: Any, restock_qty: Any, lead: Any) -> str:
+    """Every reason a record is refused, in field order (only for the rows that are)."""
+    reasons: list[str] = []
     if not sku:
         reasons.append("missing SKU")
     elif len(sku) > MAX_SKU_LENGTH:
         reasons.append(f"SKU longer than {MAX_SKU_LENGTH} characters")
-    values: dict[str, Any] = {}
-    for name in _QUANTITY_FIELDS:
+    for name, value in (("available", available), ("restock_qty", restock_qty), ("lead_time_days", lead)):
         try:
-            values[name] = parse_quantity(canonical.get(name))
+            parse_quantity(value)
         except PydanticCustomError as error:
             reasons.append(f"{name}: {error.message()}")
     try:
-        restock = parse_feed_date(canonical.get("restock_date"))
+        parse_feed_date(restock)
     except PydanticCustomError as error:
         reasons.append(f"restock_date: {error.message()}")
-        restock = None
-    if reasons:
-        return None, "; ".join(reasons)
-    return SupplyTuple(sku, values["available"], restock, values["restock_qty"], values["lead_time_days"], 0), ""
+    return "; ".join(reasons) or "not a valid row"
 
 
 class _CountingStream:
@@ -133,24 +158,26 @@ def _physical_lines(texts: Iterator[str]) -> Iterator[str]:
     """Lines with their endings (\\n, \\r\\n or a lone \\r), whatever the chunk boundaries."""
     pending = ""
     for text in texts:
-        pending += text
-        start = 0
-        while True:
-            newline = pending.find("\n", start)
-            carriage = pending.find("\r", start)
-            if carriage != -1 and (newline == -1 or carriage < newline):
-                if carriage + 1 == len(pending):
-                    break  # a \r at the end of a chunk may be the start of \r\n
-                end = carriage + 2 if pending[carriage + 1] == "\n" else carriage + 1
-            elif newline != -1:
-                end = newline + 1
+        pieces = (pending + text).split("\n")
+        pending = pieces.pop()  # the unfinished last line waits for the next chunk
+        for piece in pieces:
+            if "\r" in piece[:-1]:
+                yield from _lone_returns(piece, "\n")
             else:
-                break
-            yield pending[start:end]
-            start = end
-        pending = pending[start:]
+                yield piece + "\n"
     if pending:
-        yield pending
+        yield from _lone_returns(pending, "")
+
+
+def _lone_returns(piece: str, ending: str) -> Iterator[str]:
+    """A line that holds lone carriage returns (old Mac line ends), split at each of them."""
+    crlf = piece.endswith("\r") and ending == "\n"
+    parts = (piece[:-1] if crlf else piece).split("\r")
+    for part in parts[:-1]:
+        yield part + "\r"
+    last = parts[-1] + ("\r\n" if crlf else ending)
+    if last:
+        yield last
 
 
 class FeedReader:
@@ -178,16 +205,14 @@ class FeedReader:
         if self.keep_rejected is None or len(self.tally.rejected) < self.keep_rejected:
             self.tally.rejected.append(RejectedRow(line, reason, raw, unit))
 
-    def _accept(self, canonical: Mapping[str, Any], raw: Callable[[], dict[str, Any]], line: int,
+    def _accept(self, row: SupplyTuple | None, reason: str, raw: Callable[[], dict[str, Any]], line: int,
                 unit: Literal["line", "item"]) -> SupplyTuple | None:
-        """The valid row, or None with the record counted as rejected (`raw` builds what to show of it)."""
-        row, reason = validate_record(canonical)
+        """Count the valid row, or the rejected record (`raw` builds what to show of it)."""
         if row is None:
             self._reject(line, reason, raw(), unit)
             return None
-        row = row._replace(line=line)
         self.tally.rows += 1
-        self.tally.units += row.units
+        self.tally.units += (row.available or 0) + (row.restock_qty or 0)
         return row
 
     def batches(self, size: int = BATCH_ROWS) -> Iterator[list[SupplyTuple]]:
@@ -207,34 +232,45 @@ class FeedReader:
     def _csv_rows(self) -> Iterator[SupplyTuple]:
         reader = csv.reader(_physical_lines(_decoded(self._chunks, self.source)))
         previous_end = 0
-        header: list[str] | None = None
-        keep: list[tuple[int, str]] = []
+        header: list[str] = []
+        positions: tuple[int, ...] = ()
+        width, full, getter = 0, False, None
         records = 0
         try:
             for fields in reader:
                 line = previous_end + 1
                 previous_end = reader.line_num
-                if not any(value.strip() for value in fields):
+                first = fields[0] if fields else ""
+                if (not first or first.isspace()) and not "".join(fields).strip():
                     continue
-                if header is None:
+                if not header:
                     header = [value.strip() for value in fields]
                     names = canonical_names(fields, self.column_map, self.source)
                     if "sku" not in names:
                         raise InputError(self.source, f"no sku column (columns: {', '.join(header)})", line)
-                    keep = [(index, name) for index, name in enumerate(names) if name in CANONICAL_FIELDS]
+                    positions = tuple(names.index(name) if name in names else -1 for name in CANONICAL_FIELDS)
+                    width, full = len(fields), all(at >= 0 for at in positions)
+                    getter = itemgetter(*positions) if full else None
                     continue
                 records += 1
-                if len(fields) > len(header):
-                    raw = dict(zip(header, fields, strict=False))
-                    self._reject(line, f"{len(fields)} fields but the header has {len(header)}", raw, "line")
+                count = len(fields)
+                columns = header
+                if count > len(columns):
+                    raw = dict(zip(columns, fields, strict=False))
+                    self._reject(line, f"{count} fields but the header has {len(columns)}", raw, "line")
                     continue
-                canonical = {name: fields[index] for index, name in keep if index < len(fields)}
-                row = self._accept(canonical, lambda: dict(zip(header, fields, strict=False)), line, "line")
-                if row is not None:
-                    yield row
+                if count == width and full:
+                    sku, available, restock, restock_qty, lead = getter(fields)
+                else:
+                    sku, available, restock, restock_qty, lead = (
+                        fields[at] if 0 <= at < count else None for at in positions)
+                row, reason = _validated(sku, available, restock, restock_qty, lead, line)
+                accepted = self._accept(row, reason, lambda: dict(zip(columns, fields, strict=False)), line, "line")
+                if accepted is not None:
+                    yield accepted
         except csv.Error as error:
             raise InputError(self.source, f"not readable as CSV: {error}", reader.line_num) from None
-        if header is None:
+        if not header:
             raise InputError(self.source, "the feed is empty")
         if records == 0:
             raise InputError(self.source, "the feed has a header but no rows")
@@ -261,9 +297,10 @@ class FeedReader:
                     mapping[key] = name
             canonical = {mapping[key]: value for key, value in item.items() if mapping[key] in CANONICAL_FIELDS}
             seen_sku = seen_sku or "sku" in canonical
-            row = self._accept(canonical, lambda: item, number, "item")
-            if row is not None:
-                yield row
+            row, reason = validate_record(canonical, number)
+            accepted = self._accept(row, reason, lambda: item, number, "item")
+            if accepted is not None:
+                yield accepted
         if count == 0:
             raise InputError(self.source, "the feed is empty")
         if not seen_sku:
