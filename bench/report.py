@@ -62,3 +62,19 @@ def fmt_seconds(value: float) -> str:
 
 def fmt_ratio(value: float) -> str:
     return f"{value:.2f}×"
+
+
+def merge_results(sections: list[Section], machine: str, path: Path = RESULTS_PATH) -> Path:
+    """Replace (or add) these sections in an existing RESULTS.md, matched by their number, and keep the rest."""
+    existing = path.read_text() if path.exists() else "# Benchmark results\n"
+    head, *bodies = existing.split("\n## ")
+    kept = {body.split(".", 1)[0].strip(): "## " + body.rstrip() + "\n" for body in bodies}
+    for section in sections:
+        number = section.title.split(".", 1)[0].strip()
+        text = section.markdown()
+        text += (f"\n- measured on its own by `python -m bench.run --only ...` on {datetime.now(UTC):%Y-%m-%d %H:%M} "
+                 f"UTC; machine: {machine}\n")
+        kept[number] = text
+    ordered = [kept[key] for key in sorted(kept, key=lambda key: (not key.isdigit(), int(key) if key.isdigit() else 0, key))]
+    path.write_text(head.rstrip() + "\n\n" + "\n".join(ordered))
+    return path

@@ -4,6 +4,7 @@
     python -m bench.run --full          the issue's full sizes: the metered Shopify sync of 10,000 orders (~15 min)
                                         and the 100,000-order memory run (~30 min against the sandbox)
     python -m bench.run --only engine,intake --quick     a smoke run on small data (RESULTS.md not written)
+    python -m bench.run --only feeds                     some benchmarks: their sections of RESULTS.md are replaced
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from bench import engine, intake, sync
+from bench import engine, feeds, intake, sync
 from bench.machine import machine_summary
-from bench.report import RESULTS_PATH, Section, write_results
+from bench.report import RESULTS_PATH, Section, merge_results, write_results
 
-NAMES = ("engine", "intake", "sync", "push")
+NAMES = ("engine", "intake", "sync", "push", "feeds")
 
 
 def _guarded(title: str, work: Callable[[], Section]) -> Section:
@@ -72,12 +73,18 @@ def main(argv: list[str] | None = None) -> None:
                 memory_counts=(1_000, 2_000) if quick else (1_000, 10_000), background=background)))
         if "push" in chosen:
             sections.append(_guarded("4. Push-back", lambda: sync.run_push(orders=100 if quick else 1_000)))
+    if "feeds" in chosen:
+        sections.append(_guarded("5. Supplier feed import", lambda: feeds.run(rows=100_000 if quick else feeds.ROWS)))
     elapsed = time.monotonic() - started
     print(f"\nall benchmarks done in {elapsed / 60:.1f} minutes", flush=True)
-    if quick or set(chosen) != set(NAMES):
-        print("partial or quick run: bench/RESULTS.md left as it was")
+    if quick:
+        print("quick run: bench/RESULTS.md left as it was")
         for section in sections:
             print("\n" + section.markdown())
+        return
+    if set(chosen) != set(NAMES):
+        path = merge_results(sections, machine)
+        print(f"partial run: its sections of {path.relative_to(RESULTS_PATH.parent.parent)} replaced")
         return
     path = write_results(sections, machine, elapsed)
     print(f"results written to {path.relative_to(RESULTS_PATH.parent.parent)}")

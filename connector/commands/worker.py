@@ -6,6 +6,8 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 import click
@@ -14,16 +16,25 @@ from connector.pipeline.worker import run_worker
 from connector.services import Services
 
 
-def _log_progress() -> None:
+@contextmanager
+def _log_progress() -> Iterator[None]:
     """The worker says what it does (a line per batch, a heartbeat while idle) on stderr, with or without -v."""
     logger = logging.getLogger("connector.pipeline.worker")
     if logger.getEffectiveLevel() <= logging.INFO:
-        return  # -v: the root handler prints it already
+        yield  # -v: the root handler prints it already
+        return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    level, propagate = logger.level, logger.propagate
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 @click.command("worker")
@@ -31,7 +42,6 @@ def _log_progress() -> None:
 def worker_command(once: bool) -> None:
     """Run the worker. SIGTERM or Ctrl-C finishes the item in hand, then exits."""
     services: Services = click.get_current_context().obj
-    _log_progress()
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
@@ -39,7 +49,8 @@ def worker_command(once: bool) -> None:
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        stats = run_worker(services, once=once, stop_event=stop)
+        with _log_progress():
+            stats = run_worker(services, once=once, stop_event=stop)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
