@@ -30,7 +30,8 @@ from connector.pipeline.worker import WorkerStats, run_worker
 from sandbox.common import ServerThread
 from connector.services import Services
 from connector.settings import load_settings
-from connector.store.models import Action, LineDecision, Order, OrderLine, Shop
+from connector.pipeline.brake import send_held
+from connector.store.models import Action, HeldReconcile, LineDecision, Order, OrderLine, Shop
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "sandbox"
 DEMO_API_KEY = "demo-app-key"
@@ -229,9 +230,26 @@ def slip_supplier_dates(run: DemoRun) -> None:
             mark_reconcile(session, shop_id)
     before = _count_notices(run)
     drain(run)
+    braked = _send_held(run)
     after = _count_notices(run)
     run.step("Supplier delay", f"restock dates of {', '.join(slipped) or 'no SKU'} moved {SLIP_DAYS} days later; "
-                               f"{after.get('eta_changed', 0) - before.get('eta_changed', 0)} ETA-changed notices sent")
+                               f"{braked}{after.get('eta_changed', 0) - before.get('eta_changed', 0)} ETA-changed "
+                               "notices sent")
+
+
+def _send_held(run: DemoRun) -> str:
+    """What the notice brake held, approved the way a merchant would on the dashboard, then drained."""
+    with run.services.db.session() as session:
+        held = list(session.scalars(select(HeldReconcile).where(HeldReconcile.status == "held")))
+        seen = [(h.id, h.notices, h.waiting) for h in held]
+    if not seen:
+        return ""
+    for held_id, _notices, _waiting in seen:
+        send_held(run.services, held_id, by="the demo's merchant (dashboard)")
+    drain(run)
+    told = ", ".join(f"{notices} of {waiting}" for _id, notices, waiting in seen)
+    return (f"the notice brake held the reconcile that would tell {told} waiting customers, and the merchant "
+            "sent it after review; ")
 
 
 def _post(url: str, body: dict[str, Any]) -> None:
