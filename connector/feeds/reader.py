@@ -80,13 +80,15 @@ def _validated(raw_sku: Any, available: Any, restock: Any, restock_qty: Any, lea
     sku = "" if raw_sku is None else str(raw_sku).strip()
     try:
         # Inline short paths: this runs once per row of feeds with millions of them.
-        quantity = (None if not available else int(available) if available.__class__ is str and len(available) < 10
-                    and available.isdigit() and available.isascii() else parse_quantity(available))
-        wanted = (None if not restock_qty else int(restock_qty) if restock_qty.__class__ is str
-                  and len(restock_qty) < 10 and restock_qty.isdigit() and restock_qty.isascii()
-                  else parse_quantity(restock_qty))
-        days = (None if not lead else int(lead) if lead.__class__ is str and len(lead) < 10 and lead.isdigit()
-                and lead.isascii() else parse_quantity(lead))
+        quantity = (None if available is None or available == "" else int(available)
+                    if available.__class__ is str and len(available) < 10 and available.isdigit()
+                    and available.isascii() else parse_quantity(available))
+        wanted = (None if restock_qty is None or restock_qty == "" else int(restock_qty)
+                  if restock_qty.__class__ is str and len(restock_qty) < 10 and restock_qty.isdigit()
+                  and restock_qty.isascii() else parse_quantity(restock_qty))
+        days = (None if lead is None or lead == "" else int(lead)
+                if lead.__class__ is str and len(lead) < 10 and lead.isdigit() and lead.isascii()
+                else parse_quantity(lead))
         if restock.__class__ is str and len(restock) == 10 and restock[4] == "-" and restock[7] == "-":
             day: date | None = date.fromisoformat(restock)
         else:

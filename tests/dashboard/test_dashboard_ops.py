@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from connector.services import Services
 from connector.store.models import Action, Base, CustomerChoice, InboxItem, OrderDecision, Supplier, SupplyItem
 from connector.web.dashboard.chart import bar_chart, nice_step
-from tests.dashboard.conftest import post_form
+from tests.dashboard.conftest import csrf_from, post_form
 from tests.dashboard.dashboard_seed import Seeded
 
 
@@ -170,3 +170,27 @@ def test_bar_chart_scales_bars_to_the_largest_value() -> None:
     assert tall.label == "09 Feb" and "10 units" in tall.title and empty.unknown
     assert [t.value for t in chart.ticks] == [0, 5, 10] and tall.x < half.x < empty.x
     assert bar_chart([]).empty
+
+
+def test_the_upload_form_states_its_limit_and_a_bigger_file_gets_a_page_saying_what_to_do(
+    operator: FlaskClient, dash_services: Services
+) -> None:
+    page = operator.get("/feeds").get_data(as_text=True)
+    assert "(up to 50 MB)" in page and "connector feeds import FILE --supplier NAME" in page
+    dash_services.settings.max_upload_bytes = 4096
+    big = b"sku,available\n" + b"SKU-X,1\n" * 1000
+    data = {"supplier": "Alpha Direct", "file": (io.BytesIO(big), "big.csv"), "csrf_token": csrf_from(operator, "/feeds")}
+    response = operator.post("/feeds/upload", data=data, content_type="multipart/form-data")
+    assert response.status_code == 413
+    text = response.get_data(as_text=True)
+    assert "That feed file is too large to upload" in text and "up to 4 KB" in text
+    assert "connector feeds import FILE --supplier NAME" in text and "Request Entity Too Large" not in text
+    assert supplier_skus(dash_services, "Alpha Direct") == ["SKU-YELLOW"]  # nothing imported
+
+
+def test_a_feed_with_no_valid_row_is_refused_in_red_and_stays_shown(operator: FlaskClient,
+                                                                    dash_services: Services) -> None:
+    page = upload(operator, b"sku,available\nA,-1\nB,x\n", "bad.csv")
+    assert 'class="flash error"' in page and "no valid rows (all 2 rows were rejected)" in page
+    assert "the latest feed was refused whole" in page  # stays on the page after the flash
+    assert supplier_skus(dash_services, "Alpha Direct") == ["SKU-YELLOW"]

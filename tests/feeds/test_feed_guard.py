@@ -179,3 +179,10 @@ def test_reconcile_reads_only_the_supply_of_skus_open_lines_ask_for(services: Se
 def test_settings_carry_the_shrink_limit(tmp_path: Path, database_url: str) -> None:
     settings = make_settings(database_url, tmp_path, feed_max_shrink=0.2)
     assert settings.feed_max_shrink == 0.2
+
+
+def test_a_zero_from_json_is_a_zero_not_a_blank() -> None:
+    parsed = parse_feed(b'[{"sku": "A", "available": 0, "restock_qty": 0, "lead_time_days": 0, "restock_date": null}]',
+                        "f.json")
+    [row] = parsed.rows
+    assert (row.available, row.restock_qty, row.lead_time_days, row.restock_date) == (0, 0, 0, None)

@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
 
 from connector.pipeline.inbox import replay
-from connector.pipeline.outbox import reconcile_and_plan
+from connector.pipeline.outbox import reconcile_and_queue
 from connector.store.models import Action, CustomerChoice, InboxItem, Job, Order, Shop, SyncCursor, utcnow
 from connector.web.context import current_services
 from connector.web.dashboard.access import (
@@ -134,7 +134,11 @@ def reconcile_run() -> Response:
         if shop is None:
             abort(404)
         shop_id, label = shop.id, shop.name or shop.domain
-    queued = reconcile_and_plan(services, shop_id)
+    result, queued = reconcile_and_queue(services, shop_id, as_of=utcnow().date())
+    if result is not None and result.held is not None:
+        flash(f"Reconciled {label}, but the notice brake held it: {(result.held.summary or {}).get('why', '')}. "
+              "Nothing was queued; review it and Send or Discard.", "error")
+        return redirect(url_for("dashboard.held_detail", held_id=result.held.id))
     flash(f"Reconciled {label}: {queued} action{'s' if queued != 1 else ''} queued for the store and customers.", "ok")
     return redirect(url_for("dashboard.orders"))
 
