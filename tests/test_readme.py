@@ -172,11 +172,13 @@ def test_every_shell_command_in_the_readme_runs_as_written(tmp_path: Path) -> No
                         _stop(process)
                 continue
             for command in block.commands:
+                began = time.monotonic()
                 result = subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=project, env=env,
                                         capture_output=True, timeout=COMMAND_TIMEOUT)
                 assert result.returncode == 0, (
                     f"README block {number}: `{command}` exited {result.returncode}:\n"
                     f"{result.stdout.decode(errors='replace')[-3000:]}\n{result.stderr.decode(errors='replace')[-3000:]}")
+                print(f"block {number}: {time.monotonic() - began:5.1f} s  {command[:90]}")
     finally:
         for process in running:
             _stop(process)

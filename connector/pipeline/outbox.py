@@ -15,6 +15,11 @@ A notice's key is the notify policy's `notice_fingerprint`, which already includ
 was told before. When the one-notice-per-day rule holds a notice back, `pushed_fingerprint` is left
 alone, so tomorrow's reconcile sees the change again: its store writes are ignored as duplicates and
 the notice goes out then.
+
+A reconcile is planned inside a savepoint. When it would tell too many waiting customers that their
+delivery date changed, the notice brake (`pipeline/brake.py`) rolls the savepoint back and records a
+held reconcile instead: nothing of it is queued until the merchant sends it. The brake writes no
+action row itself: sending a held reconcile plans it here again.
 """
 
 from __future__ import annotations
