@@ -94,6 +94,7 @@ def run(*, rows: int = ROWS) -> Section:
                      "(30% available-now rows, 70% dated restocks)")
         reference = _best("csv", str(feed))
         section.add("read the file with the csv module (reference)", fmt_seconds(reference["seconds"]))
+        section.add("reference CPU time", fmt_seconds(reference["cpu_seconds"]))
         met = True
         targets = [("SQLite", f"sqlite:///{directory}/sqlite/connector.db", None)]
         postgres = _postgres_schema()
@@ -111,6 +112,8 @@ def run(*, rows: int = ROWS) -> Section:
                 rss = max(first["peak_rss_mb"], again["peak_rss_mb"])
                 section.add(f"{label}: import (stream, validate, store {rows:,} rows)", fmt_seconds(best["seconds"]),
                             fmt_seconds(reference["seconds"]), fmt_ratio(ratio(best["seconds"], reference["seconds"])))
+                section.add(f"{label}: CPU time of the importing process (parse, validate, {label} client work)",
+                            fmt_seconds(best["cpu_seconds"]))
                 section.add(f"{label}: peak memory of the importing process", f"{rss:.0f} MiB")
                 unchanged = _once("reimport", str(feed), url, data_dir)
                 section.add(f"{label}: the same file again (unchanged, by hash)", fmt_seconds(unchanged["seconds"]))

@@ -264,10 +264,13 @@ def _load(session: Session, supplier: Supplier, stream: IO[bytes], source: str, 
         connection = session.connection()
         with _bulk_sqlite(connection):
             connection.execute(delete(SupplyItem.__table__).where(SupplyItem.__table__.c.supplier_id == supplier.id))
-            # The next batches are parsed on a second thread while the database stores this one.
-            with prefetched(reader.batches()) as batches:
-                for batch in batches:
-                    insert_supply_rows(connection, supplier.id, batch)
+            # The next batches are parsed (and made database rows) on a second thread while the database
+            # stores this one.
+            iso = connection.dialect.name == "sqlite"
+            prepared = (supply_values(supplier.id, batch, iso_dates=iso) for batch in reader.batches())
+            with prefetched(prepared) as batches:
+                for rows in batches:
+                    write_supply_rows(connection, rows)
     except InputError as error:
         savepoint.rollback()
         return error.problem if error.line is None else f"line {error.line}: {error.problem}"
@@ -360,19 +363,23 @@ def prefetched(items: Iterator[T], depth: int = 4) -> Iterator[Iterator[T]]:
         worker.join()
 
 
-def insert_supply_rows(connection: Connection, supplier_id: int, batch: list[SupplyTuple]) -> None:
-    """Insert one batch of rows as fast as the database allows (COPY on PostgreSQL); sorted by SKU, so the
-    SKU index is written in order."""
-    batch = sorted(batch, key=_by_sku)
+def supply_values(supplier_id: int, batch: list[SupplyTuple], *, iso_dates: bool) -> list[tuple[Any, ...]]:
+    """One batch as database rows, sorted by SKU so the SKU index is written in order (dates as ISO text for
+    SQLite, which is how SQLAlchemy stores them there)."""
+    ordered = sorted(batch, key=_by_sku)
+    if iso_dates:
+        return [(supplier_id, row.sku, row.available, row.restock_date.isoformat() if row.restock_date else None,
+                 row.restock_qty, row.lead_time_days, row.line) for row in ordered]
+    return [(supplier_id, row.sku, row.available, row.restock_date, row.restock_qty, row.lead_time_days, row.line)
+            for row in ordered]
+
+
+def write_supply_rows(connection: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Store rows made by `supply_values` as fast as the database allows (COPY on PostgreSQL)."""
     if connection.dialect.name == "postgresql":
         raw: Any = connection.connection.dbapi_connection
         with raw.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
-            for row in batch:
-                copy.write_row((supplier_id, row.sku, row.available, row.restock_date, row.restock_qty,
-                                row.lead_time_days, row.line))
+            for row in rows:
+                copy.write_row(row)
         return
-    connection.exec_driver_sql(
-        _INSERT_SQL,
-        [(supplier_id, row.sku, row.available, row.restock_date.isoformat() if row.restock_date else None,
-          row.restock_qty, row.lead_time_days, row.line) for row in batch],
-    )
+    connection.exec_driver_sql(_INSERT_SQL, rows)
