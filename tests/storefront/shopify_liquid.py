@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from liquid import Environment
+from liquid.ast import Node
 from liquid.builtin.loaders.file_system_loader import FileSystemLoader
 from liquid.exceptions import LiquidSyntaxError
 from liquid.filter import with_environment
-from liquid.ast import Node
 from liquid.stream import TokenStream
 from liquid.tag import Tag
 from liquid.token import TOKEN_EOF, TOKEN_TAG
@@ -45,7 +45,7 @@ INTERPOLATION = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 class SchemaNode(Node):
     __slots__ = ()
 
-    def render_to_output(self, context: Any, buffer: Any) -> int:  # noqa: ARG002
+    def render_to_output(self, context: Any, buffer: Any) -> int:
         return 0
 
 
@@ -72,7 +72,7 @@ class SchemaTag(Tag):
 
 def block_schema(block_file: Path) -> dict[str, Any]:
     """The parsed `{% schema %}` of a block file."""
-    match = re.search(r"\{%-?\s*schema\s*-?%\}(.*?)\{%-?\s*endschema\s*-?%\}", block_file.read_text(), re.S)
+    match = re.search(r"\{%-?\s*schema\s*-?%\}(.*?)\{%-?\s*endschema\s*-?%\}", block_file.read_text(), re.DOTALL)
     assert match, f"{block_file} has no schema"
     schema: dict[str, Any] = json.loads(match.group(1))
     return schema
@@ -156,7 +156,7 @@ def _to_datetime(value: object, now: datetime) -> datetime | None:
         if text.lower() in ("now", "today"):
             return now
         try:
-            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return datetime.fromisoformat(text)
         except ValueError:
             return None
     return None

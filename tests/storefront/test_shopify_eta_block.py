@@ -21,7 +21,7 @@ from tests.storefront.storefront_support import (
 
 
 def lines_by_sku(state: ShopifyState, html: str) -> dict[str, tuple[str, bool]]:
-    sku_by_id = {str(v.id): v.sku for v in state.variants.values()}
+    sku_by_id = {str(v.id): v.sku or "" for v in state.variants.values()}
     return {sku_by_id[variant_id]: line for variant_id, line in read_block(html).lines.items()}
 
 

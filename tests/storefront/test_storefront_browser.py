@@ -1,4 +1,4 @@
-"""Headless Chromium: the ETA block follows the variant picker on a sandbox product page; saves the README screenshot."""
+"""Headless Chromium: the ETA block follows the variant picker on a sandbox product page, and is screenshotted."""
 
 from __future__ import annotations
 

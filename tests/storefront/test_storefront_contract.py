@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,9 @@ SCHEMA_DIRS = (ROOT / "tests" / "schema", ROOT / "sandbox" / "schema")
 
 def readme_examples() -> list[tuple[str, dict[str, Any]]]:
     """Each GraphQL document of the Shopify README with the JSON variables block that follows it."""
-    blocks = re.findall(r"```(graphql|json)\n(.*?)```", SHOPIFY_README.read_text(encoding="utf-8"), re.S)
+    blocks = re.findall(r"```(graphql|json)\n(.*?)```", SHOPIFY_README.read_text(encoding="utf-8"), re.DOTALL)
     pairs = []
-    for (kind, body), (next_kind, next_body) in zip(blocks, blocks[1:]):
+    for (kind, body), (next_kind, next_body) in pairwise(blocks):
         if kind == "graphql":
             assert next_kind == "json", "every GraphQL document in the README is followed by its variables"
             pairs.append((body, json.loads(next_body)))
@@ -95,5 +96,5 @@ def test_the_block_reads_exactly_the_documented_metafields() -> None:
     snippet = SNIPPET.read_text(encoding="utf-8")
     assert re.findall(r"variant\.metafields\['([^']+)'\]", snippet) == [NAMESPACE]
     assert set(re.findall(r"eta_fields\.(\w+)\.value", snippet)) == set(TYPES)
-    table = dict(re.findall(r"^\| `(\w+)` \| `(\w+)` \|", SHOPIFY_README.read_text(encoding="utf-8"), re.M))
+    table = dict(re.findall(r"^\| `(\w+)` \| `(\w+)` \|", SHOPIFY_README.read_text(encoding="utf-8"), re.MULTILINE))
     assert table == TYPES

@@ -1,4 +1,4 @@
-"""Shopify's theme-check (@shopify/theme-check-node, app-extension rules) passes the ETA extension and catches a broken copy."""
+"""Shopify's theme-check (@shopify/theme-check-node, app-extension rules) passes the extension, fails a broken copy."""
 
 from __future__ import annotations
 
@@ -25,13 +25,15 @@ def theme_check() -> str:
     """The node binary, once theme-check is installed in .ci/node (`make test` and .ci/run install it)."""
     assert NODE is not None
     if not INSTALLED.exists():
-        done = subprocess.run(["make", "-s", "-C", str(ROOT), "theme-check-install"], capture_output=True, text=True)
+        done = subprocess.run(["make", "-s", "-C", str(ROOT), "theme-check-install"], capture_output=True, text=True,
+                              check=False)
         assert done.returncode == 0, f"could not install theme-check into .ci/node:\n{done.stdout}{done.stderr}"
     return NODE
 
 
 def run_theme_check(node: str, folder: Path) -> tuple[int, dict[str, Any]]:
-    done = subprocess.run([node, str(RUNNER), "--json", str(folder)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([node, str(RUNNER), "--json", str(folder)], capture_output=True, text=True, timeout=120,
+                          check=False)
     assert done.returncode in (0, 1), f"theme-check did not run:\n{done.stdout}{done.stderr}"
     report: dict[str, Any] = json.loads(done.stdout)
     return done.returncode, report
