@@ -27,9 +27,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from liquid import Environment
+from liquid import Environment, FileSystemLoader
 from liquid.ast import Node
-from liquid.builtin.loaders.file_system_loader import FileSystemLoader
 from liquid.exceptions import LiquidSyntaxError
 from liquid.filter import with_environment
 from liquid.stream import TokenStream
