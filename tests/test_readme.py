@@ -123,6 +123,31 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
+class _Started(Exception):
+    def __init__(self, port: int | None) -> None:
+        self.port = port
+
+
+def test_the_demo_port_the_readme_states_is_the_one_the_demo_takes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import sandbox.demo_command as command
+
+    text = README.read_text()
+    assert "`make demo DEMO_ARGS=--keep-running`: the dashboard\nthen stays up at http://127.0.0.1:8000/" in text
+
+    def started(_data_dir: Path, *, port: int | None = None) -> None:
+        raise _Started(port)
+
+    monkeypatch.setattr(command, "run_demo", started)
+    ports = []
+    for args in ([], ["--keep-running"], ["--keep-running", "--port", "8080"]):
+        result = CliRunner().invoke(command.demo_command, args)
+        assert isinstance(result.exception, _Started)
+        ports.append(result.exception.port)
+    assert ports == [None, 8000, 8080]  # a free port of its own, else 8000 or the one asked for
+
+
 def test_the_readme_blocks_are_found_and_marked_sparingly() -> None:
     blocks = readme_blocks(README.read_text())
     assert sum(len(block.commands) for block in blocks) >= 30

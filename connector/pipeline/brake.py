@@ -282,7 +282,8 @@ def send_held(services: Services, held_id: int, *, by: str) -> SendOutcome:
     result, queued = reconcile_and_queue(services, shop_id, as_of=utcnow().date(), approve=held_id)
     with services.db.session() as session:
         held = get_held(session, held_id)
-        if held.status == "sent":
+        if held.status == "sent" or (result is not None and result.held is None):
+            # Sent as shown, or things changed since but no longer make a storm, so they went out as usual.
             held.decided_by = by[:100]
             return SendOutcome(True, queued, None)
         return SendOutcome(False, queued, latest_held(session, shop_id) if result is not None else None)
