@@ -1,8 +1,8 @@
 """Reads a supplier feed (CSV or JSON) from a byte stream in batches of validated rows, never holding it whole.
 
 How it works: bytes are decoded incrementally as UTF-8 (a BOM is dropped; a bad byte refuses the
-feed and names its line). CSV is split into physical lines and handed to the `csv` module, which
-joins quoted fields that span lines; JSON is walked item by item through a top-level array or
+feed and names its line). CSV lines come from the io module (universal line ends) to the `csv`
+module, which joins quoted fields that span lines; JSON is walked item by item through a top-level array or
 `{"items": [...]}` with `json.JSONDecoder.raw_decode`, refilling a small buffer as it goes. Each
 record is mapped to the canonical fields and checked by the same field rules as `FeedRow`; valid
 rows come out as `SupplyTuple`s in batches, bad ones are counted (the first `keep_rejected` kept with
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -119,12 +120,23 @@ def _reasons(sku: str, available: Any, restock: Any, restock_qty: Any, lead: Any
     return "; ".join(reasons) or "not a valid row"
 
 
-class _CountingStream:
-    """Reads a binary stream in chunks and reports how many bytes have gone by."""
+class _CountingStream(io.RawIOBase):
+    """A binary stream that reports how many bytes have gone by, read in chunks or through a buffer."""
 
     def __init__(self, stream: IO[bytes], on_bytes: Callable[[int], None] | None) -> None:
+        super().__init__()
         self.stream = stream
         self.on_bytes = on_bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.stream.read(len(buffer))
+        buffer[: len(data)] = data
+        if data and self.on_bytes is not None:
+            self.on_bytes(len(data))
+        return len(data)
 
     def chunks(self) -> Iterator[bytes]:
         while True:
@@ -156,32 +168,6 @@ def _decoded(chunks: Iterator[bytes], source: str) -> Iterator[str]:
         yield tail
 
 
-def _physical_lines(texts: Iterator[str]) -> Iterator[str]:
-    """Lines with their endings (\\n, \\r\\n or a lone \\r), whatever the chunk boundaries."""
-    pending = ""
-    for text in texts:
-        pieces = (pending + text).split("\n")
-        pending = pieces.pop()  # the unfinished last line waits for the next chunk
-        for piece in pieces:
-            if "\r" in piece[:-1]:
-                yield from _lone_returns(piece, "\n")
-            else:
-                yield piece + "\n"
-    if pending:
-        yield from _lone_returns(pending, "")
-
-
-def _lone_returns(piece: str, ending: str) -> Iterator[str]:
-    """A line that holds lone carriage returns (old Mac line ends), split at each of them."""
-    crlf = piece.endswith("\r") and ending == "\n"
-    parts = (piece[:-1] if crlf else piece).split("\r")
-    for part in parts[:-1]:
-        yield part + "\r"
-    last = parts[-1] + ("\r\n" if crlf else ending)
-    if last:
-        yield last
-
-
 class FeedReader:
     """One feed read from `stream`: `batches()` yields lists of valid rows; `tally` counts as it goes."""
 
@@ -200,7 +186,9 @@ class FeedReader:
         self.column_map = dict(column_map or {})
         self.keep_rejected = keep_rejected
         self.tally = FeedTally()
-        self._chunks = _CountingStream(stream, on_bytes).chunks()
+        self._stream = stream
+        self._counting = _CountingStream(stream, on_bytes)
+        self._chunks = self._counting.chunks()
 
     def _reject(self, line: int, reason: str, raw: dict[str, Any], unit: Literal["line", "item"]) -> None:
         self.tally.rejected_count += 1
@@ -231,8 +219,21 @@ class FeedReader:
 
     # -- CSV --------------------------------------------------------------------------------------
 
+    def _csv_lines(self) -> Iterator[str]:
+        """The feed's text lines, decoded by the io module (universal line ends, as csv wants them); on a
+        byte that is not UTF-8 the feed is read again from the start to name its line. (Closing these
+        wrappers closes only our counting stream, never the caller's.)"""
+        text = io.TextIOWrapper(io.BufferedReader(self._counting, CHUNK_BYTES), encoding="utf-8-sig", newline="")
+        try:
+            yield from text
+        except UnicodeDecodeError:
+            self._stream.seek(0)
+            for _ in _decoded(_CountingStream(self._stream, None).chunks(), self.source):
+                pass
+            raise InputError(self.source, "not UTF-8 text") from None
+
     def _csv_rows(self) -> Iterator[SupplyTuple]:
-        reader = csv.reader(_physical_lines(_decoded(self._chunks, self.source)))
+        reader = csv.reader(self._csv_lines())
         previous_end = 0
         header: list[str] = []
         positions: tuple[int, ...] = ()
