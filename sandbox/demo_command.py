@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -86,6 +87,17 @@ def print_summary(run: DemoRun, *, keep_running: bool) -> None:
 def demo_command(keep_running: bool, port: int | None, data_dir: Path) -> None:
     """Run the whole product against the two sandbox stores: install, sync, feeds, reconcile,
     push-back, webhooks, a supplier delay and the customer notices, then print a summary."""
+    # The demo tells of the notice brake in its own summary; the brake's log warning would say it twice.
+    outbox_log = logging.getLogger("connector.pipeline.outbox")
+    level = outbox_log.level
+    outbox_log.setLevel(logging.ERROR)
+    try:
+        _demo(keep_running, port, data_dir)
+    finally:
+        outbox_log.setLevel(level)
+
+
+def _demo(keep_running: bool, port: int | None, data_dir: Path) -> None:
     run = run_demo(data_dir, port=port or (8000 if keep_running else None))
     print_summary(run, keep_running=keep_running)
     if not keep_running:
