@@ -71,7 +71,7 @@ def merge_results(sections: list[Section], machine: str, path: Path = RESULTS_PA
     kept = {body.split(".", 1)[0].strip(): "## " + body.rstrip() + "\n" for body in bodies}
     for section in sections:
         number = section.title.split(".", 1)[0].strip()
-        text = section.markdown()
+        text = section.markdown().rstrip("\n")
         text += (f"\n- measured on its own by `python -m bench.run --only ...` on {datetime.now(UTC):%Y-%m-%d %H:%M} "
                  f"UTC; machine: {machine}\n")
         kept[number] = text
