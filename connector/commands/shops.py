@@ -10,7 +10,7 @@ from sqlalchemy import select
 from connector.errors import InputError
 from connector.services import Services
 from connector.store.models import Shop
-from connector.store.repo import ensure_shop, save_credentials
+from connector.store.repo import ACCESS_SETTING, ensure_shop, save_credentials
 
 SHOPIFY_DOMAIN_HELP = "The shop's name.myshopify.com domain."
 
@@ -113,10 +113,19 @@ def add_woocommerce(services: Services, store_url: str, key: str, secret: str, w
 @shops_group.command("list")
 @click.pass_obj
 def list_shops(services: Services) -> None:
-    """List registered stores (never their credentials)."""
-    table = Table("id", "platform", "domain", "name", "active", "installed")
+    """List registered stores (never their credentials), with the scopes a store has not granted."""
+    table = Table("id", "platform", "domain", "name", "active", "installed", "missing scopes")
     with services.db.session() as session:
         for shop in session.scalars(select(Shop).order_by(Shop.id)):
             table.add_row(str(shop.id), shop.platform, shop.domain, shop.name,
-                          "yes" if shop.active else "no", shop.created_at.strftime("%Y-%m-%d %H:%M"))
+                          "yes" if shop.active else "no", shop.created_at.strftime("%Y-%m-%d %H:%M"),
+                          _missing(shop))
     console().print(table)
+
+
+def _missing(shop: Shop) -> str:
+    """The scopes the last check found missing ("" when none; "not checked" before the first sync)."""
+    report = shop.setting(ACCESS_SETTING, None)
+    if not isinstance(report, dict):
+        return "not checked"
+    return ", ".join(str(scope) for scope in report.get("missing") or [])
