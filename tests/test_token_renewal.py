@@ -73,3 +73,28 @@ def test_no_refresh_token_is_an_auth_error_that_says_to_reinstall(services: Serv
     shop_id = add_shop(services, "shpat_1", None, timedelta(minutes=2))
     with pytest.raises(AuthError, match="reinstall"):
         renew_token(services.db, services.box, shop_id, "shpat_1", lambda _token: TokenSet("x", ""))
+
+
+def test_a_refused_refresh_uses_the_pair_another_process_stored_meanwhile(services: Services,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from connector.store import credentials
+
+    shop_id = add_shop(services, "shpat_1", "shprt_1", timedelta(minutes=2))
+    real_read = credentials._read
+
+    def replaced_meanwhile(db: object, box: object, shop: int) -> TokenSet | None:
+        # after the refusal, out of the lock: a process that took no lock has stored a new pair
+        with services.db.session() as session:
+            other = session.get(Shop, shop_id)
+            assert other is not None
+            save_credentials(other, services.box, access_token="shpat_other", refresh_token="shprt_other")
+            other.token_expires_at = utcnow() + timedelta(hours=1)
+        return real_read(services.db, services.box, shop)
+
+    monkeypatch.setattr(credentials, "_read", replaced_meanwhile)
+
+    def refresh(_token: str) -> TokenSet:
+        raise AuthError("refresh token retired", status=400)
+
+    tokens = renew_token(services.db, services.box, shop_id, "shpat_1", refresh)
+    assert (tokens.access_token, tokens.refresh_token) == ("shpat_other", "shprt_other")

@@ -30,13 +30,27 @@ STILL_GOOD = timedelta(minutes=5)
 Refresher = Callable[[str], TokenSet]
 
 
-def _stored(shop: Shop, box: SecretBox) -> TokenSet | None:
-    secret = box.open(shop.credentials)
+def _pair(box: SecretBox, sealed: str | None, expires_at: datetime | None, scope: object) -> TokenSet | None:
+    secret = box.open(sealed)
     token = secret.get("access_token")
     if not isinstance(token, str) or not token:
         return None
-    return TokenSet(access_token=token, scope=str(shop.setting("granted_scopes", "")),
-                    expires_at=shop.token_expires_at, refresh_token=secret.get("refresh_token"))
+    return TokenSet(access_token=token, scope=str(scope or ""), expires_at=expires_at,
+                    refresh_token=secret.get("refresh_token"))
+
+
+def _stored(shop: Shop, box: SecretBox) -> TokenSet | None:
+    return _pair(box, shop.credentials, shop.token_expires_at, shop.setting("granted_scopes", ""))
+
+
+def _read(db: Database, box: SecretBox, shop_id: int) -> TokenSet | None:
+    """The stored pair as it is now, read without taking any lock."""
+    with db.reading() as connection:
+        row = connection.execute(select(Shop.credentials, Shop.token_expires_at, Shop.settings)
+                                 .where(Shop.id == shop_id)).first()
+    if row is None:
+        return None
+    return _pair(box, row[0], row[1], (row[2] or {}).get("granted_scopes", ""))
 
 
 def _good(tokens: TokenSet | None, now: datetime) -> bool:
@@ -75,9 +89,7 @@ def renew_token(db: Database, box: SecretBox, shop_id: int, held: str | None, re
             log.info("shop %s: access token refreshed", shop_id)
             return fresh
     # Refused: out of the lock, see whether the stored pair changed meanwhile (a writer that took no lock).
-    with db.session() as session:
-        shop = session.get(Shop, shop_id)
-        again = _stored(shop, box) if shop is not None else None
+    again = _read(db, box, shop_id)
     if again is not None and again.access_token not in (refused, held) and _good(again, now()):
         log.info("shop %s: refresh refused, using the token stored meanwhile", shop_id)
         return again

@@ -83,8 +83,11 @@ def upsert_order(session: Session, shop_id: int, remote: RemoteOrder) -> bool:
     if not inserted:
         if remote.updated_at < order.updated_at:
             return False
+        # A webhook payload cannot say whether a missing email was withheld: what the last read knew stands.
+        withheld = remote.contact_withheld or (order.contact_withheld and remote.customer_email is None)
         for name, value in fields.items():
             setattr(order, name, value)
+        order.contact_withheld = withheld
         order.synced_at = utcnow()
     _replace_lines(order, remote)
     session.flush()

@@ -95,3 +95,13 @@ def test_scopes_write_includes_read_but_not_read_all_orders() -> None:
     assert everything.problems == () and everything.readable_since is None
     # turned off and not granted: no problem reported, but the 60-day window still applies
     assert access_report(["write_orders"], ["write_orders"], now=NOW).readable_since == NOW - timedelta(days=60)
+
+
+def test_without_read_orders_the_report_still_names_what_is_missing(client: ShopifyClient, shop: FakeShopify) -> None:
+    platform = ShopifyPlatform(client, now=lambda: NOW)
+    shop.raw("Access", 200, {"data": {"currentAppInstallation": None, "orders": None}, "errors": [
+        {"message": "Access denied for orders field. Required access: `read_orders` access scope.",
+         "path": ["orders"], "extensions": {"code": "ACCESS_DENIED"}}]})
+    shop.data("AccessScopes", {"currentAppInstallation": {"accessScopes": [{"handle": "read_inventory"}]}})
+    report = platform.check_access()
+    assert report.missing[0] == "write_orders" and "nothing works" in report.problems[0].detail

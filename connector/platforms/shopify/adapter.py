@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from connector.errors import ConnectorError, NotFoundError, Skipped
+from connector.errors import AuthError, ConnectorError, NotFoundError, Skipped
 from connector.platforms.base import (
     AccessReport,
     Capabilities,
@@ -92,7 +92,13 @@ class ShopifyPlatform:
 
     def check_access(self) -> AccessReport:
         """Granted scopes from the store itself, and whether it withholds customers' contact details."""
-        answer = self.client.read(docs.ACCESS_QUERY)
+        try:
+            answer = self.client.read(docs.ACCESS_QUERY)
+        except AuthError as error:
+            if error.code != "ACCESS_DENIED" or error.status == 401:
+                raise
+            # orders cannot be read at all: the scopes alone, so the report says which one is missing
+            answer = Answer(self.client.execute(docs.ACCESS_SCOPES_QUERY))
         installation = answer.data.get("currentAppInstallation") or {}
         self.granted = parse_scopes(str(scope["handle"]) for scope in installation.get("accessScopes") or []
                                     if isinstance(scope, dict) and scope.get("handle"))

@@ -100,8 +100,10 @@ class ShopifyClient:
         token_renewer: TokenRenewer | None = None,
         jitter: Jitter = spread_jitter,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        timeout: float = TIMEOUT_SECONDS,
     ) -> None:
         self.domain = access.domain
+        self.timeout = timeout
         self.base_url = shop_base_url(access.domain, access.api_url)  # raises before any request
         self.api_version = access.api_version or api_version
         self.endpoint = f"{self.base_url}/admin/api/{self.api_version}/graphql.json"
@@ -174,7 +176,7 @@ class ShopifyClient:
         if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback_host(parts.hostname)):
             raise PlatformError(f"{self.domain}: result file address is not https")
         try:
-            response = self.session.get(url, stream=True, timeout=TIMEOUT_SECONDS)
+            response = self.session.get(url, stream=True, timeout=self.timeout)
         except requests.RequestException as exc:
             raise TransportError(f"could not download a result file for {self.domain}: {type(exc).__name__}") from None
         if response.status_code != 200:
@@ -194,7 +196,7 @@ class ShopifyClient:
             headers["X-Shopify-Access-Token"] = self._token
         try:
             response = self.session.post(self.endpoint, json={"query": document, "variables": variables},
-                                         headers=headers, timeout=TIMEOUT_SECONDS,
+                                         headers=headers, timeout=self.timeout,
                                          allow_redirects=False)  # a redirect would carry the token elsewhere
         except requests.RequestException as exc:
             # the exception text is dropped: only its kind is kept, so nothing from the request leaks

@@ -209,6 +209,12 @@ mutation WebhookSubscriptionDelete($id: ID!) {
 }
 """
 
+ACCESS_SCOPES_QUERY = """
+query AccessScopes {
+  currentAppInstallation { accessScopes { handle } }
+}
+"""
+
 # The granted scopes, and one order's email: an ACCESS_DENIED error on it means Shopify withholds
 # protected customer data (names, emails) from this app.
 ACCESS_QUERY = """
