@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test soak bench install clean migration
+.PHONY: demo test soak bench install clean migration theme-check theme-check-install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,24 @@ $(STAMP): $(BIN)/python pyproject.toml sandbox/pyproject.toml
 
 install: $(STAMP)
 
+# Shopify's theme-check lints the theme app extension (extensions/backorder-eta). It is an npm package,
+# pinned by .ci/node/package-lock.json and installed into .ci/node; `make test` installs it where npm exists.
+THEME_CHECK := .ci/node/node_modules/@shopify/theme-check-node/package.json
+HAVE_NPM := $(shell command -v npm 2>/dev/null)
+
+$(THEME_CHECK): .ci/node/package.json .ci/node/package-lock.json
+	npm ci --prefix .ci/node --no-audit --no-fund --loglevel=error
+	touch $(THEME_CHECK)
+
+theme-check-install: $(THEME_CHECK)
+
+theme-check: $(THEME_CHECK)
+	node .ci/theme-check.mjs extensions/backorder-eta
+
 demo: $(STAMP)
 	$(BIN)/connector demo $(DEMO_ARGS)
 
-test: $(STAMP)
+test: $(STAMP) $(if $(HAVE_NPM),$(THEME_CHECK))
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 soak: $(STAMP)
