@@ -44,7 +44,7 @@ function request()
     ["X-Shopify-Hmac-Sha256"] = signature,
     ["X-Shopify-Topic"] = "orders/create",
     ["X-Shopify-Shop-Domain"] = "bench-store.myshopify.com",
-    ["X-Shopify-Api-Version"] = "2025-01",
+    ["X-Shopify-Api-Version"] = "2026-10",
     ["X-Shopify-Webhook-Id"] = "bench-" .. tid .. "-" .. id,
   }, body)
 end

@@ -53,7 +53,7 @@ def _client(args: tuple[int, str, int, bytes, str, float]) -> dict[str, Any]:
             webhook_id = figures["issued"]
         headers = {"Content-Type": "application/json", "X-Shopify-Hmac-Sha256": signature,
                    "X-Shopify-Topic": "orders/create", "X-Shopify-Shop-Domain": "bench-store.myshopify.com",
-                   "X-Shopify-Api-Version": "2025-01", "X-Shopify-Webhook-Id": f"bench-p{number}-{webhook_id}"}
+                   "X-Shopify-Api-Version": "2026-10", "X-Shopify-Webhook-Id": f"bench-p{number}-{webhook_id}"}
         started = time.perf_counter()
         try:
             connection.request("POST", "/webhooks/shopify", body=body, headers=headers)

@@ -56,6 +56,26 @@ def write_results(sections: list[Section], machine: str, seconds: float, path: P
     return path
 
 
+def update_results(sections: list[Section], machine: str, seconds: float, path: Path = RESULTS_PATH) -> Path:
+    """Replace (or add, in number order) just these sections of RESULTS.md, each saying when and where it ran."""
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    head, *parts = text.split("\n## ")
+    existing = {part.split("\n", 1)[0]: "## " + part for part in parts}
+    for section in sections:
+        section.note(f"measured on its own on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {seconds / 60:.1f} minutes "
+                     f"(`python -m bench.run --only ... --update-results`), machine: {machine}")
+        existing[section.title] = section.markdown()
+    ordered = sorted(existing.items(), key=lambda item: _number(item[0]))
+    path.write_text(head.rstrip("\n") + "\n\n" + "\n".join(body.rstrip("\n") + "\n" for _, body in ordered))
+    return path
+
+
+def _number(title: str) -> tuple[int, str]:
+    number = title.split(".", 1)[0]
+    digits = "".join(ch for ch in number if ch.isdigit())
+    return (int(digits) if digits else 99, number)
+
+
 def fmt_seconds(value: float) -> str:
     return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
 
@@ -63,18 +83,3 @@ def fmt_seconds(value: float) -> str:
 def fmt_ratio(value: float) -> str:
     return f"{value:.2f}×"
 
-
-def merge_results(sections: list[Section], machine: str, path: Path = RESULTS_PATH) -> Path:
-    """Replace (or add) these sections in an existing RESULTS.md, matched by their number, and keep the rest."""
-    existing = path.read_text() if path.exists() else "# Benchmark results\n"
-    head, *bodies = existing.split("\n## ")
-    kept = {body.split(".", 1)[0].strip(): "## " + body.rstrip() + "\n" for body in bodies}
-    for section in sections:
-        number = section.title.split(".", 1)[0].strip()
-        text = section.markdown().rstrip("\n")
-        text += (f"\n- measured on its own by `python -m bench.run --only ...` on {datetime.now(UTC):%Y-%m-%d %H:%M} "
-                 f"UTC; machine: {machine}\n")
-        kept[number] = text
-    ordered = [kept[key] for key in sorted(kept, key=lambda key: (not key.isdigit(), int(key) if key.isdigit() else 0, key))]
-    path.write_text(head.rstrip() + "\n\n" + "\n".join(ordered))
-    return path

@@ -1,10 +1,12 @@
 """`make bench`: runs every benchmark, prints the figures and writes bench/RESULTS.md.
 
-    python -m bench.run                 everything, sized to finish within 15 minutes on a small machine
+    python -m bench.run                 everything: about 15 minutes on a small machine, plus the bulk comparison
+                                        (two first syncs of 100,000 orders, one after the other, ~20 minutes)
     python -m bench.run --full          the issue's full sizes: the metered Shopify sync of 10,000 orders (~15 min)
                                         and the 100,000-order memory run (~30 min against the sandbox)
     python -m bench.run --only engine,intake --quick     a smoke run on small data (RESULTS.md not written)
-    python -m bench.run --only feeds                     some benchmarks: their sections of RESULTS.md are replaced
+    python -m bench.run --only bulk --update-results     one benchmark, its section replaced in RESULTS.md
+    python -m bench.run --only feeds --update-results    the 50 MB supplier feed import (about 2 minutes)
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bench import engine, feeds, intake, sync
 from bench.machine import machine_summary
-from bench.report import RESULTS_PATH, Section, merge_results, write_results
+from bench.report import RESULTS_PATH, Section, update_results, write_results
 
-NAMES = ("engine", "intake", "sync", "push", "feeds")
+NAMES = ("engine", "intake", "sync", "bulk", "push", "feeds")
 
 
 def _guarded(title: str, work: Callable[[], Section]) -> Section:
@@ -46,6 +48,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", default=",".join(NAMES), help=f"comma-separated subset of {', '.join(NAMES)}")
     parser.add_argument("--full", action="store_true", help="the issue's full sizes, however long they take")
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run; RESULTS.md is not written")
+    parser.add_argument("--update-results", action="store_true",
+                        help="with --only: replace just those benchmarks' sections in RESULTS.md")
     options = parser.parse_args(argv)
     chosen = [name.strip() for name in options.only.split(",") if name.strip()]
     unknown = set(chosen) - set(NAMES)
@@ -71,20 +75,23 @@ def main(argv: list[str] | None = None) -> None:
             sections.append(_guarded("3. Sync", lambda: sync.run_sync(
                 target_orders=500 if quick else 10_000, budget_seconds=10 if quick else (10_000 if options.full else 100),
                 memory_counts=(1_000, 2_000) if quick else (1_000, 10_000), background=background)))
+        if "bulk" in chosen:
+            sections.append(_guarded("3b. First sync from ungrouped bulk output",
+                                     lambda: sync.run_bulk(orders=3_000 if quick else 100_000)))
         if "push" in chosen:
             sections.append(_guarded("4. Push-back", lambda: sync.run_push(orders=100 if quick else 1_000)))
     if "feeds" in chosen:
         sections.append(_guarded("5. Supplier feed import", lambda: feeds.run(rows=100_000 if quick else feeds.ROWS)))
     elapsed = time.monotonic() - started
     print(f"\nall benchmarks done in {elapsed / 60:.1f} minutes", flush=True)
-    if quick:
-        print("quick run: bench/RESULTS.md left as it was")
+    if options.update_results and not quick and set(chosen) != set(NAMES):
+        path = update_results(sections, machine, elapsed)
+        print(f"sections {', '.join(s.title for s in sections)} replaced in {path.relative_to(RESULTS_PATH.parent.parent)}")
+        return
+    if quick or set(chosen) != set(NAMES):
+        print("partial or quick run: bench/RESULTS.md left as it was")
         for section in sections:
             print("\n" + section.markdown())
-        return
-    if set(chosen) != set(NAMES):
-        path = merge_results(sections, machine)
-        print(f"partial run: its sections of {path.relative_to(RESULTS_PATH.parent.parent)} replaced")
         return
     path = write_results(sections, machine, elapsed)
     print(f"results written to {path.relative_to(RESULTS_PATH.parent.parent)}")

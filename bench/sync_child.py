@@ -29,6 +29,7 @@ from bench.store_data import SHOP_DOMAIN, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET
 COST = re.compile(rb'"actualQueryCost":\s*(\d+)')
 SECRET_KEY = "bench-secret-key-0123456789abcdef0123"
 BEFORE_EVERY_ORDER = datetime(2026, 7, 1, tzinfo=UTC)  # the generated stores' orders start in August
+SANDBOX_TIMEOUT = 600.0
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Traffic:
                 "by_method": dict(self.by_method)}
 
 
-def platform_for(name: str, url: str, traffic: Traffic) -> Any:
+def platform_for(name: str, url: str, traffic: Traffic, exports: Any = None) -> Any:
     session = requests.Session()
     session.hooks["response"].append(traffic.hook)
     if name == "shopify":
@@ -71,7 +72,10 @@ def platform_for(name: str, url: str, traffic: Traffic) -> Any:
         from connector.platforms.shopify.client import ShopifyClient
 
         access = ShopAccess(platform="shopify", domain=SHOP_DOMAIN, api_url=url, access_token=SHOPIFY_TOKEN)
-        return ShopifyPlatform(ShopifyClient(access, session=session))
+        # Bulk results are staged in the database, as the pipeline's platforms stage them. The sandbox builds
+        # a whole export inside the bulkOperationRunQuery call (Shopify answers at once and builds it
+        # later), which for 100,000 orders takes longer than the client's usual 30 s.
+        return ShopifyPlatform(ShopifyClient(access, session=session, timeout=SANDBOX_TIMEOUT), exports=exports)
     from connector.platforms.base import ShopAccess
     from connector.platforms.woocommerce.adapter import WooPlatform
     from connector.platforms.woocommerce.client import WooClient
@@ -88,14 +92,15 @@ def main(argv: list[str]) -> None:
     from connector.store.repo import set_cursor
     from connector.services import Services
     from connector.settings import load_settings
+    from connector.store.exports import DatabaseExportStore
     from connector.store.models import Shop
 
     traffic = Traffic()
-    platform = platform_for(name, url, traffic)
     data_dir = Path(tempfile.mkdtemp(prefix="bench-sync-data-"))
+    holder: dict[str, Any] = {}
     services = Services(load_settings(database_url=database_url, data_dir=data_dir, connector_secret_key=SECRET_KEY,
                                       mail_from="shop@example.com"),
-                        platform_factory=lambda _services, _shop: _Unclosed(platform))
+                        platform_factory=lambda _services, _shop: _Unclosed(holder["platform"]))
     with services.db.session() as session:
         shop = Shop(platform=name, domain=SHOP_DOMAIN if name == "shopify" else url, name="Bench store",
                     settings={}, api_url=url)
@@ -105,6 +110,7 @@ def main(argv: list[str]) -> None:
         shop_id = shop.id
         if mode == "incremental":
             set_cursor(session, shop_id, ORDERS, BEFORE_EVERY_ORDER, 0)
+    platform = holder["platform"] = platform_for(name, url, traffic, DatabaseExportStore(services.db, shop_id))
     started = time.perf_counter()
     summary = sync_shop(services.db, shop_id, platform)
     figures: dict[str, Any] = {"seconds": time.perf_counter() - started, "orders": summary.orders_seen,

@@ -30,6 +30,7 @@ PLUGIN_GROUP = "connector.commands"
 COMMANDS = {
     "plan": "connector.commands.plan:plan_command",
     "shops": "connector.commands.shops:shops_group",
+    "shopify": "connector.commands.shopify:shopify_group",
     "feeds": "connector.commands.feeds:feeds_group",
     "sync": "connector.commands.stores:sync_command",
     "reconcile": "connector.commands.stores:reconcile_command",

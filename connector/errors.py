@@ -6,6 +6,8 @@
     ├── InputError             a file or request the operator/platform gave us is malformed
     │                          (names the source and, where known, the line)
     ├── ShopNotFound           no such shop in the database
+    ├── Skipped                the store does not let the connector do this (a missing scope, an action
+    │                          it does not offer now); recorded as skipped with the reason, never retried
     └── PlatformError          talking to a store went wrong
         ├── TransportError     connection refused, timeout, 5xx: worth retrying
         │   └── ThrottledError the store's rate limit said wait (retry_after seconds)
@@ -68,6 +70,19 @@ class ShopNotFound(ConnectorError):
     """The shop named on the command line or in a request is not in the database."""
 
     exit_code = 2
+
+
+class Skipped(ConnectorError):
+    """The store does not let the connector do what was asked, for a reason retrying cannot change.
+
+    `partly_done`: other parts of the same request were done (some fulfillment orders held, one not
+    holdable); the action then counts as done, with the reason recorded beside it.
+    """
+
+    def __init__(self, reason: str, *, partly_done: bool = False) -> None:
+        self.reason = reason
+        self.partly_done = partly_done
+        super().__init__(reason)
 
 
 class PlatformError(ConnectorError):

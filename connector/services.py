@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from functools import cached_property
 
 from connector.crypto import SecretBox
@@ -13,27 +12,36 @@ from connector.platforms.base import Platform
 from connector.settings import Settings, get_settings
 from connector.store.db import Database
 from connector.store.models import Shop
-from connector.store.repo import save_credentials, shop_access
+from connector.store.repo import shop_access
 
 PlatformFactory = Callable[["Services", Shop], Platform]
 
 
 def _connect_shop(services: "Services", shop: Shop) -> Platform:
-    shop_id = shop.id
-
-    def save_token(access_token: str, refresh_token: str | None, expires_at: datetime | None) -> None:
-        # A refreshed pair replaces the old one in one transaction: both or neither.
-        with services.db.session() as session:
-            stored = session.get(Shop, shop_id)
-            if stored is None:
-                return
-            save_credentials(stored, services.box, access_token=access_token, refresh_token=refresh_token)
-            stored.token_expires_at = expires_at
-
+    """The platform for `shop`, wired to the database: a token renewer that locks the shop, and a store for
+    staging bulk exports (platforms that have neither ignore them)."""
     settings = services.settings
-    access = shop_access(shop, services.box, api_version=settings.shopify_api_version)
-    app = (settings.shopify_api_key, settings.shopify_api_secret) if settings.shopify_api_key and settings.shopify_api_secret else None
-    return connect(access, on_token_refresh=save_token, shopify_app=app)
+    from connector.platforms.shopify.oauth import TokenSet, refresh_token
+    from connector.platforms.shopify.scopes import requested_scopes
+    from connector.store.credentials import renew_token
+    from connector.store.exports import DatabaseExportStore
+
+    shop_id, domain, api_url = shop.id, shop.domain, shop.api_url
+    access = shop_access(shop, services.box, api_version=settings.shopify_api_version,
+                         required_scopes=requested_scopes(settings.shopify_scopes,
+                                                          read_all_orders=settings.shopify_read_all_orders))
+    renewer = None
+    if settings.shopify_api_key and settings.shopify_api_secret:
+        api_key, secret = settings.shopify_api_key, settings.shopify_api_secret
+
+        def refresh(current_refresh_token: str) -> TokenSet:
+            return refresh_token(domain, current_refresh_token, api_key, secret, base_url=api_url)
+
+        def renewer(held: str | None) -> TokenSet:
+            # Under the shop's lock, the stored pair read again: one rotation however many processes ask.
+            return renew_token(services.db, services.box, shop_id, held, refresh)
+
+    return connect(access, token_renewer=renewer, exports=DatabaseExportStore(services.db, shop_id))
 
 
 class Services:

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from connector.errors import ConfigError, SettingsFileError
+from connector.platforms.shopify.scopes import DEFAULT_SCOPES
 
 ENV_FILE = ".env"
 PROJECT_NAME = 'name = "backorder-connector"'
@@ -82,7 +83,12 @@ class Settings(BaseSettings):
     shopify_api_secret: str | None = Field(default=None, repr=False)
     shopify_api_secret_previous: str | None = Field(default=None, repr=False)
     shopify_api_version: str = "2026-10"
-    shopify_scopes: str = "write_orders,read_inventory,read_products,write_merchant_managed_fulfillment_orders"
+    shopify_scopes: str = DEFAULT_SCOPES
+    # Ask for read_all_orders too (orders older than 60 days); Shopify must approve it for a public app.
+    shopify_read_all_orders: bool = True
+    # True once shopify.app.toml's webhook subscriptions are deployed (app-specific): the connector then
+    # makes no per-shop subscriptions of its own (Shopify would deliver every event twice) and removes its old ones.
+    shopify_app_webhooks: bool = False
     # Sandbox/demo only: lets `/auth/shopify?api_url=` point the install at a store on this machine.
     allow_loopback_api_url: bool = False
 
@@ -94,6 +100,9 @@ class Settings(BaseSettings):
 
     admin_password: str | None = Field(default=None, repr=False)
     max_body_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
+    # Webhook deliveries may be larger (an order with hundreds of lines); one over this is answered 413 and
+    # recorded without its body, and the order is fetched by the next sync.
+    webhook_max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     proxy_count: int = Field(default=0, ge=0, le=5)
 
     handling_days: int = Field(default=1, ge=0, le=365)

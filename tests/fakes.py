@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from connector.notify.message import DeliveryReceipt, OutgoingNotice
 from connector.platforms.base import (
+    AccessReport,
     Capabilities,
     HoldRequest,
     OrderMarks,
@@ -46,6 +47,11 @@ class FakePlatform:
     closed: int = 0
     store_name: str = "Fake Outfitters"
     profile_reads: int = 0
+    access: AccessReport = field(default_factory=AccessReport)
+
+    def check_access(self) -> AccessReport:
+        self._maybe_fail("check_access")
+        return self.access
 
     def _maybe_fail(self, method: str) -> None:
         queued = self.failures.get(method)
@@ -126,7 +132,8 @@ class FakePlatform:
         self.customer_notes[ref] = text
         return True
 
-    def ensure_webhooks(self, address: str, topics: Iterable[str]) -> list[WebhookInfo]:
+    def ensure_webhooks(self, address: str, topics: Iterable[str], *,
+                        secrets: Mapping[str, str] | None = None) -> list[WebhookInfo]:
         self.webhook_calls += 1
         return [WebhookInfo(id=f"hook-{topic}", topic=topic, action="unchanged") for topic in topics]
 

@@ -94,10 +94,11 @@ def test_db_upgrade_says_what_it_applied(database_url: str, tmp_path: Path, monk
     env = {"DATABASE_URL": database_url, "CONNECTOR_SECRET_KEY": TEST_SECRET_KEY}
     first = CliRunner().invoke(cli, ["db", "upgrade"], env=env)
     assert first.exit_code == 0, first.output
-    assert "applied 2 migration(s)" in first.stdout and "0001: initial schema" in first.stdout
-    assert "0002_operators" in first.stdout and "database is now at 0002_operators" in first.stdout
+    assert "applied 3 migration(s)" in first.stdout and "0001: initial schema" in first.stdout
+    assert "0003_operators: operators in control" in first.stdout
+    assert "database is now at 0003_operators" in first.stdout
     second = CliRunner().invoke(cli, ["db", "upgrade"], env=env)
-    assert "already up to date (at 0002_operators); nothing applied" in second.stdout
+    assert "already up to date (at 0003_operators); nothing applied" in second.stdout
 
 
 def test_the_worker_logs_each_batch_and_a_heartbeat(database_url: str, tmp_path: Path,

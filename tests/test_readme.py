@@ -5,7 +5,8 @@ project's files linked in, no `data/` and no `.env`), with the virtual environme
 newcomer following the README would. Commands that need a live store run against the sandbox stores
 the README itself starts. A block may be marked just above it in the source:
 
-    <!-- readme-walk: skip: REASON -->             not run (only `make test`, production and Docker)
+    <!-- readme-walk: skip: REASON -->             not run (only `make test`, production, Docker and the
+                                                      Shopify CLI's deploy)
     <!-- readme-walk: background: waits for ... -->  each line runs in the background until the walk
                                                       ends; the walk goes on once every "text" has been
                                                       printed, every host:port accepts connections and
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -33,7 +35,7 @@ README = REPO / "README.md"
 BLOCK = re.compile(r"(?:<!-- readme-walk: (?P<mode>skip|background): (?P<note>[^>]*?) -->\n)?```sh\n(?P<body>.*?)```",
                    re.S)
 NOT_LINKED = {".git", "data", ".env", "__pycache__", ".pytest_cache", ".hypothesis", "build", "tests"}
-ALLOWED_SKIPS = 3  # `make test` itself, the production example, Docker
+ALLOWED_SKIPS = 4  # `make test` itself, the production example, Docker, `shopify app deploy`
 COMMAND_TIMEOUT = 240.0
 READY_TIMEOUT = 120.0
 
@@ -72,10 +74,16 @@ def _environment() -> dict[str, str]:
 
 
 def _fresh_project(root: Path) -> Path:
+    """The project's folders linked in, its files copied (with their times, so make sees the venv as
+    current): a command that writes a file at the top (`shopify app-config`) writes the copy."""
     project = root / "project"
     project.mkdir()
     for entry in REPO.iterdir():
-        if entry.name not in NOT_LINKED:
+        if entry.name in NOT_LINKED:
+            continue
+        if entry.is_file():
+            shutil.copy2(entry, project / entry.name)
+        else:
             (project / entry.name).symlink_to(entry)
     return project
 

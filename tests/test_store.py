@@ -93,3 +93,17 @@ def test_cursor_round_trip(services: Services) -> None:
         set_cursor(session, shop_id, "orders", T0 + timedelta(hours=2), 4)
     with services.db.session() as session:
         assert get_cursor(session, shop_id, "orders") == T0 + timedelta(hours=2)
+
+
+def test_a_webhook_without_an_email_keeps_an_order_marked_contact_withheld(services: Services) -> None:
+    from dataclasses import replace
+
+    shop_id = add_shop(services)
+    withheld = replace(remote(), customer_email=None, contact_withheld=True)
+    with services.db.session() as session:
+        upsert_order(session, shop_id, withheld)
+        # a later webhook: no email (redacted) and no way to tell why
+        upsert_order(session, shop_id, replace(remote(updated=T0 + timedelta(minutes=5)), customer_email=None))
+        assert session.scalar(select(Order.contact_withheld)) is True
+        upsert_order(session, shop_id, remote(updated=T0 + timedelta(minutes=9)))  # access granted since
+        assert session.scalar(select(Order.contact_withheld)) is False

@@ -7,7 +7,10 @@ POST /webhooks/shopify
     SHOPIFY_API_SECRET_PREVIOUS before anything else looks at it.
     401  missing or bad signature (nothing stored)
     400  signed, but a required header is missing or the shop domain is not name.myshopify.com
-    413  body larger than MAX_BODY_BYTES
+    413  body larger than WEBHOOK_MAX_BODY_BYTES (10 MiB): still verified as it streams in (never held
+         in memory), then recorded in the inbox by topic, shop and webhook id without its body, so the
+         worker schedules a sync that fetches the order. Past four times the limit it cannot be
+         verified and nothing is stored.
     200  stored, deduplicated on the webhook id (a repeat is still 200). A shop not (or no longer)
          installed is stored with shop_id None: compliance topics arrive after uninstall.
 """
@@ -20,11 +23,12 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from connector.platforms.shopify.oauth import valid_shop_domain, verify_webhook
+from connector.platforms.shopify.oauth import valid_shop_domain, verify_webhook_digests
 from connector.pipeline.intake import store_delivery
 from connector.services import Services
 from connector.store.models import Shop
 from connector.web.context import current_services, error_response
+from webhooks.body import HARD_CAP_FACTOR, read_signed_body
 from webhooks.cache import TTLCache
 from webhooks.headers import header, kept_headers
 
@@ -61,17 +65,23 @@ def _shop_id(services: Services, domain: str) -> int | None:
 
 
 def _store(services: Services, webhook_id: str, topic: str, domain: str, shop_id: int | None,
-           headers: dict[str, str], body: bytes) -> bool:
+           headers: dict[str, str], body: bytes | None, size: int) -> bool:
     with services.db.transaction() as connection:
         return store_delivery(connection, platform="shopify", delivery_id=webhook_id, topic=topic, shop_domain=domain,
-                              shop_id=shop_id, headers=headers, body=body)
+                              shop_id=shop_id, headers=headers, body=body or b"",
+                              body_omitted=None if body is not None else size)
 
 
 @blueprint.post("/webhooks/shopify")
 def receive() -> tuple[Response | str, int]:
     services = current_services()
-    body = request.get_data(cache=False)  # raw bytes: the signature covers them exactly
-    if not verify_webhook(body, header(request.headers, "Shopify-Hmac-Sha256"), services.settings.shopify_secrets):
+    limit = services.settings.webhook_max_body_bytes
+    # Read past the limit (the signature still covers every byte), up to the hard cap; werkzeug refuses more.
+    request.max_content_length = HARD_CAP_FACTOR * limit
+    read = read_signed_body(request.stream, limit=limit, secrets=services.settings.shopify_secrets)
+    if read.cut_off:
+        return error_response(413, "Payload Too Large", f"the body is far over the {limit}-byte limit")
+    if not verify_webhook_digests(read.digests, header(request.headers, "Shopify-Hmac-Sha256")):
         if not services.settings.shopify_secrets:
             log.error("Shopify webhook refused: SHOPIFY_API_SECRET is not set")
         return error_response(401, "Unauthorized", "missing or invalid webhook signature")
@@ -88,10 +98,15 @@ def receive() -> tuple[Response | str, int]:
     headers = kept_headers(request.headers, KEPT_HEADERS)
     shop_id = shop_ids(current_app).get(domain, lambda: _shop_id(services, domain))
     try:
-        stored = _store(services, webhook_id, topic, domain, shop_id, headers, body)
+        stored = _store(services, webhook_id, topic, domain, shop_id, headers, read.body, read.size)
     except IntegrityError:
         # The cached shop was erased since (shop/redact): the worker finds shops by domain anyway.
         shop_ids(current_app).forget(domain)
-        stored = _store(services, webhook_id, topic, domain, None, headers, body)
+        stored = _store(services, webhook_id, topic, domain, None, headers, read.body, read.size)
+    if read.over_limit:
+        log.warning("shopify %s from %s: %d-byte body over the limit; recorded without it", topic[:100], domain,
+                    read.size)
+        return error_response(413, "Payload Too Large", f"the body ({read.size} bytes) is over the {limit}-byte "
+                              "limit; the delivery is recorded and the order will be fetched by the next sync")
     log.info("shopify %s from %s: %s", topic[:100], domain, "stored" if stored else "duplicate")
     return jsonify(status="stored" if stored else "duplicate"), 200

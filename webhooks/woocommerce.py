@@ -7,7 +7,7 @@ POST /webhooks/woocommerce/<shop_id>
          The secret is the one stored for the webhook named by X-WC-Webhook-ID
          (webhook_subscriptions.secret) or the shop's own `webhook_secret` (manual set-up).
     400  signed, but X-WC-Webhook-Topic or X-WC-Webhook-Delivery-ID is missing
-    413  body larger than MAX_BODY_BYTES
+    413  body larger than WEBHOOK_MAX_BODY_BYTES (nothing stored; the periodic sync catches up)
     200  stored, deduplicated on (shop, X-WC-Webhook-Delivery-ID); a repeat is still 200
 
 Decrypted secrets are cached per process for a short while so a delivery costs one INSERT. A
@@ -106,6 +106,7 @@ def receive(shop_id: int) -> tuple[Response | str, int]:
     secrets = cache.get(shop_id, lambda: load_secrets(services, shop_id)) if shop_id <= MAX_SHOP_ID else None
     if secrets is None:
         return error_response(404, "Not Found", "no WooCommerce shop with this id")
+    request.max_content_length = services.settings.webhook_max_body_bytes
     body = request.get_data(cache=False)
     signature = header(request.headers, "WC-Webhook-Signature")
     if signature is None and is_ping(request.headers.get("Content-Type"), body):

@@ -14,7 +14,7 @@ from connector.pipeline.sync import DISPLAY_NAME, PROFILE_CHECKED
 from connector.platforms.base import ShopProfile
 from connector.services import Services
 from connector.store.models import Shop, utcnow
-from connector.store.repo import ensure_shop, get_shop, save_credentials
+from connector.store.repo import ACCESS_SETTING, ensure_shop, get_shop, save_credentials
 
 SHOPIFY_DOMAIN_HELP = "The shop's name.myshopify.com domain."
 VERIFY_HELP = "Skip the check that the store accepts the credentials (offline set-up; the first sync checks them)."
@@ -166,7 +166,8 @@ def _state(shop: Shop) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
 @click.pass_obj
 def list_shops(services: Services, as_json: bool) -> None:
-    """List registered stores with their state and last sync (never their credentials)."""
+    """List registered stores with their state, last sync and the scopes a store has not granted (never
+    their credentials)."""
     with services.db.session() as session:
         shops = list(session.scalars(select(Shop).order_by(Shop.id)))
         if as_json:
@@ -174,16 +175,17 @@ def list_shops(services: Services, as_json: bool) -> None:
                 {"id": s.id, "platform": s.platform, "domain": s.domain, "name": s.name, "state": _state(s),
                  "active": s.active, "disabled_at": when(s.disabled_at), "installed_at": when(s.created_at),
                  "last_good_sync": when(s.sync_ok_at), "sync_failed_at": when(s.sync_failed_at),
-                 "sync_error": s.sync_error, "sync_hint": s.sync_hint}
+                 "sync_error": s.sync_error, "sync_hint": s.sync_hint, "missing_scopes": _missing(s)}
                 for s in shops
             ])
             return
-        table = Table("id", "platform", "domain", "name", "state", "last good sync", "problem", "installed")
+        table = Table("id", "platform", "domain", "name", "state", "last good sync", "problem", "installed",
+                      "missing scopes")
         for s in shops:
             problem = f"{s.sync_error} ({s.sync_failed_at:%Y-%m-%d %H:%M})" if s.sync_failed_at else ""
             table.add_row(str(s.id), s.platform, s.domain, s.name, _state(s),
                           s.sync_ok_at.strftime("%Y-%m-%d %H:%M") if s.sync_ok_at else "never", problem,
-                          s.created_at.strftime("%Y-%m-%d %H:%M"))
+                          s.created_at.strftime("%Y-%m-%d %H:%M"), _missing(s))
     if not shops:
         click.echo("no shops yet; `connector shops add shopify|woocommerce ...` adds one")
         return
@@ -236,3 +238,11 @@ def remove_command(services: Services, shop_ref: str, yes: bool) -> None:
     with services.db.session() as session:
         counts = remove_shop(session, shop_id, outbox_dir=services.settings.outbox_dir)
     click.echo(f"removed {label}: {counts}")
+
+
+def _missing(shop: Shop) -> str:
+    """The scopes the last check found missing ("" when none; "not checked" before the first sync)."""
+    report = shop.setting(ACCESS_SETTING, None)
+    if not isinstance(report, dict):
+        return "not checked"
+    return ", ".join(str(scope) for scope in report.get("missing") or [])

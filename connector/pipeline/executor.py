@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from connector.errors import ConnectorError, InputError, NotFoundError
+from connector.errors import ConnectorError, InputError, NotFoundError, Skipped
 from connector.notify import (
     Channel,
     NoticeContext,
@@ -260,6 +260,10 @@ class _Runner:
             items = [(orders[a.order_id].platform_id, marks_from_payload(a.payload)) for a in chunk]
             try:
                 self.platform.write_marks(items)
+            except Skipped as why:
+                for action in chunk:
+                    self._done(action.id, status="done" if why.partly_done else "skipped", note=why.reason)
+                continue
             except Exception as error:  # noqa: BLE001 - every failure is recorded on the rows
                 for action in chunk:
                     self._failed(action.id, error)
@@ -274,6 +278,10 @@ class _Runner:
         assert self.platform is not None
         try:
             self._write(order.platform_id, action)
+        except Skipped as why:
+            # Not the store's to give (a scope not granted, no HOLD offered): recorded, never retried.
+            self._done(action.id, status="done" if why.partly_done else "skipped", note=why.reason)
+            return True
         except NotFoundError as error:
             self._done(action.id, note=f"order not found in the store, nothing written: {error}")
             return True

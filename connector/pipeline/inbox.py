@@ -27,7 +27,17 @@ from sqlalchemy.orm import Session
 from connector.errors import InputError
 from connector.pipeline.gdpr import erase_shop, redact_customer
 from connector.pipeline.retry import RetryPolicy, classify, describe, skip_locked
-from connector.pipeline.scheduler import RECONCILE, SYNC, mark_due, mark_reconcile, run_due_jobs, shop_target
+from connector.pipeline.scheduler import (
+    FULL_SYNC,
+    RECONCILE,
+    SYNC,
+    mark_due,
+    mark_reconcile,
+    run_due_jobs,
+    shop_target,
+)
+from connector.platforms.woocommerce.webhook_check import TEST_TOPIC as WOO_TEST_TOPIC
+from connector.store.exports import record_export_finished
 from connector.store.models import InboxItem, InventoryLevel, Order, Shop, WebhookSubscription, utcnow
 from connector.store.repo import upsert_order
 
@@ -161,8 +171,29 @@ def _data_request(services: Any, session: Session, item: InboxItem, shop: Shop) 
 
 
 def _bulk_finished(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+    """An export finished: recorded on it, so a sync waiting on it reads it at once, and one that died
+    while waiting is replaced by a full sync that adopts this export (the same code as polling)."""
+    from connector.platforms.shopify.payloads import bulk_finish_from_webhook
+
+    operation, status, error_code = bulk_finish_from_webhook(_json_body(item), f"delivery {item.id} ({item.topic})")
+    export = record_export_finished(session, shop.id, operation, status, error_code)
+    if export is None:
+        return Outcome(note=f"bulk operation {operation} ({status.lower()}) is not one the connector started")
+    if export.consumed_at is not None:
+        return Outcome(note=f"bulk operation {operation} ({status.lower()}): already read")
+    mark_due(session, FULL_SYNC, shop_target(shop.id))
+    return Outcome(note=f"bulk operation {operation} {status.lower()}: a full sync will read it")
+
+
+def _test_delivery(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+    return Outcome(note="the connector's own test delivery, sent before re-enabling a disabled webhook")
+
+
+def _body_omitted(session: Session, item: InboxItem, shop: Shop) -> Outcome:
+    """A delivery over the body limit, recorded without its body: a sync fetches what it announced."""
     mark_due(session, SYNC, shop_target(shop.id))
-    return Outcome(note="bulk operation finished: sync scheduled")
+    return Outcome(note=f"the body ({item.body_omitted} bytes) was over the limit and not stored; "
+                        "a sync is scheduled to fetch the order")
 
 
 HANDLERS: dict[tuple[str, str], Handler] = {
@@ -173,6 +204,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("shopify", "shop/redact"): _shop_redact,
     ("shopify", "customers/data_request"): _data_request,
     ("shopify", "bulk_operations/finish"): _bulk_finished,
+    ("woocommerce", WOO_TEST_TOPIC): _test_delivery,
     **{("woocommerce", topic): _woo_order for topic in WOO_ORDER_TOPICS},
     ("woocommerce", "order.deleted"): _woo_order_deleted,
     **{("woocommerce", topic): _stock_changed for topic in WOO_PRODUCT_TOPICS},
@@ -187,6 +219,8 @@ def apply_delivery(services: Any, session: Session, item: InboxItem) -> Outcome:
     shop = _shop_for(session, item)
     if shop is None:
         return Outcome(note=f"no shop {item.shop_domain!r} is installed; settled without effect")
+    if item.body_omitted is not None:
+        return _body_omitted(session, item, shop)
     return handler(services, session, item, shop)
 
 

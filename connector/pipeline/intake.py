@@ -4,25 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import JSON, LargeBinary, bindparam, text
+from sqlalchemy import JSON, LargeBinary, TextClause, bindparam, text
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from connector.store.models import UTCDateTime, utcnow
 
-# Written out once, so the hot path skips SQLAlchemy's per-call compilation of ON CONFLICT inserts;
-# both SQLite (3.35+) and PostgreSQL take this text as it is.
-_INSERT = text(
-    "INSERT INTO inbox (platform, delivery_id, topic, shop_domain, shop_id, headers, body, received_at,"
-    " next_attempt_at, status, attempts)"
-    " VALUES (:platform, :delivery_id, :topic, :shop_domain, :shop_id, :headers, :body, :received_at,"
-    " :received_at, 'pending', 0)"
-    " ON CONFLICT (platform, delivery_id) DO NOTHING RETURNING id"
-).bindparams(
-    bindparam("headers", type_=JSON()),
-    bindparam("body", type_=LargeBinary()),
-    bindparam("received_at", type_=UTCDateTime()),
-)
+def _insert(*columns: str) -> TextClause:
+    """The INSERT of a delivery with these extra columns, written out once so the hot path skips
+    SQLAlchemy's per-call compilation of ON CONFLICT inserts; SQLite (3.35+) and PostgreSQL take it as it is."""
+    names = ", ".join(("platform", "delivery_id", "topic", "shop_domain", "shop_id", "headers", "body", *columns))
+    values = ", ".join(f":{name}" for name in names.split(", "))
+    return text(
+        f"INSERT INTO inbox ({names}, received_at, next_attempt_at, status, attempts)"
+        f" VALUES ({values}, :received_at, :received_at, 'pending', 0)"
+        " ON CONFLICT (platform, delivery_id) DO NOTHING RETURNING id"
+    ).bindparams(
+        bindparam("headers", type_=JSON()),
+        bindparam("body", type_=LargeBinary()),
+        bindparam("received_at", type_=UTCDateTime()),
+    )
+
+
+_INSERT = _insert()
+# A delivery over the body limit: recorded (verified) without its body, so a sync can fetch what it announced.
+_INSERT_WITHOUT_BODY = _insert("body_omitted")
 
 
 def store_delivery(
@@ -35,10 +41,12 @@ def store_delivery(
     shop_id: int | None,
     headers: Mapping[str, str],
     body: bytes,
+    body_omitted: int | None = None,
 ) -> bool:
     """Insert the delivery unless (platform, delivery id) is already stored; True when new.
 
     The caller commits before answering the platform, so an acknowledged delivery is never lost.
+    `body_omitted`: the body was over the limit and is not stored; this many bytes were left out.
     """
     values = {
         "platform": platform,
@@ -50,4 +58,7 @@ def store_delivery(
         "body": body,
         "received_at": utcnow(),
     }
+    if body_omitted is not None:
+        values.update(body=b"", body_omitted=body_omitted)
+        return session.execute(_INSERT_WITHOUT_BODY, values).first() is not None
     return session.execute(_INSERT, values).first() is not None

@@ -166,30 +166,41 @@ def _previous_notice_lines(session: Session, order_id: int) -> list[NoticeLine]:
     """The lines the last delay notice named: a "ready" notice tells the customer about those."""
     payload = session.scalar(
         select(Action.payload)
-        .where(Action.order_id == order_id, Action.kind == "notify")
+        .where(Action.order_id == order_id, Action.kind == "notify", Action.status != "skipped")
         .order_by(Action.id.desc())
         .limit(1)
     )
     return notice_lines_from_payload(payload.get("lines", [])) if payload else []
 
 
+OUT_OF_REACH = ("the store no longer shows this order to the connector (older than 60 days, and the "
+                "read_all_orders scope is not granted): nothing is written to it")
+CONTACT_WITHHELD = ("customer contact not available: the store withholds the customer's contact details from "
+                    "the connector (protected customer data not approved)")
+
+
 def _queue(session: Session, shop: Shop, order_id: int, kind: str, fingerprint: str, key_part: str,
-           payload: dict[str, Any]) -> bool:
+           payload: dict[str, Any], skipped: str | None = None) -> bool:
+    """Insert one action (or, with `skipped`, the record of one that cannot be carried out, and why)."""
     now = utcnow()
+    # A skipped record has a key of its own, so the real action is still queued once it becomes possible.
+    key = action_key(shop.id, order_id, kind, key_part) + (":skipped" if skipped else "")
     return insert_or_ignore(
         session,
         Action.__table__,
         {
-            "idempotency_key": action_key(shop.id, order_id, kind, key_part),
+            "idempotency_key": key[:200],
             "shop_id": shop.id,
             "order_id": order_id,
             "kind": kind,
             "fingerprint": fingerprint,
             "payload": payload,
-            "status": "pending",
+            "status": "skipped" if skipped else "pending",
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,
+            "last_error": skipped,
+            "finished_at": now if skipped else None,
         },
         ("idempotency_key",),
     )
@@ -231,15 +242,17 @@ def plan_actions(
             store_writes.append(("hold", {"line_ids": list(hold.line_ids), "reason": hold.reason, "notes": hold.notes}))
         if holds_wanted and not backordered and was_backordered:
             store_writes.append(("release", {}))
+        skip_writes = OUT_OF_REACH if order.out_of_reach_at is not None else None
         for kind, payload in store_writes:
-            if _queue(session, shop, order.id, kind, change.fingerprint, key, payload):
+            if _queue(session, shop, order.id, kind, change.fingerprint, key, payload, skip_writes):
                 report.inserted += 1
                 report.kinds[kind] += 1
 
         held_back = False
         if notify_wanted:
             waiting = decision.notice_kind in DELAY_KINDS and order.is_open
-            notice, held_back = _plan_notice(session, shop, order, decision, plan, capabilities, today, settings)
+            notice, held_back = _plan_notice(session, shop, order, decision, plan, capabilities, today, settings,
+                                             report)
             if notice is not None:
                 report.inserted += 1
                 report.kinds["notify"] += 1
@@ -260,9 +273,11 @@ def _plan_notice(
     capabilities: Capabilities,
     today: date,
     settings: Settings,
+    report: PlanReport,
 ) -> tuple[str | None, bool]:
     """Queue the customer notice the change calls for; returns (the kind queued, if a row was inserted;
-    held back until tomorrow)."""
+    held back until tomorrow). A notice recorded as skipped (no contact details) counts in `report`
+    as a row, not as a notice."""
     state = (
         NoticeState(decision.notice_kind, decision.notice_eta, decision.notice_on)  # type: ignore[arg-type]
         if decision.notice_kind
@@ -276,7 +291,7 @@ def _plan_notice(
         return None, False
     if not verdict.send_now:
         return None, True
-    if not order.customer_email and not capabilities.customer_notes:
+    if not order.customer_email and not capabilities.customer_notes and not order.contact_withheld:
         log.info("order %s of shop %s: no customer email address, no %s notice", order.name, shop.id, verdict.kind)
         return None, False
     if verdict.kind == "ready":
@@ -295,6 +310,15 @@ def _plan_notice(
         "previous_eta": _iso(state.last_eta) if state and verdict.kind == "eta_changed" else None,
         "lines": notice_lines_to_payload(lines),
     }
+    if order.contact_withheld:
+        # Recorded, not sent: what the customer has been told stays as it was, so once the store lets the
+        # connector see their contact details the notice the next change calls for does go out.
+        if _queue(session, shop, order.id, "notify", ref, ref, payload, CONTACT_WITHHELD):
+            report.inserted += 1
+            report.kinds["notify (skipped)"] += 1
+        log.info("order %s of shop %s: %s notice skipped, customer contact not available", order.name, shop.id,
+                 verdict.kind)
+        return None, False
     queued = _queue(session, shop, order.id, "notify", ref, ref, payload)
     decision.notice_kind = verdict.kind
     decision.notice_eta = None if verdict.kind == "ready" else plan.eta

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
+from connector.errors import Skipped
 from connector.pipeline.health import explain, record_sync
 from connector.platforms.base import Platform
 from connector.store.db import Database
 from connector.store.models import Shop, utcnow
-from connector.store.repo import get_cursor, set_cursor, store_stock, upsert_order
+from connector.store.repo import get_cursor, mark_out_of_reach, record_access, set_cursor, store_stock, upsert_order
 
 if TYPE_CHECKING:
     from connector.services import Services
@@ -43,6 +44,8 @@ class SyncSummary:
     stock_records: int
     cursor: datetime | None
     full: bool
+    out_of_reach: int = 0
+    missing_scopes: tuple[str, ...] = ()
 
     def line(self) -> str:
         cursor = self.cursor.isoformat() if self.cursor else "none"
@@ -50,8 +53,13 @@ class SyncSummary:
 
     def what(self) -> str:
         kind = "full" if self.full else "incremental"
-        return (f"{kind} sync read {self.orders_seen} orders ({self.orders_stored} new or changed) and "
+        text = (f"{kind} sync read {self.orders_seen} orders ({self.orders_stored} new or changed) and "
                 f"{self.stock_records} stock records")
+        if self.out_of_reach:
+            text += f"; {self.out_of_reach} older orders now out of the store's reach"
+        if self.missing_scopes:
+            text += f"; scopes not granted: {', '.join(self.missing_scopes)}"
+        return text
 
 
 def sync_shop(
@@ -63,7 +71,9 @@ def sync_shop(
     the run was paging is read again next time instead of being skipped.
     """
     started = utcnow()
+    access = platform.check_access()  # granted scopes are checked on every sync, never assumed
     with db.session() as session:
+        record_access(session, shop_id, access)
         cursor = None if full else get_cursor(session, shop_id, ORDERS)
     since = cursor - OVERLAP if cursor else None
 
@@ -82,15 +92,21 @@ def sync_shop(
                 session.expunge_all()  # a long sync must not keep every order it has stored in memory
             if progress:
                 progress(1)
+        # Orders the store no longer shows (its 60-day window) are kept, marked out of reach.
+        out_of_reach = mark_out_of_reach(session, shop_id, access.readable_since) if access.readable_since else 0
 
-    with db.session() as session:
-        stock_count = store_stock(session, shop_id, platform.iter_stock(), complete=True)
+    try:
+        with db.session() as session:
+            stock_count = store_stock(session, shop_id, platform.iter_stock(), complete=True)
+    except Skipped as why:
+        log.warning("shop %s: stock not read (%s); the last stock read is kept", shop_id, why)
+        stock_count = 0
 
     candidates = [c for c in (cursor, min(started, newest) if newest else None) if c is not None]
     new_cursor = max(candidates) if candidates else started
     with db.session() as session:
         set_cursor(session, shop_id, ORDERS, new_cursor, seen)
-    summary = SyncSummary(shop_id, seen, stored, stock_count, new_cursor, full)
+    summary = SyncSummary(shop_id, seen, stored, stock_count, new_cursor, full, out_of_reach, access.missing)
     log.info(summary.line())
     return summary
 

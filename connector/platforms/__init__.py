@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from connector.errors import ConfigError
-from connector.platforms.base import Platform, ShopAccess, TokenSaver
+from connector.platforms.base import ExportStore, Platform, ShopAccess, TokenSaver
 
 PLATFORMS = ("shopify", "woocommerce")
 
@@ -13,12 +16,18 @@ def connect(
     *,
     on_token_refresh: TokenSaver | None = None,
     shopify_app: tuple[str, str] | None = None,
+    token_renewer: Callable[[str | None], Any] | None = None,
+    exports: ExportStore | None = None,
 ) -> Platform:
-    """A ready client for the shop `access` describes; `shopify_app` is (api key, secret), which
-    lets the client refresh an expiring Shopify token."""
+    """A ready client for the shop `access` describes.
+
+    `shopify_app` is (api key, secret), which lets the client refresh an expiring Shopify token;
+    `token_renewer` (a `shopify.client.TokenRenewer`) does it under the shop's lock instead, so processes
+    refreshing at once rotate the token once. `exports` stages bulk results (the database's, in the pipeline).
+    """
     if access.platform == "shopify":
         from connector.platforms.shopify.adapter import ShopifyPlatform
-        from connector.platforms.shopify.client import ShopifyClient
+        from connector.platforms.shopify.client import ShopifyClient, TokenRenewer
         from connector.platforms.shopify.oauth import TokenSet, refresh_token
 
         refresher = None
@@ -28,9 +37,12 @@ def connect(
             def refresher(current_refresh_token: str) -> TokenSet:
                 return refresh_token(access.domain, current_refresh_token, api_key, secret, base_url=access.api_url)
 
+        renewer: TokenRenewer | None = token_renewer
         kwargs = {"api_version": access.api_version} if access.api_version else {}
-        client = ShopifyClient(access, on_token_refresh=on_token_refresh, token_refresher=refresher, **kwargs)
-        return ShopifyPlatform(client)
+        client = ShopifyClient(access, on_token_refresh=on_token_refresh, token_refresher=refresher,
+                               token_renewer=renewer, **kwargs)
+        return ShopifyPlatform(client, exports=exports, required_scopes=access.required_scopes or None,
+                               granted_scopes=access.granted_scopes)
     if access.platform == "woocommerce":
         from connector.platforms.woocommerce.adapter import WooPlatform
         from connector.platforms.woocommerce.client import WooClient

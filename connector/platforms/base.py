@@ -9,7 +9,7 @@ leaves through a callback.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, Protocol, runtime_checkable
@@ -52,6 +52,9 @@ class RemoteOrder:
     customer_name: str | None = None
     locale: str | None = None
     customer_id: str | None = None
+    # The store withheld the customer's contact details from this app (protected customer data): the
+    # order is tracked and marked as usual, but the customer cannot be emailed.
+    contact_withheld: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,18 +123,101 @@ class ShopAccess:
     consumer_secret: str | None = field(default=None, repr=False)
     query_string_auth: bool = False  # WooCommerce hosts that strip Authorization
     api_version: str | None = None
+    # Shopify: the access scopes the connector needs (SHOPIFY_SCOPES), and those the store last said it
+    # granted (None: not known yet, asked when it matters).
+    required_scopes: tuple[str, ...] = ()
+    granted_scopes: tuple[str, ...] | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+WebhookAction = Literal["created", "reenabled", "unchanged", "removed", "paused", "disabled"]
 
 
 @dataclass(frozen=True, slots=True)
 class WebhookInfo:
     """One webhook subscription after `ensure_webhooks`; `secret` is set only when this call created
-    it with a secret of its own, which the caller must store (the store never shows it again)."""
+    it with a secret of its own, which the caller must store (the store never shows it again).
+
+    `removed`: a stale or duplicate subscription this call deleted. `paused`: the merchant paused it and
+    it is left so. `disabled`: the store disabled it after failed deliveries and it stays disabled (a test
+    delivery to the intake did not get through); `note` says why.
+    """
 
     id: str
     topic: str
-    action: Literal["created", "reenabled", "unchanged"]
+    action: WebhookAction
     secret: str | None = field(default=None, repr=False)
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessProblem:
+    """Something the store does not let the connector do, and what is skipped because of it."""
+
+    key: str  # a scope handle, or a name such as "protected_customer_data"
+    title: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccessReport:
+    """What the store grants the connector, checked at install and on every sync rather than assumed.
+
+    `readable_since`: orders created before it are invisible to the connector (Shopify's 60-day window
+    without `read_all_orders`); None when every order is readable.
+    """
+
+    granted: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    problems: tuple[AccessProblem, ...] = ()
+    readable_since: datetime | None = None
+
+    def as_setting(self) -> dict[str, object]:
+        """The JSON kept in the shop's settings (`access`), read by the dashboard and `shops list`."""
+        return {"granted": list(self.granted), "missing": list(self.missing),
+                "problems": [{"key": p.key, "title": p.title, "detail": p.detail} for p in self.problems],
+                "readable_since": self.readable_since.isoformat() if self.readable_since else None}
+
+
+StagedRow = tuple[str, str | None, str]
+"""One line of a bulk export: (record id, parent id or None, the line's JSON text)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingExport:
+    operation_id: str
+    finished: bool  # the store said it finished (a webhook), so its result can be read now
+
+
+class ExportStore(Protocol):
+    """Where a platform keeps a bulk export while it runs: which export is in flight (so a finish webhook
+    or the next sync adopts it instead of starting another), and its result lines, staged so records and
+    their children arriving in any order are joined without holding the file in memory.
+
+    The pipeline hands one to the platform (database-backed, `connector.store.exports`): platform code
+    never touches the database itself.
+    """
+
+    def pending(self) -> PendingExport | None:
+        """The export last started or adopted and not yet read, if any."""
+
+    def remember(self, operation_id: str) -> None:
+        """This export is now in flight."""
+
+    def finished(self, operation_id: str) -> bool:
+        """Whether the store has said (by webhook) that the export finished."""
+
+    def stage(self, operation_id: str, rows: Iterable[StagedRow]) -> int:
+        """Store the result lines (in batches); returns how many. The export counts as read from now on."""
+
+    def parents(self, operation_id: str, batch: int) -> Iterator[list[tuple[str, str]]]:
+        """The staged lines without a parent, (record id, JSON), in arrival order, `batch` at a time."""
+
+    def children(self, operation_id: str, parent_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The staged JSON lines of these parents' children, in arrival order."""
+
+    def discard(self) -> None:
+        """Drop every staged line (after the result is read, or left over from a run that died)."""
 
 
 TokenSaver = Callable[[str, str | None, datetime | None], None]
@@ -160,7 +246,11 @@ class Platform(Protocol):
         """One order, or None when the store no longer has it."""
 
     def iter_stock(self) -> Iterator[StockRecord]:
-        """Every tracked and untracked SKU's stock, per location."""
+        """Every tracked and untracked SKU's stock, per location; raises `errors.Skipped` when the store
+        does not let the connector read stock (the stored stock is then kept)."""
+
+    def check_access(self) -> AccessReport:
+        """What the store grants the connector now (scopes, protected data), and what that rules out."""
 
     def add_tag(self, order_id: str, tag: str) -> bool: ...
 
@@ -182,7 +272,11 @@ class Platform(Protocol):
         """Have the store email `text` to the customer; `ref` identifies the notice so a
         repeated call does not send it twice. Only where capabilities.customer_notes."""
 
-    def ensure_webhooks(self, address: str, topics: Iterable[str]) -> list[WebhookInfo]:
-        """Subscribe (or re-enable) the webhooks the connector needs."""
+    def ensure_webhooks(self, address: str, topics: Iterable[str], *,
+                        secrets: Mapping[str, str] | None = None) -> list[WebhookInfo]:
+        """Subscribe the webhooks the connector needs, and only those: stale or duplicate ones are removed,
+        one the merchant paused is left paused, one the store disabled after failed deliveries is turned
+        back on only after a test delivery (signed with `secrets[webhook id]`, else `secrets["*"]`) reached
+        `address`."""
 
     def close(self) -> None: ...

@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,11 +30,17 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+READ_ONLY = "connector_read_only"
+
+
 def _begin_immediate(connection: Any) -> None:
     # A deferred transaction that reads first and writes later fails at once with "database is
     # locked" when another connection wrote in between (the busy timeout does not apply to that
     # upgrade). Taking the write lock at BEGIN makes writers queue on the busy timeout instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A connection opened by `Database.reading` only reads: it takes no write lock, so it can run
+    # while a session of the same process holds it.
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -154,6 +160,16 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A plain connection for reads only, in one transaction that takes no write lock on SQLite:
+        for reading while another session of this process is half-way through a write (a sync storing
+        orders as a bulk export's staged lines are read back)."""
+        with self.engine.connect() as connection:
+            connection.execution_options(**{READ_ONLY: True})
+            with connection.begin():
+                yield connection
 
     def transaction(self) -> Any:
         """A plain connection in one transaction (committed on success): for hot paths that need one

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -121,6 +122,12 @@ class Order(Base):
     customer_first_name: Mapped[str | None] = mapped_column(String(200))
     customer_name: Mapped[str | None] = mapped_column(String(400))
     locale: Mapped[str | None] = mapped_column(String(20))
+    # The store withholds the customer's contact details from this app (Shopify's protected customer data):
+    # the order is still tracked and marked, but its customer notices are recorded as skipped.
+    contact_withheld: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When the store stopped showing the order to this app (Shopify's 60-day window without read_all_orders);
+    # kept, never deleted, and cleared when the store shows it again.
+    out_of_reach_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     lines: Mapped[list[OrderLine]] = relationship(
@@ -275,6 +282,8 @@ class InboxItem(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     note: Mapped[str | None] = mapped_column(Text)  # why it was settled without effect (unknown topic, no shop)
+    # A delivery over the body limit is recorded without its body: this many bytes were not stored.
+    body_omitted: Mapped[int | None] = mapped_column(Integer)
 
 
 class Action(Base):
@@ -290,7 +299,8 @@ class Action(Base):
     kind: Mapped[str] = mapped_column(String(20))  # tag, untag, marks, note, hold, release, notify
     fingerprint: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # pending -> running -> done | failed (retry later) | dead; notify: pending -> sending -> sent | stuck
+    # pending -> running -> done | failed (retry later) | dead; notify: pending -> sending -> sent | stuck;
+    # skipped: the store or the customer's data does not allow it (reason in last_error), never run
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -369,6 +379,42 @@ class WebhookSubscription(Base):
     topic: Mapped[str] = mapped_column(String(100))
     secret: Mapped[str | None] = mapped_column(Text)  # SecretBox-sealed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # As the store last reported it: active, paused (by the merchant) or disabled (by the store, after
+    # failed deliveries); `status_note` says why and what the connector did about it.
+    status: Mapped[str | None] = mapped_column(String(20))
+    status_note: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class BulkExport(Base):
+    """A store-side bulk export (a Shopify bulk operation) the connector started or adopted, so a finish
+    webhook and a later sync find it again instead of starting another."""
+
+    __tablename__ = "bulk_exports"
+    __table_args__ = (UniqueConstraint("shop_id", "operation_id", name="uq_bulk_exports_shop_operation"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    operation_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="RUNNING")
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the store said it finished
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # its result was read
+
+
+class BulkExportRow(Base):
+    """One line of a bulk export's result, staged so records and their children (`parent_id`) arriving in
+    any order are joined in the database rather than in memory; deleted once the export is read."""
+
+    __tablename__ = "bulk_export_rows"
+    __table_args__ = (Index("ix_bulk_export_rows_parent", "export_id", "parent_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # arrival order
+    export_id: Mapped[int] = mapped_column(ForeignKey("bulk_exports.id", ondelete="CASCADE"))
+    record_id: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
 
 
 class CustomerChoice(Base):

@@ -6,15 +6,18 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, select, tuple_
+from sqlalchemy import Table, delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from connector.crypto import SecretBox
 from connector.errors import ShopNotFound
-from connector.platforms.base import RemoteOrder, ShopAccess, StockRecord
+from connector.platforms.base import AccessReport, RemoteOrder, ShopAccess, StockRecord
 from connector.store.models import InventoryLevel, Order, OrderLine, Shop, SyncCursor, utcnow
+
+
+ACCESS_SETTING = "access"  # the shop's last AccessReport (`AccessReport.as_setting`)
 
 
 def _insert(session: Session, table: Table) -> Any:
@@ -67,6 +70,8 @@ def upsert_order(session: Session, shop_id: int, remote: RemoteOrder) -> bool:
         "customer_first_name": remote.customer_first_name,
         "customer_name": remote.customer_name,
         "locale": remote.locale,
+        "contact_withheld": remote.contact_withheld,
+        "out_of_reach_at": None,  # the store showed it
     }
     inserted = insert_or_ignore(
         session, Order.__table__, {"shop_id": shop_id, "platform_id": remote.platform_id, "synced_at": utcnow(), **fields},
@@ -78,8 +83,11 @@ def upsert_order(session: Session, shop_id: int, remote: RemoteOrder) -> bool:
     if not inserted:
         if remote.updated_at < order.updated_at:
             return False
+        # A webhook payload cannot say whether a missing email was withheld: what the last read knew stands.
+        withheld = remote.contact_withheld or (order.contact_withheld and remote.customer_email is None)
         for name, value in fields.items():
             setattr(order, name, value)
+        order.contact_withheld = withheld
         order.synced_at = utcnow()
     _replace_lines(order, remote)
     session.flush()
@@ -105,6 +113,25 @@ def _replace_lines(order: Order, remote: RemoteOrder) -> None:
     for platform_id, line in existing.items():
         if platform_id not in seen:
             order.lines.remove(line)
+
+
+def mark_out_of_reach(session: Session, shop_id: int, readable_since: datetime) -> int:
+    """Mark the open orders created before `readable_since`, which the store no longer shows, as out of its
+    reach (kept, not deleted); returns how many were newly marked."""
+    result = session.execute(
+        update(Order)
+        .where(Order.shop_id == shop_id, Order.is_open.is_(True), Order.created_at < readable_since,
+               Order.out_of_reach_at.is_(None))
+        .values(out_of_reach_at=utcnow())
+    )
+    return int(result.rowcount or 0)
+
+
+def record_access(session: Session, shop_id: int, report: AccessReport) -> None:
+    """Keep the shop's latest access check (granted and missing scopes, what they rule out)."""
+    shop = session.get(Shop, shop_id)
+    if shop is not None:
+        shop.set_setting(ACCESS_SETTING, {**report.as_setting(), "checked_at": utcnow().isoformat()})
 
 
 def store_stock(session: Session, shop_id: int, records: Iterable[StockRecord], *, complete: bool) -> int:
@@ -189,7 +216,19 @@ def get_shop(session: Session, shop_ref: int | str) -> Shop:
     return shop
 
 
-def shop_access(shop: Shop, box: SecretBox, *, api_version: str | None = None) -> ShopAccess:
+def granted_scopes(shop: Shop) -> tuple[str, ...] | None:
+    """What the store last said it granted: from the last access check, else from the install's token."""
+    report = shop.setting(ACCESS_SETTING, None)
+    if isinstance(report, dict) and isinstance(report.get("granted"), list):
+        return tuple(str(scope) for scope in report["granted"])
+    scope = shop.setting("granted_scopes", None)
+    if isinstance(scope, str):
+        return tuple(part.strip() for part in scope.split(",") if part.strip())
+    return None
+
+
+def shop_access(shop: Shop, box: SecretBox, *, api_version: str | None = None,
+                required_scopes: tuple[str, ...] = ()) -> ShopAccess:
     """The decrypted credentials a platform client needs to reach `shop`."""
     secret = box.open(shop.credentials)
     return ShopAccess(
@@ -203,6 +242,8 @@ def shop_access(shop: Shop, box: SecretBox, *, api_version: str | None = None) -
         consumer_secret=secret.get("consumer_secret"),
         query_string_auth=bool(shop.setting("query_string_auth", False)),
         api_version=api_version,
+        required_scopes=required_scopes,
+        granted_scopes=granted_scopes(shop),
     )
 
 

@@ -30,9 +30,11 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from connector.errors import AuthError, ConfigError, InputError, PlatformError
 from connector.platforms.shopify.addresses import check_base_url, is_loopback_host
 from connector.platforms.shopify.oauth import authorize_url, exchange_code, valid_shop_domain, verify_query_hmac
+from connector.platforms.shopify.scopes import access_report, parse_scopes, requested_scopes
 from connector.settings import Settings
 from connector.web.context import current_services, error_response
-from connector.store.repo import ensure_shop, save_credentials
+from connector.store.models import utcnow
+from connector.store.repo import ensure_shop, record_access, save_credentials
 from connector.web.tokens import consume_token, issue_token
 from connector.pipeline.webhook_setup import PENDING_SETTING, ensure_shop_webhooks
 
@@ -48,6 +50,11 @@ COOKIE_PATH = "/auth/shopify"
 CALLBACK_PATH = "/auth/shopify/callback"
 
 Answer = Response | tuple[Response | str, int]
+
+
+def requested(settings: Settings) -> tuple[str, ...]:
+    """The scopes the install asks for: SHOPIFY_SCOPES, plus read_all_orders unless SHOPIFY_READ_ALL_ORDERS is off."""
+    return requested_scopes(settings.shopify_scopes, read_all_orders=settings.shopify_read_all_orders)
 
 
 def _api_secrets(settings: Settings) -> list[str]:
@@ -100,8 +107,7 @@ def install() -> Answer:
     state = secrets.token_urlsafe(32)
     with services.db.session() as session:
         issue_token(session, state, purpose=STATE_PURPOSE, subject=shop, lifetime=STATE_LIFETIME)
-    scopes = [scope.strip() for scope in settings.shopify_scopes.split(",") if scope.strip()]
-    target = authorize_url(shop, api_key, scopes, settings.app_url + CALLBACK_PATH, state)
+    target = authorize_url(shop, api_key, list(requested(settings)), settings.app_url + CALLBACK_PATH, state)
     if api_url:
         target = api_url + target.removeprefix(f"https://{shop}")
     response = redirect(target, 302)
@@ -177,6 +183,11 @@ def callback() -> Answer:
         stored.set_setting("granted_scopes", tokens.scope)
         stored.set_setting(PENDING_SETTING, True)
         shop_id = stored.id
+        # Compared at once with what was asked for; every sync checks again with the store itself.
+        report = access_report(parse_scopes(tokens.scope), requested(settings), now=utcnow())
+        record_access(session, shop_id, report)
+    if report.missing:
+        log.warning("shop %s installed without the scopes %s", shop, ", ".join(report.missing))
     log.info("shop %s installed (id %s)", shop, shop_id)
     ensure_shop_webhooks(services, shop_id)  # a failure is logged; the periodic sync retries
 

@@ -1,1 +1,1 @@
-"""Shopify's Admin GraphQL introspection (2025-01), shipped as package data; see LICENSE-NOTE.md."""
+"""Shopify's Admin GraphQL schema, version 2026-04 (SDL), shipped as package data; see LICENSE-NOTE.md."""

@@ -10,16 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from graphql import GraphQLError, GraphQLResolveInfo, OperationType, execute
+from graphql import GraphQLError, OperationType, execute
 from graphql.execution.values import get_variable_values
 
 from sandbox.common import FaultPlan, ServerThread
-from sandbox.shopify.bulk import BulkRunner
+from sandbox.shopify.bulk import BulkRules, BulkRunner
 from sandbox.shopify.control import register_control
 from sandbox.shopify.cost import MAX_SINGLE_QUERY_COST, CostError, LeakyBucket, query_cost, select_operation
 from sandbox.shopify.model import Location
 from sandbox.shopify.mutations import MutationRoot
-from sandbox.shopify.oauth import TokenRegistry, register_oauth
+from sandbox.shopify.oauth import STATIC_SCOPES, TokenRegistry, register_oauth
 from sandbox.shopify.resolvers import QueryRoot
 from sandbox.shopify.schema import admin_schema, check_document
 from sandbox.shopify.state import ShopifyState
@@ -33,6 +33,13 @@ EXTENSION_KEY = "shopify_sandbox"
 
 
 @dataclass
+class Access:
+    """What the store lets apps see beyond their scopes: protected customer data needs Shopify's approval."""
+
+    protected_data: bool = True  # False: names, emails, phones and addresses are withheld (ACCESS_DENIED)
+
+
+@dataclass
 class ShopifySandbox:
     """Everything one running sandbox holds; `app.extensions["shopify_sandbox"]` (see `sandbox_of`)."""
 
@@ -41,18 +48,21 @@ class ShopifySandbox:
     faults: FaultPlan
     tokens: TokenRegistry
     webhooks: WebhookDispatcher
+    access: Access = field(default_factory=Access)
     views: Views = field(init=False)
+    bulk: BulkRunner = field(init=False)
     _failures: int = 0
 
     def __post_init__(self) -> None:
         self.views = Views(self.state)
+        self.bulk = BulkRunner(self.state, self.views, self.query_root, _bulk_url, BulkRules())
+        self.webhooks.access = self.access
 
     def query_root(self) -> dict[str, Any]:
-        return QueryRoot(self.state, self.views).fields()
+        return QueryRoot(self.state, self.views, self.bulk).fields()
 
     def mutation_root(self) -> dict[str, Any]:
-        runner = BulkRunner(self.state, self.views, self.query_root, _bulk_url)
-        return MutationRoot(self.state, self.views, runner).fields()
+        return MutationRoot(self.state, self.views, self.bulk).fields()
 
     def cost_extension(self, requested: int, actual: int | None) -> dict[str, Any]:
         return {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual,
@@ -102,8 +112,8 @@ class ShopifySandbox:
         return body
 
 
-def _bulk_url(info: GraphQLResolveInfo, op_id: int) -> str:
-    return f"{info.context['base_url'].rstrip('/')}/_sandbox/bulk/{op_id}.jsonl"
+def _bulk_url(base_url: str, op_id: int, partial: bool) -> str:
+    return f"{base_url.rstrip('/')}/_sandbox/bulk/{op_id}{'.partial' if partial else ''}.jsonl"
 
 
 def _variable_error(error: GraphQLError) -> dict[str, Any]:
@@ -126,12 +136,14 @@ def sandbox_of(app: Flask) -> ShopifySandbox:
 
 def create_app(state: ShopifyState, *, api_secret: str, access_token: str | None = None, webhook_url: str | None = None,
                faults: FaultPlan | None = None, bucket_size: float = 1000, restore_rate: float = 100,
-               clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time) -> Flask:
+               clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time,
+               static_scopes: str = STATIC_SCOPES) -> Flask:
     """A Shopify sandbox app over `state`; `clock` drives the leaky bucket and token expiry, `wall_clock` the
-    OAuth redirect timestamp. With no `access_token`, only tokens issued through OAuth are accepted."""
+    OAuth redirect timestamp. With no `access_token`, only tokens issued through OAuth are accepted; the
+    static token is granted `static_scopes`."""
     faults = faults or FaultPlan()
     sandbox = ShopifySandbox(state, LeakyBucket(bucket_size, restore_rate, clock), faults,
-                             TokenRegistry(clock, access_token),
+                             TokenRegistry(clock, access_token, static_scopes),
                              WebhookDispatcher(state, api_secret, webhook_url=webhook_url, faults=faults))
     app = Flask("sandbox.shopify")
     app.json.sort_keys = False  # type: ignore[attr-defined]  # GraphQL answers keep the selection's order
@@ -143,7 +155,8 @@ def create_app(state: ShopifyState, *, api_secret: str, access_token: str | None
     def graphql(version: str) -> Any:
         if not API_VERSION.match(version):
             return jsonify({"errors": "Not Found"}), 404
-        if not sandbox.tokens.accepts(request.headers.get("X-Shopify-Access-Token")):
+        grant = sandbox.tokens.grant(request.headers.get("X-Shopify-Access-Token"))
+        if grant is None:
             return jsonify({"errors": INVALID_TOKEN}), 401
         faults.maybe_sleep()
         if faults.should_fail():
@@ -162,18 +175,21 @@ def create_app(state: ShopifyState, *, api_secret: str, access_token: str | None
             source, variables, operation_name = payload["query"], payload.get("variables"), payload.get("operationName")
             if variables is not None and not isinstance(variables, dict):
                 return jsonify({"errors": {"variables": "must be an object"}}), 400
-        context = {"base_url": request.host_url, "api_version": version, "bulk": False}
+        context = {"base_url": request.host_url, "api_version": version, "bulk": False, "app": grant.client_id,
+                   "scopes": grant.scopes, "protected_denied": not sandbox.access.protected_data}
         with state.lock:
             body = sandbox.answer(source, variables, operation_name, context)
         return jsonify(body)
 
     @app.get("/_sandbox/bulk/<int:op_id>.jsonl")
-    def bulk_result(op_id: int) -> Any:
+    @app.get("/_sandbox/bulk/<int:op_id>.partial.jsonl", endpoint="bulk_partial", defaults={"partial": True})
+    def bulk_result(op_id: int, partial: bool = False) -> Any:
         with state.lock:
             op = state.bulk_operations.get(op_id)
-        if op is None or op.status != "COMPLETED":
+            body = sandbox.bulk.result(op, partial) if op is not None else None
+        if body is None:
             return jsonify({"errors": "Not Found"}), 404
-        return Response(op.body, mimetype="application/jsonl")
+        return Response(body, mimetype="application/jsonl")
 
     return app
 

@@ -11,6 +11,14 @@
     GET|POST /_sandbox/bucket                  read or change bucket_size, restore_rate, currently_available
     GET  /_sandbox/webhooks                    deliveries so far (with status); POST .../flush waits for the queue
     POST /_sandbox/uninstall                   revoke every token and send app/uninstalled
+    GET|POST /_sandbox/bulk                    read or change the bulk rules (bulk.BulkRules); POST may also
+                                               carry {"occupy": {"query": ..., "polls": n}}: a bulk query run as
+                                               if started earlier (by another process or another query), which
+                                               holds a slot for n status reads
+    POST /_sandbox/bulk/finish                 finish every running bulk operation now (sends the webhooks)
+    GET|POST /_sandbox/access                  {"protected_data": bool, "static_scopes": "a,b",
+                                               "withheld_scopes": [...]}: what apps are granted
+    GET  /_sandbox/tokens                      {"rotations", "access_tokens", "refresh_tokens"}
 """
 
 from __future__ import annotations
@@ -149,6 +157,55 @@ def register_control(app: Flask, sandbox: ShopifySandbox) -> None:
     @app.post("/_sandbox/webhooks/flush")
     def flush_webhooks() -> Any:
         return jsonify({"flushed": sandbox.webhooks.flush()})
+
+    @app.route("/_sandbox/bulk", methods=["GET", "POST"])
+    def bulk_rules() -> Any:
+        if request.method == "POST":
+            values = request.get_json(silent=True)
+            if not isinstance(values, dict):
+                return _bad_request("body must be a JSON object of bulk settings")
+            occupy = values.pop("occupy", None)
+            try:
+                with state.lock:
+                    sandbox.bulk.rules.update(values)
+                    if isinstance(occupy, dict):
+                        query = str(occupy.get("query") or "{ productVariants { edges { node { id sku } } } }")
+                        records = sandbox.bulk.records(query, {"protected_denied": not sandbox.access.protected_data})
+                        if isinstance(records, str):
+                            return _bad_request(records)
+                        op = sandbox.bulk.start(query, "", records, base_url=request.host_url,
+                                                polls=max(1, int(occupy.get("polls", 3))))
+                        op.ends = "COMPLETED"
+            except (TypeError, ValueError) as error:
+                return _bad_request(str(error))
+        with state.lock:
+            return jsonify(sandbox.bulk.rules.as_dict())
+
+    @app.post("/_sandbox/bulk/finish")
+    def bulk_finish() -> Any:
+        with state.lock:
+            return jsonify({"finished": sandbox.bulk.finish_all()})
+
+    @app.route("/_sandbox/access", methods=["GET", "POST"])
+    def access() -> Any:
+        if request.method == "POST":
+            values = request.get_json(silent=True)
+            if not isinstance(values, dict) or set(values) - {"protected_data", "static_scopes", "withheld_scopes"}:
+                return _bad_request("expected protected_data, static_scopes and/or withheld_scopes")
+            with state.lock:
+                if "protected_data" in values:
+                    sandbox.access.protected_data = bool(values["protected_data"])
+                if "static_scopes" in values:
+                    sandbox.tokens.set_static_scope(str(values["static_scopes"]))
+                if "withheld_scopes" in values:
+                    sandbox.tokens.withheld = {str(scope) for scope in values["withheld_scopes"] or []}
+        with state.lock:
+            return jsonify({"protected_data": sandbox.access.protected_data,
+                            "withheld_scopes": sorted(sandbox.tokens.withheld)})
+
+    @app.get("/_sandbox/tokens")
+    def tokens() -> Any:
+        return jsonify(sandbox.tokens.stats())
 
     @app.post("/_sandbox/uninstall")
     def uninstall() -> Any:

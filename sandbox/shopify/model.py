@@ -51,6 +51,7 @@ def parse_time(text: str) -> datetime:
 class Location:
     id: int
     name: str
+    fulfillment_service: bool = False  # a fulfillment service's (3PL) location
 
 
 @dataclass(slots=True)
@@ -112,6 +113,7 @@ class Hold:
     reason: str
     reason_notes: str | None
     handle: str
+    app: str = ""  # the client id of the app that placed it: only it sees `heldByRequestingApp`
 
 
 @dataclass(slots=True)
@@ -132,11 +134,14 @@ class FulfillmentOrder:
     lines: list[FulfillmentOrderLine] = field(default_factory=list)
     holds: list[Hold] = field(default_factory=list)
     closed: bool = False
+    in_progress: bool = False  # a fulfillment request was accepted (a 3PL is picking it): no longer holdable
 
     @property
     def status(self) -> str:
         if self.closed:
             return "CLOSED"
+        if self.in_progress:
+            return "IN_PROGRESS"
         return "ON_HOLD" if self.holds else "OPEN"
 
 
@@ -177,7 +182,7 @@ class Order:
 class WebhookSubscription:
     id: int
     topic: str  # GraphQL enum name, e.g. ORDERS_CREATE
-    callback_url: str
+    uri: str
     format: str
     api_version: str
     created_at: datetime
@@ -195,3 +200,7 @@ class BulkOperation:
     root_object_count: int = 0
     body: bytes = b""
     error_code: str | None = None
+    app: str = ""
+    polls_left: int = 0  # status reads before it finishes (the sandbox's clock for a long export)
+    ends: str = "COMPLETED"  # how it finishes: COMPLETED, FAILED, CANCELED or EXPIRED
+    partial_url: str | None = None

@@ -1,9 +1,14 @@
 """Mutation resolvers of the Shopify sandbox, with Shopify's `userErrors` for refused input.
 
+Scopes are enforced as Shopify does, with a top-level ACCESS_DENIED error: `write_orders` for tags, notes
+and metafields; `write_merchant_managed_fulfillment_orders` to hold at the merchant's own locations and
+`write_third_party_fulfillment_orders` at a fulfillment service's. An order the token may not read (older
+than 60 days without `read_all_orders`) does not exist for its mutations.
+
 Simplifications (documented so tests do not rely on them): a partial `fulfillmentOrderHold` splits the
 fulfillment order as Shopify does, but released holds never merge the split orders back; only orders
-own metafields and tags; `webhookSubscriptionCreate` accepts plain http callback URLs (for loopback) and
-always delivers JSON.
+own metafields and tags; `webhookSubscriptionCreate` accepts plain http URIs (for loopback) and always
+delivers JSON.
 """
 
 from __future__ import annotations
@@ -25,9 +30,9 @@ from sandbox.shopify.model import (
     gid,
     parse_gid,
 )
-from sandbox.shopify.resolvers import require_gid
+from sandbox.shopify.resolvers import granted, require_gid, require_scope
 from sandbox.shopify.state import ShopifyState
-from sandbox.shopify.views import View, Views
+from sandbox.shopify.views import View, Views, requesting_app
 
 MAX_METAFIELDS_PER_CALL = 25
 MAX_HOLDS_PER_FULFILLMENT_ORDER = 10
@@ -79,23 +84,33 @@ class MutationRoot:
 
     def fields(self) -> dict[str, Any]:
         return {
-            "tagsAdd": lambda info, id, tags: self.tags(id, tags, add=True),
-            "tagsRemove": lambda info, id, tags: self.tags(id, tags, add=False),
-            "orderUpdate": lambda info, input: self.order_update(input),
-            "metafieldsSet": lambda info, metafields: self.metafields_set(metafields),
-            "metafieldsDelete": lambda info, metafields: self.metafields_delete(metafields),
-            "fulfillmentOrderHold": lambda info, id, fulfillmentHold: self.hold(id, fulfillmentHold),
-            "fulfillmentOrderReleaseHold": lambda info, id, holdIds=None, externalId=None: self.release(id, holdIds),
+            "tagsAdd": lambda info, id, tags: self.tags(info, id, tags, add=True),
+            "tagsRemove": lambda info, id, tags: self.tags(info, id, tags, add=False),
+            "orderUpdate": lambda info, input: self.order_update(info, input),
+            "metafieldsSet": lambda info, metafields: self.metafields_set(info, metafields),
+            "metafieldsDelete": lambda info, metafields: self.metafields_delete(info, metafields),
+            "fulfillmentOrderHold": lambda info, id, fulfillmentHold: self.hold(info, id, fulfillmentHold),
+            "fulfillmentOrderReleaseHold": lambda info, id, holdIds=None, externalId=None: self.release(info, id, holdIds),
             "webhookSubscriptionCreate": self.webhook_create,
             "webhookSubscriptionDelete": lambda info, id: self.webhook_delete(id),
-            "bulkOperationRunQuery": lambda info, query, groupObjects=False: self.bulk_runner(info, query),
+            "bulkOperationRunQuery": lambda info, query, groupObjects=False: self.bulk_runner(info, query, groupObjects),
         }
 
-    def _order(self, value: str) -> Order | None:
-        return self.state.orders.get(require_gid(value, "Order") or -1)
+    def _order(self, value: str, info: GraphQLResolveInfo | None = None) -> Order | None:
+        order = self.state.orders.get(require_gid(value, "Order") or -1)
+        if order is not None and info is not None and not self.state.readable(order, granted(info)):
+            return None
+        return order
 
-    def tags(self, order_id: str, tags: list[str], *, add: bool) -> View:
-        order = self._order(order_id)
+    def _fulfillment_order(self, info: GraphQLResolveInfo, value: str) -> FulfillmentOrder | None:
+        fo = self.state.find_fulfillment_order(require_gid(value, "FulfillmentOrder") or -1)
+        if fo is not None and not self.state.readable(self.state.orders[fo.order_id], granted(info)):
+            return None
+        return fo
+
+    def tags(self, info: GraphQLResolveInfo, order_id: str, tags: list[str], *, add: bool) -> View:
+        require_scope(info, "tagsAdd" if add else "tagsRemove", "write_orders")
+        order = self._order(order_id, info)
         if order is None:
             return {"node": None, "userErrors": [_user_error(["id"], "Order does not exist")]}
         wanted = _split_tags(tags)
@@ -117,8 +132,9 @@ class MutationRoot:
         self.state.touch(order)
         self.state.notify("orders/updated", order)
 
-    def order_update(self, values: dict[str, Any]) -> View:
-        order = self._order(values["id"])
+    def order_update(self, info: GraphQLResolveInfo, values: dict[str, Any]) -> View:
+        require_scope(info, "orderUpdate", "write_orders")
+        order = self._order(values["id"], info)
         if order is None:
             return {"order": None, "userErrors": [_user_error(["id"], "Order does not exist")]}
         errors = self._check_metafield_inputs(values.get("metafields") or [], order, ["input", "metafields"])
@@ -139,11 +155,11 @@ class MutationRoot:
         return {"order": self.views.order(order), "userErrors": []}
 
     def _check_metafield_inputs(self, entries: list[dict[str, Any]], order: Order | None,
-                                where: list[str]) -> list[dict[str, Any]]:
+                                where: list[str], info: GraphQLResolveInfo | None = None) -> list[dict[str, Any]]:
         errors: list[dict[str, Any]] = []
         for index, entry in enumerate(entries):
             path = [*where, str(index)]
-            owner = order if order is not None else self._owner(entry.get("ownerId", ""))
+            owner = order if order is not None else self._owner(entry.get("ownerId", ""), info)
             namespace, key = entry.get("namespace") or APP_NAMESPACE, entry.get("key") or ""
             value, kind = entry.get("value"), entry.get("type")
             if owner is None:
@@ -175,9 +191,12 @@ class MutationRoot:
                                           elementIndex=index))
         return errors
 
-    def _owner(self, owner_id: str) -> Order | None:
+    def _owner(self, owner_id: str, info: GraphQLResolveInfo | None = None) -> Order | None:
         parsed = parse_gid(owner_id)
-        return self.state.orders.get(parsed[1]) if parsed and parsed[0] == "Order" else None
+        order = self.state.orders.get(parsed[1]) if parsed and parsed[0] == "Order" else None
+        if order is not None and info is not None and not self.state.readable(order, granted(info)):
+            return None
+        return order
 
     def _write_metafield(self, order: Order, namespace: str, key: str, value: str, kind: str | None) -> Metafield:
         existing = order.metafield(namespace, key)
@@ -189,12 +208,13 @@ class MutationRoot:
             existing.value, existing.type, existing.updated_at = value, kind or existing.type, max(now, existing.updated_at)
         return existing
 
-    def metafields_set(self, entries: list[dict[str, Any]]) -> View:
+    def metafields_set(self, info: GraphQLResolveInfo, entries: list[dict[str, Any]]) -> View:
+        require_scope(info, "metafieldsSet", "write_orders")
         if len(entries) > MAX_METAFIELDS_PER_CALL:
             return {"metafields": None, "userErrors": [_user_error(
                 ["metafields"], f"Exceeded the maximum metafields input limit of {MAX_METAFIELDS_PER_CALL}.",
                 "LESS_THAN_OR_EQUAL_TO")]}
-        errors = self._check_metafield_inputs(entries, None, ["metafields"])
+        errors = self._check_metafield_inputs(entries, None, ["metafields"], info)
         if errors:  # atomic: nothing is written when any entry is refused
             return {"metafields": None, "userErrors": errors}
         written = []
@@ -205,11 +225,12 @@ class MutationRoot:
                                                  entry["value"], entry.get("type")))
         return {"metafields": [self.views.metafield(m) for m in written], "userErrors": []}
 
-    def metafields_delete(self, entries: list[dict[str, Any]]) -> View:
+    def metafields_delete(self, info: GraphQLResolveInfo, entries: list[dict[str, Any]]) -> View:
         """Like Shopify: each identifier that named no metafield comes back as null, not as an error."""
+        require_scope(info, "metafieldsDelete", "write_orders")
         deleted: list[dict[str, Any] | None] = []
         for entry in entries:
-            owner = self._owner(entry["ownerId"])
+            owner = self._owner(entry["ownerId"], info)
             found = owner.metafield(entry["namespace"], entry["key"]) if owner is not None else None
             if owner is None or found is None:
                 deleted.append(None)
@@ -218,37 +239,43 @@ class MutationRoot:
             deleted.append({"ownerId": entry["ownerId"], "namespace": found.namespace, "key": found.key})
         return {"deletedMetafields": deleted, "userErrors": []}
 
-    def hold(self, fo_id: str, spec: dict[str, Any]) -> View:
+    def hold(self, info: GraphQLResolveInfo, fo_id: str, spec: dict[str, Any]) -> View:
         empty = {"fulfillmentHold": None, "fulfillmentOrder": None, "remainingFulfillmentOrder": None}
-        fo = self.state.find_fulfillment_order(require_gid(fo_id, "FulfillmentOrder") or -1)
+        fo = self._fulfillment_order(info, fo_id)
         if fo is None:
             return {**empty, "userErrors": [_user_error(["id"], "Fulfillment order does not exist.",
                                                         "FULFILLMENT_ORDER_NOT_FOUND")]}
+        at_service = self.state.location_of(fo).fulfillment_service
+        require_scope(info, "fulfillmentOrderHold",
+                      "write_third_party_fulfillment_orders" if at_service else "write_merchant_managed_fulfillment_orders")
+        app = requesting_app(info)
         handle = spec.get("handle") or ""
         requested = spec.get("fulfillmentOrderLineItems") or []
+        mine = [h for h in fo.holds if h.app == app]
         problem: dict[str, Any] | None = None
-        if fo.closed:
+        if fo.closed or fo.in_progress:
             problem = _user_error(["id"], f"The fulfillment order's status is {fo.status}; only open or held "
                                   "fulfillment orders can be put on hold.")
-        elif any(h.handle == handle for h in fo.holds):
+        elif any(h.handle == handle for h in mine):
             problem = _user_error(["fulfillmentHold", "handle"], "The handle provided for the fulfillment hold is "
                                   "already in use by this app for another hold on this fulfillment order.",
                                   "DUPLICATE_FULFILLMENT_HOLD_HANDLE")
-        elif len(fo.holds) >= MAX_HOLDS_PER_FULFILLMENT_ORDER:
+        elif len(mine) >= MAX_HOLDS_PER_FULFILLMENT_ORDER:
             problem = _user_error(["id"], "The maximum number of fulfillment holds for this fulfillment order has "
                                   "been reached for this app.", "FULFILLMENT_ORDER_HOLD_LIMIT_REACHED")
         elif len(handle) > 64:
             problem = _user_error(["fulfillmentHold", "handle"], "Handle is too long (maximum is 64 characters)")
-        elif requested and fo.holds:
-            problem = _user_error(["fulfillmentHold", "fulfillmentOrderLineItems"], "The fulfillment order is not "
-                                  "in a splittable state.", "FULFILLMENT_ORDER_NOT_SPLITTABLE")
         held: dict[int, int] = {}
         if problem is None:
             held, problem = self._held_quantities(fo, requested)
+        if problem is None and held and fo.holds:
+            # a hold on part of it would split a fulfillment order that is already held
+            problem = _user_error(["fulfillmentHold", "fulfillmentOrderLineItems"], "The fulfillment order is not "
+                                  "in a splittable state.", "FULFILLMENT_ORDER_NOT_SPLITTABLE")
         if problem is not None:
             return {**empty, "userErrors": [problem]}
         remaining = self._split(fo, held) if held else None
-        hold = Hold(self.state.new_id(), spec["reason"], spec.get("reasonNotes"), handle)
+        hold = Hold(self.state.new_id(), spec["reason"], spec.get("reasonNotes"), handle, app)
         fo.holds.append(hold)
         fo.updated_at = max(self.state.now(), fo.updated_at)
         return {"fulfillmentHold": self.views.hold(hold), "fulfillmentOrder": self.views.fulfillment_order(fo),
@@ -295,8 +322,8 @@ class MutationRoot:
         order.fulfillment_orders.append(rest)
         return rest
 
-    def release(self, fo_id: str, hold_ids: list[str] | None) -> View:
-        fo = self.state.find_fulfillment_order(require_gid(fo_id, "FulfillmentOrder") or -1)
+    def release(self, info: GraphQLResolveInfo, fo_id: str, hold_ids: list[str] | None) -> View:
+        fo = self._fulfillment_order(info, fo_id)
         if fo is None:
             return {"fulfillmentOrder": None, "userErrors": [_user_error(
                 ["id"], "Fulfillment order does not exist.", "FULFILLMENT_ORDER_NOT_FOUND")]}
@@ -314,16 +341,17 @@ class MutationRoot:
         return {"fulfillmentOrder": self.views.fulfillment_order(fo), "userErrors": []}
 
     def webhook_create(self, info: GraphQLResolveInfo, topic: str, webhookSubscription: dict[str, Any]) -> View:
-        url = webhookSubscription.get("callbackUrl") or ""
-        where = ["webhookSubscription", "callbackUrl"]
+        url = webhookSubscription.get("uri") or ""
+        where = ["webhookSubscription", "uri"]
         if not url:
             return {"webhookSubscription": None, "userErrors": [_user_error(where, "Address can't be blank")]}
-        if not re.match(r"^https?://[^/\s]+", url):
-            return {"webhookSubscription": None, "userErrors": [_user_error(where, "Address is invalid")]}
-        if any(s.topic == topic and s.callback_url == url for s in self.state.subscriptions.values()):
+        if not re.match(r"^(https?://[^/\s]+|pubsub://[\w-]+:[\w.-]+$|arn:aws:events:)", url):
+            return {"webhookSubscription": None, "userErrors": [_user_error(
+                where, "URI isn't correct URI format of https://, pubsub://{project}:topic or Eventbridge ARN")]}
+        if any(s.topic == topic and s.uri == url for s in self.state.subscriptions.values()):
             return {"webhookSubscription": None,
                     "userErrors": [_user_error(where, "Address for this topic has already been taken")]}
-        version = info.context.get("api_version", "2025-01") if isinstance(info.context, dict) else "2025-01"
+        version = info.context.get("api_version", "2026-10") if isinstance(info.context, dict) else "2026-10"
         sub = WebhookSubscription(self.state.new_id(), topic, url, webhookSubscription.get("format") or "JSON",
                                   version, self.state.now())
         self.state.subscriptions[sub.id] = sub

@@ -1,5 +1,12 @@
 """Shopify's OAuth authorization-code grant, as the sandbox plays it: auto-approved installs, one-time codes,
-expiring offline tokens (60 minutes) with rotating refresh tokens, and the signed redirect query."""
+expiring offline tokens (60 minutes) with rotating refresh tokens, and the signed redirect query.
+
+Refresh tokens rotate the way Shopify's do: each refresh issues a new pair, and the refresh token used is
+retired once its replacement has been used (the new access token in an API call, or the new refresh
+token in a refresh). Until then it still works, and using it again is another rotation: two processes
+refreshing at once without coordinating show up as two rotations (`rotations`). Scopes named in
+`withheld` are never granted, as when a merchant or Shopify's review declines them.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +24,10 @@ from flask import Flask, Response, jsonify, redirect, request
 
 ACCESS_TOKEN_TTL = 3600
 REFRESH_TOKEN_TTL = 90 * 24 * 3600
+# What the static token (shops added by hand) is granted unless told otherwise: all the connector asks for.
+STATIC_SCOPES = ("write_orders,read_all_orders,read_inventory,read_products,write_merchant_managed_fulfillment_orders,"
+                 "write_third_party_fulfillment_orders")
+STATIC_CLIENT = "static"
 
 
 def query_hmac(params: Mapping[str, str], secret: str) -> str:
@@ -32,42 +43,64 @@ def query_hmac(params: Mapping[str, str], secret: str) -> str:
 
 
 @dataclass(slots=True)
-class _Grant:
+class Grant:
     client_id: str
     scope: str
     expires_at: float | None = None  # access tokens only; None: never expires
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.scope.split(",") if part.strip())
 
 
 class TokenRegistry:
     """Which access tokens the sandbox accepts, and the codes and refresh tokens that can mint new ones."""
 
-    def __init__(self, clock: Callable[[], float], static_token: str | None = None) -> None:
+    def __init__(self, clock: Callable[[], float], static_token: str | None = None,
+                 static_scope: str = STATIC_SCOPES) -> None:
         self.clock = clock
         self._lock = threading.Lock()
-        self._codes: dict[str, _Grant] = {}
-        self._access: dict[str, _Grant] = {}
-        self._refresh: dict[str, _Grant] = {}
+        self._codes: dict[str, Grant] = {}
+        self._access: dict[str, Grant] = {}
+        self._refresh: dict[str, Grant] = {}
+        self._replaces: dict[str, str] = {}  # a new token -> the refresh token it replaces
+        self.rotations = 0
+        self.withheld: set[str] = set()
+        self._static_token = static_token
         if static_token:
-            self._access[static_token] = _Grant("static", "")
+            self._access[static_token] = Grant(STATIC_CLIENT, static_scope)
 
     def __repr__(self) -> str:
         return f"TokenRegistry({len(self._access)} access tokens)"
 
-    def accepts(self, token: str | None) -> bool:
+    def set_static_scope(self, scope: str) -> None:
+        if self._static_token:
+            with self._lock:
+                self._access[self._static_token] = Grant(STATIC_CLIENT, scope)
+
+    def grant(self, token: str | None) -> Grant | None:
+        """The grant behind a valid access token, or None; using a new token retires the one it replaced."""
         if not token:
-            return False
+            return None
         with self._lock:
             # compare every stored token in constant time; the registry is small
-            matches = [grant for stored, grant in self._access.items() if hmac.compare_digest(stored, token)]
-        if not matches:
-            return False
-        expires_at = matches[0].expires_at
-        return expires_at is None or self.clock() < expires_at
+            matches = [(stored, grant) for stored, grant in self._access.items() if hmac.compare_digest(stored, token)]
+            if not matches:
+                return None
+            stored, grant = matches[0]
+            if grant.expires_at is not None and self.clock() >= grant.expires_at:
+                return None
+            self._retire_replaced(stored)
+        return grant
+
+    def accepts(self, token: str | None) -> bool:
+        return self.grant(token) is not None
 
     def new_code(self, client_id: str, scope: str) -> str:
         code = secrets.token_hex(16)
+        granted = ",".join(part for part in scope.split(",") if part.strip() and part.strip() not in self.withheld)
         with self._lock:
-            self._codes[code] = _Grant(client_id, scope, self.clock() + 600)
+            self._codes[code] = Grant(client_id, granted, self.clock() + 600)
         return code
 
     def redeem_code(self, code: str, client_id: str, expiring: bool) -> dict[str, Any] | None:
@@ -79,27 +112,46 @@ class TokenRegistry:
 
     def refresh(self, refresh_token: str, client_id: str) -> dict[str, Any] | None:
         with self._lock:
-            grant = self._refresh.pop(refresh_token, None)  # rotated: each refresh token works once
-        if grant is None or grant.client_id != client_id or (grant.expires_at or 0) < self.clock():
-            return None
-        return self._issue(grant, expiring=True)
+            grant = self._refresh.get(refresh_token)
+            if grant is None or grant.client_id != client_id or (grant.expires_at or 0) < self.clock():
+                return None
+            self._retire_replaced(refresh_token)
+            self.rotations += 1
+        answer = self._issue(grant, expiring=True, replacing=refresh_token)
+        return answer
 
     def revoke_all(self) -> None:
         with self._lock:
             self._access.clear()
             self._refresh.clear()
+            self._replaces.clear()
 
-    def _issue(self, grant: _Grant, expiring: bool) -> dict[str, Any]:
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return {"rotations": self.rotations, "access_tokens": len(self._access),
+                    "refresh_tokens": len(self._refresh)}
+
+    def _retire_replaced(self, token: str) -> None:
+        """`token` is in use: the refresh token it replaced is retired (caller holds the lock)."""
+        old = self._replaces.pop(token, None)
+        if old is not None:
+            self._refresh.pop(old, None)
+            self._replaces = {new: replaced for new, replaced in self._replaces.items() if replaced != old}
+
+    def _issue(self, grant: Grant, expiring: bool, replacing: str | None = None) -> dict[str, Any]:
         token = "shpat_" + secrets.token_hex(16)
         now = self.clock()
         answer: dict[str, Any] = {"access_token": token, "scope": grant.scope}
         with self._lock:
-            self._access[token] = _Grant(grant.client_id, grant.scope, now + ACCESS_TOKEN_TTL if expiring else None)
+            self._access[token] = Grant(grant.client_id, grant.scope, now + ACCESS_TOKEN_TTL if expiring else None)
             if expiring:
                 refresh = "shprt_" + secrets.token_hex(16)
-                self._refresh[refresh] = _Grant(grant.client_id, grant.scope, now + REFRESH_TOKEN_TTL)
+                self._refresh[refresh] = Grant(grant.client_id, grant.scope, now + REFRESH_TOKEN_TTL)
                 answer.update({"expires_in": ACCESS_TOKEN_TTL, "refresh_token": refresh,
                                "refresh_token_expires_in": REFRESH_TOKEN_TTL})
+                if replacing is not None:
+                    self._replaces[token] = replacing
+                    self._replaces[refresh] = replacing
         return answer
 
 
@@ -135,7 +187,7 @@ def register_oauth(app: Flask, tokens: TokenRegistry, shop: str, api_secret: str
         if body.get("grant_type") == "refresh_token":
             answer = tokens.refresh(str(body.get("refresh_token") or ""), client_id)
             if answer is None:
-                return _oauth_error("refresh token is invalid, expired or already used", 400, "invalid_grant")
+                return _oauth_error("refresh token is invalid, expired or retired", 400, "invalid_grant")
             return jsonify(answer)
         expiring = str(body.get("expiring") or "0") == "1"
         answer = tokens.redeem_code(str(body.get("code") or ""), client_id, expiring)

@@ -1,27 +1,27 @@
-"""Shopify's Admin GraphQL schema (2025-01 introspection, loaded once) and Shopify-shaped validation errors."""
+"""Shopify's Admin GraphQL schema (2026-04, built once from its SDL) and Shopify-shaped validation errors."""
 
 from __future__ import annotations
 
 import gzip
-import json
 import re
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, build_client_schema, parse, validate
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, build_schema, parse, validate
 
-SCHEMA_FILE = "admin_schema_2025-01.json.gz"
+API_VERSION = "2026-04"
+SCHEMA_FILE = f"admin_{API_VERSION}.schema.graphql.gz"
 
 
 @lru_cache(maxsize=1)
 def admin_schema() -> GraphQLSchema:
-    """The Admin API schema; `assume_valid` because Shopify serves deprecation mismatches graphql-core rejects."""
+    """The Admin API schema; `assume_valid` because Shopify serves deprecation mismatches graphql-core rejects.
+    Building it takes a second or two, once per process."""
     source = resources.files("sandbox.schema").joinpath(SCHEMA_FILE)
     with source.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as text:
-        introspection = json.load(text)
-    return build_client_schema(introspection["data"], assume_valid=True)
+        return build_schema(text.read(), assume_valid=True)
 
 
 def _error(message: str, code: str, locations: list[dict[str, int]] | None, **extra: Any) -> dict[str, Any]:

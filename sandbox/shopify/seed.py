@@ -24,6 +24,10 @@ Seed format (JSON; keys camelCase, ids plain integers which may exceed 2^53):
       }]
     }
 
+Optional per location: `"fulfillmentService": true` (a 3PL location). Optional per order:
+`fulfillmentLocationId` (where its fulfillment order is assigned), `fulfillmentInProgress` (accepted by a
+fulfillment service, so no HOLD is offered), `foreignHolds` ([{"handle", "reason", "app"}] placed by other apps).
+
 Missing `on_hand` is derived (sum of every named quantity except `incoming`). A line's `variantId` may be
 omitted: it is then looked up by SKU, and a line whose SKU matches no variant has no variant (a custom item).
 Fulfillment orders are not in the seed: one is generated per order at the first location, mirroring the
@@ -46,6 +50,7 @@ class SeedModel(BaseModel):
 class SeedLocation(SeedModel):
     id: int
     name: str
+    fulfillment_service: bool = False  # a fulfillment service (3PL) location
 
 
 class SeedLevel(SeedModel):
@@ -89,6 +94,14 @@ class SeedLine(SeedModel):
     title: str | None = None
 
 
+class SeedHold(SeedModel):
+    """A hold another app placed (it may even use the connector's handle)."""
+
+    handle: str = ""
+    reason: str = "OTHER"
+    app: str = "other-app"
+
+
 class SeedOrder(SeedModel):
     id: int
     name: str
@@ -102,6 +115,9 @@ class SeedOrder(SeedModel):
     note: str | None = None
     tags: list[str] = Field(default_factory=list)
     line_items: list[SeedLine]
+    fulfillment_location_id: int | None = None  # where its fulfillment order is assigned (default: the first)
+    fulfillment_in_progress: bool = False  # a fulfillment service accepted it: no longer holdable
+    foreign_holds: list[SeedHold] = Field(default_factory=list)
 
 
 class Seed(SeedModel):

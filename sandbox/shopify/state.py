@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from sandbox.shopify.model import (
     Customer,
     FulfillmentOrder,
     FulfillmentOrderLine,
+    Hold,
     LineItem,
     Location,
     Order,
@@ -26,6 +27,7 @@ from sandbox.shopify.model import (
 )
 from sandbox.shopify.seed import NewOrder, Seed, StockChange
 
+ORDER_WINDOW = timedelta(days=60)  # without read_all_orders, older orders are invisible
 Listener = Callable[[str, Any], None]
 """Called as listener(topic, record) with e.g. ("orders/create", Order) or ("inventory_levels/update", (item, loc))."""
 
@@ -59,7 +61,7 @@ class ShopifyState:
             seed = Seed.model_validate(data)
         except ValidationError as error:
             raise InputError(source, _first_problem(error)) from None
-        state = cls(seed.shop, [Location(loc.id, loc.name) for loc in seed.locations], now=now)
+        state = cls(seed.shop, [Location(loc.id, loc.name, loc.fulfillment_service) for loc in seed.locations], now=now)
         state.shop_name = seed.shop_name or state.shop_name
         location_ids = {loc.id for loc in state.locations}
         seen_ids: list[int] = [*location_ids]
@@ -75,6 +77,7 @@ class ShopifyState:
                         raise InputError(source, f"variant {spec.sku or spec.id}: unknown location {level.location_id}")
                     state.levels[(variant.inventory_item_id, level.location_id)] = _with_on_hand(level.quantities)
         by_sku = state.variants_by_sku()
+        fulfillment: dict[int, Any] = {}
         for spec_order in seed.orders:
             lines = []
             for spec in spec_order.line_items:
@@ -100,12 +103,18 @@ class ShopifyState:
                           spec_order.display_financial_status, spec_order.note, list(spec_order.tags))
             if order.id in state.orders:
                 raise InputError(source, f"order id {order.id} appears twice")
+            if spec_order.fulfillment_location_id is not None and spec_order.fulfillment_location_id not in location_ids:
+                raise InputError(source, f"order {spec_order.name}: unknown location {spec_order.fulfillment_location_id}")
             state.orders[order.id] = order
+            fulfillment[order.id] = spec_order
             seen_ids.append(order.id)
         state._next_id = max(seen_ids, default=0) + 1000
         state._next_order_number = max((_order_number(o.name) for o in state.orders.values()), default=1000) + 1
         for order in state.orders.values():
-            state._open_fulfillment_order(order)
+            spec = fulfillment[order.id]
+            fo = state._open_fulfillment_order(order, spec.fulfillment_location_id)
+            fo.in_progress = spec.fulfillment_in_progress and not fo.closed
+            fo.holds.extend(Hold(state.new_id(), hold.reason, None, hold.handle, hold.app) for hold in spec.foreign_holds)
         return state
 
     @classmethod
@@ -133,6 +142,16 @@ class ShopifyState:
 
     def item_levels(self, item_id: int) -> list[tuple[Location, dict[str, int]]]:
         return [(loc, self.levels[(item_id, loc.id)]) for loc in self.locations if (item_id, loc.id) in self.levels]
+
+    def location_of(self, fo: FulfillmentOrder) -> Location:
+        return next((loc for loc in self.locations if loc.id == fo.location_id), self.locations[0])
+
+    def readable(self, order: Order, scopes: frozenset[str] | None) -> bool:
+        """Whether an app with `scopes` can see the order (None: the sandbox's own view, everything);
+        without read_all_orders only orders created in the last 60 days are."""
+        if scopes is None or "read_all_orders" in scopes:
+            return True
+        return order.created_at >= self.now() - ORDER_WINDOW
 
     def find_fulfillment_order(self, fo_id: int) -> FulfillmentOrder | None:
         for order in self.orders.values():
@@ -247,13 +266,15 @@ class ShopifyState:
             raise KeyError(f"no order {order_id}")
         return order
 
-    def _open_fulfillment_order(self, order: Order) -> None:
-        fo = FulfillmentOrder(self.new_id(), order.id, self.locations[0].id, order.created_at, order.created_at)
+    def _open_fulfillment_order(self, order: Order, location_id: int | None = None) -> FulfillmentOrder:
+        fo = FulfillmentOrder(self.new_id(), order.id, location_id or self.locations[0].id, order.created_at,
+                              order.created_at)
         for line in order.lines:
             if line.requires_shipping and line.current > 0:
                 fo.lines.append(FulfillmentOrderLine(self.new_id(), line.id, line.current, line.unfulfilled_quantity))
         fo.closed = order.cancelled_at is not None or all(fl.remaining_quantity == 0 for fl in fo.lines)
         order.fulfillment_orders.append(fo)
+        return fo
 
     def _move_stock(self, line: LineItem, **deltas: int) -> tuple[int, int] | None:
         """Shift a tracked variant's quantities at the first location; returns the level's key when it changed."""

@@ -29,6 +29,34 @@ T = TypeVar("T")
 View = dict[str, Any]
 
 HOLD_REASON_TEXT = {"INVENTORY_OUT_OF_STOCK": "Inventory out of stock", "UNKNOWN_DELIVERY_DATE": "Unknown delivery date"}
+PROTECTED_DATA_DOCS = "https://shopify.dev/docs/apps/launch/protected-customer-data"
+REDACTED_NAME = "•••"
+MAX_HOLDS_PER_APP = 10
+
+
+def contact_denied(info: GraphQLResolveInfo) -> bool:
+    """Whether this request's app is refused protected customer data (names, emails, phones, addresses)."""
+    return bool(isinstance(info.context, dict) and info.context.get("protected_denied"))
+
+
+def requesting_app(info: GraphQLResolveInfo) -> str:
+    return str(info.context.get("app", "")) if isinstance(info.context, dict) else ""
+
+
+def protected(value: Any) -> Callable[[GraphQLResolveInfo], Any]:
+    """A protected customer field: null plus an ACCESS_DENIED error for an app without approval (in a bulk
+    query, just null: a result file carries no errors)."""
+
+    def resolve(info: GraphQLResolveInfo) -> Any:
+        if not contact_denied(info):
+            return value
+        if is_bulk(info):
+            return None
+        raise GraphQLError("This app is not approved to access protected customer data. See "
+                           f"{PROTECTED_DATA_DOCS} for more details.",
+                           extensions={"code": "ACCESS_DENIED", "documentation": PROTECTED_DATA_DOCS})
+
+    return resolve
 
 
 def encode_cursor(key: Sequence[Any]) -> str:
@@ -83,13 +111,16 @@ def by_id(record: Any) -> tuple[int]:
 class Views:
     """Builds views of one state; every method returns a fresh dict (never shared between answers)."""
 
-    def __init__(self, state: ShopifyState, api_version: str = "2025-01") -> None:
+    def __init__(self, state: ShopifyState) -> None:
         self.state = state
-        self.api_version = api_version
 
     def location(self, location: Location) -> View:
+        service = ({"__typename": "FulfillmentService", "id": gid("FulfillmentService", location.id),
+                    "handle": location.name.lower().replace(" ", "-"), "serviceName": location.name}
+                   if location.fulfillment_service else None)
         return {"__typename": "Location", "id": gid("Location", location.id), "name": location.name,
-                "legacyResourceId": str(location.id), "isActive": True}
+                "legacyResourceId": str(location.id), "isActive": True,
+                "isFulfillmentService": location.fulfillment_service, "fulfillmentService": service}
 
     def order(self, order: Order) -> View:
         customer = order.customer
@@ -100,12 +131,15 @@ class Views:
             "closedAt": iso(order.updated_at) if order.closed else None, "confirmed": True, "test": False,
             "displayFinancialStatus": order.financial_status, "displayFulfillmentStatus": order.fulfillment_status,
             "fullyPaid": order.financial_status == "PAID", "note": order.note, "tags": list(order.tags),
-            "email": order.email, "currencyCode": "USD", "customerLocale": order.locale,
+            "email": protected(order.email), "phone": protected(None), "currencyCode": "USD",
+            "customerLocale": order.locale,
             "customer": None if customer is None else {
                 "__typename": "Customer", "id": gid("Customer", customer.id), "legacyResourceId": str(customer.id),
-                "firstName": customer.first_name, "lastName": customer.last_name, "email": customer.email,
-                "locale": customer.locale,
-                "displayName": " ".join(filter(None, [customer.first_name, customer.last_name])) or (customer.email or ""),
+                "firstName": protected(customer.first_name), "lastName": protected(customer.last_name),
+                "email": protected(customer.email), "locale": customer.locale,
+                # never null: an app without access to the name sees "•••" (changelog, 2026-12)
+                "displayName": lambda info, c=customer: REDACTED_NAME if contact_denied(info) else (
+                    " ".join(filter(None, [c.first_name, c.last_name])) or (c.email or "")),
             },
             "metafield": lambda info, key, namespace=None: self._metafield(order, namespace, key),
             "metafields": lambda info, namespace=None, keys=None, **page: connection(
@@ -170,9 +204,12 @@ class Views:
     def fulfillment_order(self, fo: FulfillmentOrder) -> View:
         order = self.state.orders[fo.order_id]
         lines = {line.id: line for line in order.lines}
-        location = next((loc for loc in self.state.locations if loc.id == fo.location_id), self.state.locations[0])
+        location = self.state.location_of(fo)
         return {"__typename": "FulfillmentOrder", "id": gid("FulfillmentOrder", fo.id), "status": fo.status,
-                "requestStatus": "UNSUBMITTED", "orderId": gid("Order", order.id), "orderName": order.name,
+                "requestStatus": "ACCEPTED" if fo.in_progress else "UNSUBMITTED",
+                "supportedActions": lambda info: [{"action": action, "externalUrl": None}
+                                                  for action in supported_actions(fo, location, requesting_app(info))],
+                "orderId": gid("Order", order.id), "orderName": order.name,
                 "createdAt": iso(fo.created_at), "updatedAt": iso(fo.updated_at),
                 "assignedLocation": {"name": location.name, "countryCode": "US", "location": self.location(location)},
                 "order": lambda info: self.order(order),
@@ -186,14 +223,16 @@ class Views:
 
     def hold(self, hold: Hold) -> View:
         return {"__typename": "FulfillmentHold", "id": gid("FulfillmentHold", hold.id), "handle": hold.handle,
-                "reason": hold.reason, "reasonNotes": hold.reason_notes, "heldByRequestingApp": True,
+                "reason": hold.reason, "reasonNotes": hold.reason_notes,
+                "heldByRequestingApp": lambda info: hold.app == requesting_app(info),
                 "displayReason": HOLD_REASON_TEXT.get(hold.reason, hold.reason.replace("_", " ").capitalize())}
 
     def subscription(self, sub: WebhookSubscription) -> View:
         return {"__typename": "WebhookSubscription", "id": gid("WebhookSubscription", sub.id),
-                "legacyResourceId": str(sub.id), "topic": sub.topic, "format": sub.format,
-                "callbackUrl": sub.callback_url, "createdAt": iso(sub.created_at), "updatedAt": iso(sub.created_at),
-                "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": sub.callback_url},
+                "legacyResourceId": str(sub.id), "topic": sub.topic, "format": sub.format, "uri": sub.uri,
+                # deprecated for `uri`, still served (a document asking for them fails validation first)
+                "callbackUrl": sub.uri, "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": sub.uri},
+                "createdAt": iso(sub.created_at), "updatedAt": iso(sub.created_at),
                 "includeFields": [], "metafieldNamespaces": [], "filter": None,
                 "apiVersion": {"handle": sub.api_version, "displayName": sub.api_version, "supported": True}}
 
@@ -203,4 +242,19 @@ class Views:
                 "completedAt": iso(op.completed_at), "errorCode": op.error_code,
                 "objectCount": str(op.object_count), "rootObjectCount": str(op.root_object_count),
                 "fileSize": str(len(op.body)) if op.status == "COMPLETED" else None, "url": op.url,
-                "partialDataUrl": None}
+                "partialDataUrl": op.partial_url}
+
+
+def supported_actions(fo: FulfillmentOrder, location: Location, app: str) -> list[str]:
+    """What the requesting app may do with the fulfillment order now: no HOLD once it is closed or a
+    fulfillment service has accepted it, nor past the app's ten holds."""
+    if fo.closed:
+        return []
+    if fo.in_progress:
+        return ["CREATE_FULFILLMENT", "REQUEST_CANCELLATION"] if location.fulfillment_service else ["CREATE_FULFILLMENT"]
+    actions = ["REQUEST_FULFILLMENT"] if location.fulfillment_service else ["CREATE_FULFILLMENT", "MOVE"]
+    if sum(1 for hold in fo.holds if hold.app == app) < MAX_HOLDS_PER_APP:
+        actions.append("HOLD")
+    if fo.holds:
+        actions.append("RELEASE_HOLD")
+    return actions

@@ -32,7 +32,8 @@ TOPIC_NAMES = {
     "ORDERS_CREATE": "orders/create", "ORDERS_UPDATED": "orders/updated", "ORDERS_CANCELLED": "orders/cancelled",
     "ORDERS_FULFILLED": "orders/fulfilled", "ORDERS_PARTIALLY_FULFILLED": "orders/partially_fulfilled",
     "INVENTORY_LEVELS_UPDATE": "inventory_levels/update", "BULK_OPERATIONS_FINISH": "bulk_operations/finish",
-    "APP_UNINSTALLED": "app/uninstalled",
+    "APP_UNINSTALLED": "app/uninstalled", "CUSTOMERS_DATA_REQUEST": "customers/data_request",
+    "CUSTOMERS_REDACT": "customers/redact", "SHOP_REDACT": "shop/redact",
 }
 DEFAULT_API_VERSION = "2026-10"
 
@@ -41,22 +42,26 @@ def sign(body: bytes, secret: str) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def order_payload(state: ShopifyState, order: Order) -> dict[str, Any]:
-    """The order as Shopify's REST webhooks serialise it (the parts the connector reads, and a few more)."""
+def order_payload(state: ShopifyState, order: Order, *, withhold_contact: bool = False) -> dict[str, Any]:
+    """The order as Shopify's REST webhooks serialise it (the parts the connector reads, and a few more);
+    with `withhold_contact`, without the protected customer fields, as an app without approval gets it."""
     customer = order.customer
     statuses = {"FULFILLED": "fulfilled", "PARTIALLY_FULFILLED": "partial"}
+    email = None if withhold_contact else order.email
     return {
         "id": order.id, "admin_graphql_api_id": gid("Order", order.id), "name": order.name,
         "order_number": int("".join(ch for ch in order.name if ch.isdigit()) or 0),
-        "email": order.email, "contact_email": order.email, "created_at": rest_time(order.created_at),
+        "email": email, "contact_email": email, "created_at": rest_time(order.created_at),
         "updated_at": rest_time(order.updated_at), "processed_at": rest_time(order.created_at),
         "cancelled_at": rest_time(order.cancelled_at), "closed_at": rest_time(order.updated_at) if order.closed else None,
         "note": order.note, "tags": ", ".join(order.tags), "note_attributes": [], "currency": "USD",
         "financial_status": order.financial_status.lower(),
         "fulfillment_status": statuses.get(order.fulfillment_status), "customer_locale": order.locale,
         "customer": None if customer is None else {
-            "id": customer.id, "admin_graphql_api_id": gid("Customer", customer.id), "email": customer.email,
-            "first_name": customer.first_name, "last_name": customer.last_name, "locale": customer.locale},
+            "id": customer.id, "admin_graphql_api_id": gid("Customer", customer.id),
+            "email": None if withhold_contact else customer.email,
+            "first_name": None if withhold_contact else customer.first_name,
+            "last_name": None if withhold_contact else customer.last_name, "locale": customer.locale},
         "line_items": [{
             "id": line.id, "admin_graphql_api_id": gid("LineItem", line.id), "sku": line.sku, "title": line.title,
             "name": line.title, "quantity": line.quantity, "current_quantity": line.current,
@@ -117,6 +122,7 @@ class WebhookDispatcher:
         self._thread_lock = threading.Lock()
         self.deliveries: list[Delivery] = []
         self._session = requests.Session()
+        self.access: Any = None  # the sandbox's Access: without protected data approval, payloads are redacted
         state.add_listener(self.on_change)
 
     def __repr__(self) -> str:  # the secret stays out of reprs and logs
@@ -124,7 +130,8 @@ class WebhookDispatcher:
 
     def on_change(self, topic: str, record: Any) -> None:
         if isinstance(record, Order):
-            payload = order_payload(self.state, record)
+            withhold = self.access is not None and not self.access.protected_data
+            payload = order_payload(self.state, record, withhold_contact=withhold)
         elif isinstance(record, BulkOperation):
             payload = bulk_payload(record)
         elif isinstance(record, tuple):
@@ -135,7 +142,7 @@ class WebhookDispatcher:
 
     def targets(self, topic: str) -> list[tuple[str, str]]:
         """(callback URL, API version) of everyone who should receive `topic`."""
-        found = [(s.callback_url, s.api_version) for s in self.state.subscriptions.values()
+        found = [(s.uri, s.api_version) for s in self.state.subscriptions.values()
                  if TOPIC_NAMES.get(s.topic, s.topic.lower()) == topic]
         if not found and self.webhook_url:
             found = [(self.webhook_url, DEFAULT_API_VERSION)]

@@ -204,12 +204,13 @@ class Store:
         return self.server.url
 
 
-def start_shopify(tmp_path: Path, request: pytest.FixtureRequest, **options: Any) -> Store:
-    """The Shopify sandbox over `shopify_seed()`, stopped when the test ends."""
+def start_shopify(tmp_path: Path, request: pytest.FixtureRequest, seed: dict[str, Any] | None = None,
+                  **options: Any) -> Store:
+    """The Shopify sandbox over `seed` (default `shopify_seed()`), stopped when the test ends."""
     from sandbox.shopify import run
 
     options.setdefault("restore_rate", 1000.0)  # a Plus store's refill, so pacing never slows the suite
-    server = run(0, write_seed(tmp_path / "shopify_seed.json", shopify_seed()), api_secret=SHOPIFY_SECRET,
+    server = run(0, write_seed(tmp_path / "shopify_seed.json", seed or shopify_seed()), api_secret=SHOPIFY_SECRET,
                  access_token=SHOPIFY_TOKEN, **options)
     request.addfinalizer(server.stop)
     return Store(server, "shopify")

@@ -275,3 +275,45 @@ def test_woocommerce_orders_are_stored_and_a_deletion_is_not_undone_by_a_late_up
     order = stored_order(world, "42")
     assert order is not None and order.is_open is False and order.status == "trash"
     assert {i.delivery_id: i.status for i in items(world)} == {"w-1": "done", "w-2": "done", "w-3": "done"}
+
+
+def test_a_delivery_recorded_without_its_body_schedules_a_sync_to_fetch_the_order(world: World) -> None:
+    with world.db.session() as session:
+        store_delivery(session, platform="shopify", delivery_id="big-1", topic="orders/updated",
+                       shop_domain="test.myshopify.com", shop_id=None, headers={}, body=b"", body_omitted=12_000_000)
+    process_due_deliveries(world.services)
+    [item] = items(world)
+    assert item.status == "done" and "12000000 bytes" in (item.note or "") and "sync" in (item.note or "")
+    with world.db.session() as session:
+        job = session.scalar(select(Job).where(Job.kind == "sync"))
+    assert job is not None and item.processed_at is not None and job.next_run_at <= item.processed_at
+
+
+def test_a_bulk_finish_for_an_export_in_flight_schedules_the_full_sync_that_adopts_it(world: World) -> None:
+    from connector.store.exports import DatabaseExportStore
+
+    exports = DatabaseExportStore(world.db, world.shop_id)
+    exports.remember("gid://shopify/BulkOperation/77")
+    finish = {"admin_graphql_api_id": "gid://shopify/BulkOperation/77", "status": "completed", "error_code": None,
+              "type": "query"}
+    deliver(world, "bulk_operations/finish", finish, "d-1")
+    deliver(world, "bulk_operations/finish", {**finish, "admin_graphql_api_id": "gid://shopify/BulkOperation/5"}, "d-2")
+    process_due_deliveries(world.services)
+    first, second = items(world)
+    assert first.note == "bulk operation gid://shopify/BulkOperation/77 completed: a full sync will read it"
+    assert second.note == "bulk operation gid://shopify/BulkOperation/5 (completed) is not one the connector started"
+    assert exports.finished("gid://shopify/BulkOperation/77")
+    with world.db.session() as session:
+        job = session.scalar(select(Job).where(Job.kind == "full_sync"))
+    assert job is not None and first.processed_at is not None and job.next_run_at <= first.processed_at
+
+
+def test_the_connectors_own_woocommerce_test_delivery_is_settled_with_a_note(world: World) -> None:
+    with world.db.session() as session:
+        session.get(Shop, world.shop_id).platform = "woocommerce"  # type: ignore[union-attr]
+        store_delivery(session, platform="woocommerce", delivery_id="t-1", topic="action.backorder_connector_test",
+                       shop_domain="https://shop.example", shop_id=world.shop_id, headers={},
+                       body=b'{"action":"backorder_connector_test","arg":"12"}')
+    process_due_deliveries(world.services)
+    [item] = items(world)
+    assert item.status == "done" and "test delivery" in (item.note or "")

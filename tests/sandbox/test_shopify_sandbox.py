@@ -281,16 +281,28 @@ def test_hold_mutations_report_unknown_fulfillment_orders(app: Flask) -> None:
         assert payload["userErrors"][0]["code"] == "FULFILLMENT_ORDER_NOT_FOUND"
 
 
-def test_webhook_subscriptions_are_created_once_and_listed(app: Flask) -> None:
+def test_webhook_subscriptions_are_created_by_uri_once_and_listed(app: Flask) -> None:
     client = app.test_client()
     create = ("mutation($t: WebhookSubscriptionTopic!, $s: WebhookSubscriptionInput!) { webhookSubscriptionCreate("
-              "topic: $t, webhookSubscription: $s) { webhookSubscription { id topic } userErrors { field message } } }")
-    spec = {"callbackUrl": "http://127.0.0.1:9/webhooks/shopify", "format": "JSON"}
+              "topic: $t, webhookSubscription: $s) { webhookSubscription { id topic uri } userErrors { field message } } }")
+    spec = {"uri": "http://127.0.0.1:9/webhooks/shopify", "format": "JSON"}
     first = gql(client, create, {"t": "ORDERS_CREATE", "s": spec})["data"]["webhookSubscriptionCreate"]
     assert first["userErrors"] == [] and first["webhookSubscription"]["topic"] == "ORDERS_CREATE"
     second = gql(client, create, {"t": "ORDERS_CREATE", "s": spec})["data"]["webhookSubscriptionCreate"]
     assert second["userErrors"][0]["message"] == "Address for this topic has already been taken"
-    listed = gql(client, "{ webhookSubscriptions(first: 10) { nodes { topic endpoint { "
-                         "... on WebhookHttpEndpoint { callbackUrl } } } } }")
-    assert listed["data"]["webhookSubscriptions"]["nodes"] == [
-        {"topic": "ORDERS_CREATE", "endpoint": {"callbackUrl": spec["callbackUrl"]}}]
+    listed = gql(client, "{ webhookSubscriptions(first: 10) { nodes { topic uri } } }")
+    assert listed["data"]["webhookSubscriptions"]["nodes"] == [{"topic": "ORDERS_CREATE", "uri": spec["uri"]}]
+    by_uri = gql(client, 'query($u: String) { webhookSubscriptions(first: 10, uri: $u) { nodes { id } } }',
+                 {"u": "https://elsewhere.example/hook"})
+    assert by_uri["data"]["webhookSubscriptions"]["nodes"] == []
+    bad = gql(client, create, {"t": "ORDERS_CREATE", "s": {"uri": "ftp://example.com/x"}})["data"]
+    assert "URI isn't correct URI format" in bad["webhookSubscriptionCreate"]["userErrors"][0]["message"]
+
+
+def test_the_2026_schema_refuses_a_subscription_by_callback_url(app: Flask) -> None:
+    old = ('mutation { webhookSubscriptionCreate(topic: ORDERS_CREATE, webhookSubscription: '
+           '{callbackUrl: "https://example.com/hook"}) { userErrors { message } } }')
+    body = gql(app.test_client(), old)
+    assert "data" not in body
+    assert "callbackUrl" in body["errors"][0]["message"]
+    assert sandbox_of(app).state.subscriptions == {}

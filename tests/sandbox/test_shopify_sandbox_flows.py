@@ -36,24 +36,49 @@ from sandbox.shopify import ShopifyState, create_app, query_hmac, run, sandbox_o
 
 
 
-def test_bulk_query_writes_json_lines_with_parent_ids(app: Flask) -> None:
-    client = app.test_client()
-    inner = "{ orders { edges { node { id name lineItems { edges { node { id sku } } } } } } }"
-    started = gql(client, "mutation($q: String!) { bulkOperationRunQuery(query: $q) { bulkOperation { id status } "
-                          "userErrors { field message } } }", {"q": inner})["data"]["bulkOperationRunQuery"]
+BULK_START = ("mutation($q: String!, $g: Boolean!) { bulkOperationRunQuery(query: $q, groupObjects: $g) { "
+              "bulkOperation { id status } userErrors { field message code } } }")
+BULK_INNER = "{ orders { edges { node { id name lineItems { edges { node { id sku } } } } } } }"
+BULK_STATUS = "query($id: ID!) { bulkOperation(id: $id) { id status url objectCount rootObjectCount partialDataUrl } }"
+
+
+def run_bulk(client: Any, grouped: bool = False) -> list[dict[str, Any]]:
+    started = gql(client, BULK_START, {"q": BULK_INNER, "g": grouped})["data"]["bulkOperationRunQuery"]
     assert started["userErrors"] == [] and started["bulkOperation"]["status"] == "CREATED"
-    current = gql(client, "{ currentBulkOperation { id status url objectCount rootObjectCount } }")["data"]
-    operation = current["currentBulkOperation"]
+    operation = gql(client, BULK_STATUS, {"id": started["bulkOperation"]["id"]})["data"]["bulkOperation"]
     assert operation["status"] == "COMPLETED" and operation["objectCount"] == "15"
-    lines = [json.loads(line) for line in client.get(urlsplit(operation["url"]).path).get_data(as_text=True).splitlines()]
+    assert operation["rootObjectCount"] == "5" and operation["partialDataUrl"] is None
+    return [json.loads(line) for line in client.get(urlsplit(operation["url"]).path).get_data(as_text=True).splitlines()]
+
+
+def test_bulk_query_writes_json_lines_with_parent_ids_ungrouped_by_default(app: Flask) -> None:
+    lines = run_bulk(app.test_client())
+    position = {line["id"]: number for number, line in enumerate(lines)}
+    children = [line for line in lines if "__parentId" in line]
+    assert len(children) == 10 and {"id": "gid://shopify/Order/5000", "name": "#1001"} in lines
+    assert {"id": "gid://shopify/LineItem/6000", "sku": "SHIRT-BLUE-M", "__parentId": "gid://shopify/Order/5000"} in lines
+    # ungrouped: seeded shuffle, so some line items come before their order and some after
+    before = [c for c in children if position[c["id"]] < position[c["__parentId"]]]
+    after = [c for c in children if position[c["id"]] > position[c["__parentId"]]]
+    assert before and after
+    assert lines == run_bulk(app.test_client())  # the same seed, the same file
+
+
+def test_bulk_query_asked_for_grouped_output_lists_children_after_their_parent(app: Flask) -> None:
+    lines = run_bulk(app.test_client(), grouped=True)
     assert lines[0] == {"id": "gid://shopify/Order/5000", "name": "#1001"}
     assert lines[1] == {"id": "gid://shopify/LineItem/6000", "sku": "SHIRT-BLUE-M", "__parentId": "gid://shopify/Order/5000"}
-    assert sum(1 for line in lines if "__parentId" not in line) == int(operation["rootObjectCount"]) == 5
-    by_node = gql(client, 'query($id: ID!) { node(id: $id) { ... on BulkOperation { status } } }',
-                  {"id": operation["id"]})
-    assert by_node["data"]["node"] == {"status": "COMPLETED"}
-    bad = gql(client, 'mutation { bulkOperationRunQuery(query: "{ orders { edges { node { nope } } } }") '
-                      "{ bulkOperation { id } userErrors { message } } }")["data"]["bulkOperationRunQuery"]
+    current = None
+    for line in lines:
+        if "__parentId" not in line:
+            current = line["id"]
+        else:
+            assert line["__parentId"] == current
+
+
+def test_an_invalid_bulk_query_is_refused_with_a_user_error(app: Flask) -> None:
+    bad = gql(app.test_client(), 'mutation { bulkOperationRunQuery(query: "{ orders { edges { node { nope } } } }") '
+                                 "{ bulkOperation { id } userErrors { message } } }")["data"]["bulkOperationRunQuery"]
     assert bad["bulkOperation"] is None and "nope" in bad["userErrors"][0]["message"]
 
 
@@ -89,7 +114,9 @@ def test_install_code_exchange_and_token_refresh(app: Flask, clock: FakeClock) -
                "refresh_token": tokens["refresh_token"]}
     rotated = client.post("/admin/oauth/access_token", data=refresh).get_json()
     assert rotated["access_token"] != tokens["access_token"] and rotated["refresh_token"] != tokens["refresh_token"]
-    assert client.post("/admin/oauth/access_token", data=refresh).status_code == 400  # old refresh token used up
+    assert "data" in gql(client, "{ shop { name } }", token=rotated["access_token"])  # the replacement is used...
+    assert client.post("/admin/oauth/access_token", data=refresh).status_code == 400  # ...so the old one is retired
+    assert client.get("/_sandbox/tokens").get_json()["rotations"] == 1
     clock.advance(3601)
     expired = client.post(GRAPHQL, json={"query": "{ shop { name } }"},
                           headers={"X-Shopify-Access-Token": rotated["access_token"]})
@@ -154,7 +181,7 @@ def test_subscriptions_route_topics_to_their_callback(receiver: Any) -> None:
                              webhook_url=f"{server.url}/hooks/default")
     client = application.test_client()
     gql(client, 'mutation($s: WebhookSubscriptionInput!) { webhookSubscriptionCreate(topic: ORDERS_UPDATED, '
-                'webhookSubscription: $s) { userErrors { message } } }', {"s": {"callbackUrl": f"{server.url}/hooks/sub"}})
+                'webhookSubscription: $s) { userErrors { message } } }', {"s": {"uri": f"{server.url}/hooks/sub"}})
     gql(client, 'mutation { tagsAdd(id: "gid://shopify/Order/5001", tags: ["backordered"]) { userErrors { message } } }')
     assert sandbox_of(application).webhooks.flush(timeout=10)
     assert [(h["Path"], h["X-Shopify-Topic"]) for h, _ in received] == [("sub", "orders/updated")]

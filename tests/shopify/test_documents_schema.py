@@ -1,4 +1,5 @@
-"""Every GraphQL document the Shopify connector sends validates against Shopify's Admin schema (2025-01)."""
+"""Every GraphQL document the Shopify connector sends validates against the 2026-04 Admin schema (the
+schema of record) and uses nothing Shopify marks deprecated, in 2026-04 or in its unstable schema."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import json
 from pathlib import Path
 
 import pytest
-from graphql import GraphQLSchema, build_client_schema, parse, validate
+from graphql import GraphQLSchema, build_schema, parse, validate
 from graphql.validation import NoDeprecatedCustomRule
 
 from connector.platforms.shopify import documents
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schema" / "admin_schema_2025-01.json.gz"
+SCHEMAS = Path(__file__).resolve().parents[1] / "schema"
+RECORD = SCHEMAS / "admin_2026-04.schema.graphql.gz"
+UNSTABLE = SCHEMAS / "admin_unstable_2025-10-09.schema.graphql.gz"
 SAMPLE_SEARCH = "updated_at:>='2026-10-01T00:00:00Z'"
 
 
@@ -32,36 +35,66 @@ def _documents() -> dict[str, str]:
 DOCUMENTS = _documents()
 
 
+def _load(path: Path) -> GraphQLSchema:
+    # assume_valid: Shopify's schemas carry deprecation mismatches graphql-core's strict check rejects.
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return build_schema(handle.read(), assume_valid=True)
+
+
 @pytest.fixture(scope="module")
-def schema() -> GraphQLSchema:
-    with gzip.open(SCHEMA_PATH) as handle:
-        return build_client_schema(json.load(handle)["data"], assume_valid=True)
+def schemas() -> tuple[GraphQLSchema, GraphQLSchema]:
+    return _load(RECORD), _load(UNSTABLE)
+
+
+def problems(schemas: tuple[GraphQLSchema, GraphQLSchema], document: str) -> list[str]:
+    """What Shopify 2026-04 would refuse in `document`, and every deprecated field or input it uses.
+
+    The unstable dump predates some 2026 fields (`bulkOperations`), so only its deprecation list is read.
+    """
+    record, unstable = schemas
+    tree = parse(document)
+    found = [f"2026-04: {error.message}" for error in validate(record, tree)]
+    found += [f"2026-04: {error.message}" for error in validate(record, tree, [NoDeprecatedCustomRule])]
+    found += [f"unstable: {error.message}" for error in validate(unstable, tree, [NoDeprecatedCustomRule])]
+    return found
 
 
 def test_the_discovery_sees_the_documents_the_connector_needs() -> None:
     for expected in ("ORDERS_PAGE_QUERY", "TAGS_ADD_MUTATION", "METAFIELDS_SET_MUTATION",
-                     "FULFILLMENT_ORDER_RELEASE_HOLD_MUTATION", "BULK_ORDERS_TEMPLATE"):
+                     "FULFILLMENT_ORDER_RELEASE_HOLD_MUTATION", "BULK_ORDERS_TEMPLATE", "BULK_OPERATIONS_QUERY",
+                     "WEBHOOK_SUBSCRIPTION_CREATE_MUTATION", "WEBHOOK_SUBSCRIPTION_DELETE_MUTATION",
+                     "ACCESS_QUERY"):
         assert expected in DOCUMENTS
-    assert len(DOCUMENTS) >= 20
+    assert len(DOCUMENTS) >= 24
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTS))
-def test_document_is_valid_for_the_admin_schema(schema: GraphQLSchema, name: str) -> None:
-    assert validate(schema, parse(DOCUMENTS[name])) == []
+def test_document_is_valid_for_2026_04_and_uses_nothing_deprecated(schemas: tuple[GraphQLSchema, GraphQLSchema],
+                                                                    name: str) -> None:
+    assert problems(schemas, DOCUMENTS[name]) == []
 
 
-@pytest.mark.parametrize("name", sorted(DOCUMENTS))
-def test_document_uses_no_field_already_deprecated_in_2025_01(schema: GraphQLSchema, name: str) -> None:
-    # the client asks for 2026-10: a field deprecated in 2025-01 may be gone by then
-    assert validate(schema, parse(DOCUMENTS[name]), [NoDeprecatedCustomRule]) == []
+def test_subscribing_by_callback_url_again_would_fail(schemas: tuple[GraphQLSchema, GraphQLSchema]) -> None:
+    create = documents.WEBHOOK_SUBSCRIPTION_CREATE_MUTATION
+    assert "uri: $uri" in create
+    found = problems(schemas, create.replace("uri: $uri", "callbackUrl: $uri"))
+    assert "2026-04: Field 'callbackUrl' is not defined by type 'WebhookSubscriptionInput'." in found
+    assert "unstable: The input field WebhookSubscriptionInput.callbackUrl is deprecated. Use `uri` instead." in found
+    read_back = documents.WEBHOOK_SUBSCRIPTIONS_QUERY.replace(
+        "topic uri", "topic endpoint { ... on WebhookHttpEndpoint { callbackUrl } }")
+    assert "2026-04: The field WebhookSubscription.endpoint is deprecated. Use `uri` instead." in problems(schemas, read_back)
 
 
-def test_bulk_query_splices_the_search_as_a_string_literal(schema: GraphQLSchema) -> None:
+def test_the_deprecated_current_bulk_operation_would_fail(schemas: tuple[GraphQLSchema, GraphQLSchema]) -> None:
+    found = problems(schemas, "query { currentBulkOperation { id status } }")
+    assert any("QueryRoot.currentBulkOperation is deprecated" in message for message in found)
+
+
+def test_bulk_query_splices_the_search_as_a_string_literal(schemas: tuple[GraphQLSchema, GraphQLSchema]) -> None:
     tricky = "updated_at:>='2026-10-01' \"quoted\" \\ é"
-    document = documents.bulk_orders_query(tricky)
-    assert validate(schema, parse(document)) == []
-    assert validate(schema, parse(documents.bulk_orders_query(None))) == []
+    assert problems(schemas, documents.bulk_orders_query(tricky)) == []
+    assert problems(schemas, documents.bulk_orders_query(None)) == []
 
 
-def test_a_broken_document_would_be_caught(schema: GraphQLSchema) -> None:
-    assert validate(schema, parse("query { orders(first: 1) { nodes { noSuchField } } }")) != []
+def test_a_broken_document_would_be_caught(schemas: tuple[GraphQLSchema, GraphQLSchema]) -> None:
+    assert problems(schemas, "query { orders(first: 1) { nodes { noSuchField } } }") != []

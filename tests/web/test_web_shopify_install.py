@@ -80,7 +80,9 @@ def test_install_redirects_to_authorize_with_state_scopes_and_callback(
     query = parse_qs(target.query)
     assert (target.scheme, target.netloc, target.path) == ("https", SHOP, "/admin/oauth/authorize")
     assert query["client_id"] == [SHOPIFY_API_KEY]
-    assert query["scope"] == [web_services.settings.shopify_scopes]
+    asked = query["scope"][0].split(",")
+    assert asked == [*web_services.settings.shopify_scopes.split(","), "read_all_orders"]
+    assert {"write_third_party_fulfillment_orders", "write_merchant_managed_fulfillment_orders"} <= set(asked)
     assert query["redirect_uri"] == ["http://127.0.0.1:8000/auth/shopify/callback"]
     with web_services.db.session() as session:
         token = session.get(OneTimeToken, query["state"][0])
@@ -150,7 +152,13 @@ def test_good_callback_stores_the_shop_with_encrypted_tokens_and_subscribes_webh
     assert (shop_id, address) == (shop.id, "http://127.0.0.1:8000/webhooks/shopify")
     assert "orders/updated" in topics and "app/uninstalled" in topics
     with sandbox_services.db.session() as session:
-        assert "webhooks_pending" not in session.get(Shop, shop.id).settings  # type: ignore[union-attr]
+        settings = session.get(Shop, shop.id).settings  # type: ignore[union-attr]
+    assert "webhooks_pending" not in settings
+    # the token came back with fewer scopes than asked for: compared at once, not assumed
+    assert settings["access"]["granted"] == ["write_orders", "read_inventory"]
+    assert settings["access"]["missing"] == ["read_products", "write_merchant_managed_fulfillment_orders",
+                                             "write_third_party_fulfillment_orders", "read_all_orders"]
+    assert settings["access"]["readable_since"] is not None  # the 60-day window applies
 
 
 @responses.activate

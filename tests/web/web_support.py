@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ def make_web_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "shopify_api_secret_previous": SHOPIFY_PREVIOUS_SECRET,
         "app_url": "http://127.0.0.1:8000",
         "max_body_bytes": 64 * 1024,
+        "webhook_max_body_bytes": 96 * 1024,
     }
     values.update(overrides)
     return load_settings(**values)
@@ -100,7 +101,8 @@ class FakePlatform:
         self._shop_id = shop.id
         self._log = log
 
-    def ensure_webhooks(self, address: str, topics: Iterable[str]) -> list[WebhookInfo]:
+    def ensure_webhooks(self, address: str, topics: Iterable[str], *,
+                        secrets: Mapping[str, str] | None = None) -> list[WebhookInfo]:
         if self._log.fail_webhooks:
             raise ConnectionError("store unreachable")
         topic_list = tuple(topics)

@@ -24,6 +24,7 @@ from connector.platforms.woocommerce.adapter import (
     WooPlatform,
     marks_meta,
 )
+from connector.platforms.woocommerce.auth import webhook_signature
 
 BACKORDERED = OrderMarks(status="backordered", eta=date(2026, 12, 1),
                          lines=(LineMark(line_id="10", sku="SKU-1", backordered=2, eta=date(2026, 12, 1)),))
@@ -287,27 +288,58 @@ def test_customer_note_post_is_not_blindly_retried() -> None:
 
 
 @responses.activate
-def test_ensure_webhooks_creates_missing_and_reenables_disabled() -> None:
+def test_ensure_webhooks_creates_missing_ones_and_leaves_a_paused_one_paused() -> None:
     address = "https://app.example/webhooks/woocommerce/3"
     responses.get(API + "webhooks", json=[
         {"id": 11, "topic": "order.created", "delivery_url": address, "status": "active"},
-        {"id": 12, "topic": "order.updated", "delivery_url": address, "status": "disabled"},
+        {"id": 12, "topic": "order.updated", "delivery_url": address, "status": "paused"},
         {"id": 13, "topic": "order.deleted", "delivery_url": "https://other.example/hook", "status": "active"},
     ])
     created = iter((21, 22))
     responses.add_callback(responses.POST, API + "webhooks",
                            callback=lambda request: (201, {}, json.dumps({"id": next(created), **json.loads(request.body)})))
-    responses.put(API + "webhooks/12", json={"id": 12, "status": "active"})
     infos = platform().ensure_webhooks(address, ["order.created", "order.updated", "order.deleted", "product.updated"])
     assert [(i.id, i.topic, i.action) for i in infos] == [
-        ("11", "order.created", "unchanged"), ("12", "order.updated", "reenabled"),
+        ("11", "order.created", "unchanged"), ("12", "order.updated", "paused"),
         ("21", "order.deleted", "created"), ("22", "product.updated", "created"),
     ]
+    assert "leaves it paused" in (infos[1].note or "")
     assert infos[0].secret is None and infos[1].secret is None
     new_secrets = [infos[2].secret, infos[3].secret]
     assert all(s and len(s) >= 32 for s in new_secrets) and new_secrets[0] != new_secrets[1]
     bodies = [json.loads(c.request.body) for c in responses.calls if c.request.method == "POST"]
     assert [b["secret"] for b in bodies] == new_secrets
     assert all(b["status"] == "active" and b["delivery_url"] == address for b in bodies)
-    assert json.loads(next(c for c in responses.calls if c.request.method == "PUT").request.body) == {"status": "active"}
+    assert not [c for c in responses.calls if c.request.method == "PUT"]  # the merchant's pause is theirs
     assert new_secrets[0] not in repr(infos[2])
+
+
+@responses.activate
+@pytest.mark.parametrize(("intake_status", "action"), [(200, "reenabled"), (503, "disabled")])
+def test_a_webhook_woocommerce_disabled_is_re_enabled_only_after_a_test_delivery_gets_through(
+        intake_status: int, action: str) -> None:
+    address = "https://app.example/webhooks/woocommerce/3"
+    responses.get(API + "webhooks", json=[{"id": 12, "topic": "order.updated", "delivery_url": address,
+                                           "status": "disabled"}])
+    responses.post(address, status=intake_status, json={"status": "stored"})
+    responses.put(API + "webhooks/12", json={"id": 12, "status": "active"})
+    (info,) = platform().ensure_webhooks(address, ["order.updated"], secrets={"12": "hook-secret"})
+    assert info.action == action and "WooCommerce disabled it after repeated failed deliveries" in (info.note or "")
+    test = next(c.request for c in responses.calls if c.request.url == address)
+    assert test.headers["X-WC-Webhook-Topic"] == "action.backorder_connector_test"
+    assert test.headers["X-WC-Webhook-ID"] == "12"
+    assert test.headers["X-WC-Webhook-Signature"] == webhook_signature(test.body, "hook-secret")
+    puts = [c for c in responses.calls if c.request.method == "PUT"]
+    assert len(puts) == (1 if action == "reenabled" else 0)
+    if action == "disabled":
+        assert "HTTP 503" in (info.note or "") and "stays disabled" in (info.note or "")
+
+
+@responses.activate
+def test_a_disabled_webhook_whose_secret_is_unknown_stays_disabled() -> None:
+    address = "https://app.example/webhooks/woocommerce/3"
+    responses.get(API + "webhooks", json=[{"id": 12, "topic": "order.updated", "delivery_url": address,
+                                           "status": "disabled"}])
+    (info,) = platform().ensure_webhooks(address, ["order.updated"], secrets={"99": "another"})
+    assert info.action == "disabled" and "cannot be tested" in (info.note or "")
+    assert [c.request.method for c in responses.calls] == ["GET"]

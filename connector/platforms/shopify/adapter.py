@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
-from connector.errors import ConnectorError, NotFoundError, PlatformError
+from connector.errors import AuthError, ConnectorError, NotFoundError, Skipped
 from connector.platforms.base import (
-    HOLD_HANDLE,
+    AccessReport,
     Capabilities,
+    ExportStore,
     HoldRequest,
     OrderMarks,
     PlatformName,
@@ -19,14 +21,18 @@ from connector.platforms.base import (
     StockRecord,
     WebhookInfo,
 )
+from connector.platforms.staging import MemoryExportStore
 
 from . import documents as docs
-from .bulk import orders_search, run_bulk_orders
-from .client import ShopifyClient
+from .bulk import BulkPolicy, BulkUnavailable, orders_search, run_bulk_orders
+from .client import Answer, ShopifyClient
 from .cost import largest_page
-from .mapping import gid, numeric_id, order_from_node, stock_from_item
+from .holds import place_holds, release_holds
+from .mapping import gid, order_from_node, stock_from_item
 from .marks import NAMESPACE, TYPES, desired_values, same_value
 from .notes import merge_note
+from .scopes import DEFAULT_SCOPES, access_report, has_scope, parse_scopes, requested_scopes
+from .subscriptions import reconcile_subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +50,7 @@ FULFILLMENT_LINES_PER_PAGE = largest_page(docs.FULFILLMENT_ORDER_LINE_ITEMS_QUER
 WEBHOOKS_PER_PAGE = largest_page(docs.WEBHOOK_SUBSCRIPTIONS_QUERY, "first")
 METAFIELDS_PER_ORDER = 10  # the connector writes three; room for strays in its namespace
 
-# Fulfillment orders in these states cannot be held (or are already done).
-UNHOLDABLE_STATES = frozenset({"CLOSED", "CANCELLED", "INCOMPLETE"})
-# Mandatory compliance topics are configured in the app's settings, not through the Admin API.
-COMPLIANCE_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
-DEFAULT_HOLD_NOTE = "Backordered: waiting for stock (set by the backorder connector)"
-
 PageVariables = Mapping[str, Any]
-
-
-def topic_enum(topic: str) -> str:
-    """`orders/create` -> `ORDERS_CREATE`, the WebhookSubscriptionTopic value."""
-    return topic.strip().upper().replace("/", "_")
 
 
 def _dig(data: Any, path: tuple[str, ...]) -> Any:
@@ -66,29 +61,75 @@ def _dig(data: Any, path: tuple[str, ...]) -> Any:
     return data
 
 
+def _email_withheld(answer: Answer, *prefix: str | int) -> bool:
+    return any(path[:1] == ("email",) for path in answer.withheld_under(*prefix))
+
+
 class ShopifyPlatform:
     """One Shopify shop behind the Platform protocol."""
 
     name: PlatformName = "shopify"
     capabilities = Capabilities(tags=True, holds=True, customer_notes=False, marks_batch_size=1)
 
-    def __init__(self, client: ShopifyClient) -> None:
+    def __init__(self, client: ShopifyClient, *, exports: ExportStore | None = None,
+                 required_scopes: Iterable[str] | None = None, granted_scopes: Iterable[str] | None = None,
+                 bulk_policy: BulkPolicy | None = None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.client = client
+        self.exports: ExportStore = exports if exports is not None else MemoryExportStore()
+        self.required_scopes = tuple(required_scopes) if required_scopes is not None else requested_scopes(DEFAULT_SCOPES)
+        # What the store last said it granted; None until known (writes are then tried, not skipped).
+        self.granted: tuple[str, ...] | None = tuple(granted_scopes) if granted_scopes is not None else None
+        self.contact_denied = False
+        self.bulk_policy = bulk_policy or BulkPolicy()
+        self._now = now
+        self._staged = False
 
     def close(self) -> None:
+        if self._staged:
+            self.exports.discard()  # the staged lines of a bulk result are not kept past the sync
         self.client.close()
+
+    # -- access -------------------------------------------------------------------------------
+
+    def check_access(self) -> AccessReport:
+        """Granted scopes from the store itself, and whether it withholds customers' contact details."""
+        try:
+            answer = self.client.read(docs.ACCESS_QUERY)
+        except AuthError as error:
+            if error.code != "ACCESS_DENIED" or error.status == 401:
+                raise
+            # orders cannot be read at all: the scopes alone, so the report says which one is missing
+            answer = Answer(self.client.execute(docs.ACCESS_SCOPES_QUERY))
+        installation = answer.data.get("currentAppInstallation") or {}
+        self.granted = parse_scopes(str(scope["handle"]) for scope in installation.get("accessScopes") or []
+                                    if isinstance(scope, dict) and scope.get("handle"))
+        self.contact_denied = any(path[-1:] == ("email",) for path in answer.withheld)
+        return access_report(self.granted, self.required_scopes, now=self._now(), contact_denied=self.contact_denied)
+
+    def _require(self, scope: str, what: str) -> None:
+        if self.granted is not None and not has_scope(self.granted, scope):
+            raise Skipped(f"{what} needs the {scope} scope, which the store has not granted")
 
     # -- paging -------------------------------------------------------------------------------
 
     def _connection_pages(self, document: str, variables: PageVariables, path: tuple[str, ...],
                           after: str | None = None) -> Iterator[dict[str, Any]]:
         """Each page (a connection with nodes and pageInfo) until the last; nothing if the owner is gone."""
+        for connection, _answer in self._answer_pages(document, variables, path, after, partial=False):
+            yield connection
+
+    def _answer_pages(self, document: str, variables: PageVariables, path: tuple[str, ...],
+                      after: str | None = None, *, partial: bool = True) -> Iterator[tuple[dict[str, Any], Answer]]:
+        """Each page with the answer it came in (to see which protected fields were withheld)."""
         cursor = after
         while True:
-            connection = _dig(self.client.execute(document, {**variables, "after": cursor}), path)
+            page_variables = {**variables, "after": cursor}
+            answer = (self.client.read(document, page_variables) if partial
+                      else Answer(self.client.execute(document, page_variables)))
+            connection = _dig(answer.data, path)
             if not isinstance(connection, dict):
                 return
-            yield connection
+            yield connection, answer
             info = connection.get("pageInfo") or {}
             if not info.get("hasNextPage") or not info.get("endCursor"):
                 return
@@ -105,10 +146,12 @@ class ShopifyPlatform:
                 nodes.extend(page.get("nodes") or [])
         return nodes
 
-    def _order_record(self, node: dict[str, Any]) -> RemoteOrder:
+    def _order_record(self, node: dict[str, Any], contact_withheld: bool = False) -> RemoteOrder:
         lines = self._all_nodes(node.get("lineItems") or {}, docs.ORDER_LINE_ITEMS_QUERY, node["id"],
                                 ("order", "lineItems"), LINE_ITEMS_PER_PAGE)
-        return order_from_node(node, lines)
+        if contact_withheld:
+            self.contact_denied = True
+        return order_from_node(node, lines, contact_withheld=contact_withheld)
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -118,19 +161,21 @@ class ShopifyPlatform:
         return ShopProfile(name=str(name or "").strip())
 
     def iter_orders(self, updated_since: datetime | None) -> Iterator[RemoteOrder]:
+        """Orders page by page. Protected customer fields Shopify withholds come back null with an
+        ACCESS_DENIED error each: such orders are kept, marked "contact not available"."""
         variables = {"first": ORDERS_PER_PAGE, "lineItems": LINE_ITEMS_PER_ORDER,
                      "search": orders_search(updated_since)}
-        for page in self._connection_pages(docs.ORDERS_PAGE_QUERY, variables, ("orders",)):
-            for node in page.get("nodes") or []:
-                yield self._order_record(node)
+        for page, answer in self._answer_pages(docs.ORDERS_PAGE_QUERY, variables, ("orders",)):
+            for index, node in enumerate(page.get("nodes") or []):
+                yield self._order_record(node, _email_withheld(answer, "orders", "nodes", index))
 
     def get_order(self, order_id: str) -> RemoteOrder | None:
-        data = self.client.execute(docs.ORDER_QUERY, {"id": gid("Order", order_id),
-                                                      "lineItems": LINE_ITEMS_PER_ORDER})
-        node = data.get("order")
-        return self._order_record(node) if isinstance(node, dict) else None
+        answer = self.client.read(docs.ORDER_QUERY, {"id": gid("Order", order_id), "lineItems": LINE_ITEMS_PER_ORDER})
+        node = answer.data.get("order")
+        return self._order_record(node, _email_withheld(answer, "order")) if isinstance(node, dict) else None
 
     def iter_stock(self) -> Iterator[StockRecord]:
+        self._require("read_inventory", "reading stock")
         variables = {"first": INVENTORY_ITEMS_PER_PAGE, "levels": LEVELS_PER_ITEM}
         for page in self._connection_pages(docs.INVENTORY_ITEMS_QUERY, variables, ("inventoryItems",)):
             for item in page.get("nodes") or []:
@@ -139,12 +184,28 @@ class ShopifyPlatform:
                 yield from stock_from_item(item, levels)
 
     def iter_all_orders(self) -> Iterator[RemoteOrder]:
-        """Every order through one bulk operation: no per-query cost cap, one JSON Lines download."""
-        return self.run_bulk_orders(None)
+        """Every order through one bulk operation (no per-query cost cap, one JSON Lines download); page by
+        page, after one warning line, when the bulk export is refused, fails, is cancelled or expires."""
+        yielded = 0
+        try:
+            for order in self.run_bulk_orders(None):
+                yielded += 1
+                yield order
+        except BulkUnavailable as why:
+            if yielded:
+                raise
+            log.warning("shopify %s: bulk export unavailable, reading orders page by page instead: %s",
+                        self.client.domain, why)
+            yield from self.iter_orders(None)
 
-    def run_bulk_orders(self, updated_since: datetime | None, *, poll_interval: float = 5.0) -> Iterator[RemoteOrder]:
-        """All orders updated since `updated_since` through a bulk operation (first sync of a big store)."""
-        return run_bulk_orders(self.client, updated_since, poll_interval=poll_interval)
+    def run_bulk_orders(self, updated_since: datetime | None, *,
+                        poll_interval: float | None = None) -> Iterator[RemoteOrder]:
+        """All orders updated since `updated_since` (all when None) through a bulk operation (first sync of a
+        big store); raises BulkUnavailable rather than give a partial result."""
+        policy = self.bulk_policy if poll_interval is None else replace(self.bulk_policy, poll_interval=poll_interval)
+        self._staged = True
+        return run_bulk_orders(self.client, self.exports, updated_since, policy=policy,
+                               contact_denied=self.contact_denied)
 
     def _order_field(self, document: str, order_id: str, field: str) -> Any:
         order = self.client.execute(document, {"id": gid("Order", order_id)}).get("order")
@@ -155,6 +216,7 @@ class ShopifyPlatform:
     # -- tags ---------------------------------------------------------------------------------
 
     def add_tag(self, order_id: str, tag: str) -> bool:
+        self._require("write_orders", "tagging orders")
         tags = self._order_field(docs.ORDER_TAGS_QUERY, order_id, "tags") or []
         if any(existing.lower() == tag.lower() for existing in tags):  # Shopify tags ignore case
             return False
@@ -162,6 +224,7 @@ class ShopifyPlatform:
         return True
 
     def remove_tag(self, order_id: str, tag: str) -> bool:
+        self._require("write_orders", "untagging orders")
         tags = self._order_field(docs.ORDER_TAGS_QUERY, order_id, "tags") or []
         present = [existing for existing in tags if existing.lower() == tag.lower()]
         if not present:
@@ -172,6 +235,7 @@ class ShopifyPlatform:
     # -- metafields and note ------------------------------------------------------------------
 
     def write_marks(self, items: Iterable[tuple[str, OrderMarks]]) -> dict[str, bool]:
+        self._require("write_orders", "writing ETA metafields")
         return {order_id: self._write_order_marks(order_id, marks) for order_id, marks in items}
 
     def _write_order_marks(self, order_id: str, marks: OrderMarks) -> bool:
@@ -197,6 +261,7 @@ class ShopifyPlatform:
         return bool(to_set or to_delete)
 
     def write_note(self, order_id: str, text: str) -> bool:
+        self._require("write_orders", "writing the order note")
         note = self._order_field(docs.ORDER_NOTE_QUERY, order_id, "note") or ""
         merged = merge_note(note, text)
         if merged == note:
@@ -221,38 +286,10 @@ class ShopifyPlatform:
         return found
 
     def hold(self, order_id: str, request: HoldRequest) -> bool:
-        wanted = {numeric_id(line_id) for line_id in request.line_ids}
-        placed = False
-        for fulfillment_order in self._fulfillment_orders(order_id):
-            if fulfillment_order.get("status") in UNHOLDABLE_STATES:
-                continue
-            if any(hold.get("handle") == HOLD_HANDLE for hold in fulfillment_order.get("fulfillmentHolds") or []):
-                continue  # ours already: holding again would only fail on the duplicate handle
-            lines = [
-                {"id": line["id"], "quantity": int(line["remainingQuantity"])}
-                for line in fulfillment_order["lines"]
-                if numeric_id(str(_dig(line, ("lineItem", "id")) or "")) in wanted and line.get("remainingQuantity")
-            ]
-            if not lines:
-                continue
-            hold = {"reason": request.reason, "reasonNotes": request.notes or DEFAULT_HOLD_NOTE,
-                    "handle": HOLD_HANDLE, "notifyMerchant": False, "fulfillmentOrderLineItems": lines}
-            self.client.mutate(docs.FULFILLMENT_ORDER_HOLD_MUTATION, {"id": fulfillment_order["id"], "hold": hold},
-                               "fulfillmentOrderHold")
-            placed = True
-        return placed
+        return place_holds(self.client, self._fulfillment_orders(order_id), request, self.granted)
 
     def release(self, order_id: str) -> bool:
-        released = False
-        for fulfillment_order in self._fulfillment_orders(order_id):
-            ours = [hold["id"] for hold in fulfillment_order.get("fulfillmentHolds") or []
-                    if hold.get("handle") == HOLD_HANDLE]
-            if not ours:
-                continue
-            self.client.mutate(docs.FULFILLMENT_ORDER_RELEASE_HOLD_MUTATION,
-                               {"id": fulfillment_order["id"], "holdIds": ours}, "fulfillmentOrderReleaseHold")
-            released = True
-        return released
+        return release_holds(self.client, self._fulfillment_orders(order_id))
 
     def send_customer_note(self, order_id: str, text: str, ref: str) -> bool:
         raise ConnectorError("Shopify has no Admin API to email a customer a free-form note "
@@ -260,28 +297,11 @@ class ShopifyPlatform:
 
     # -- webhooks -----------------------------------------------------------------------------
 
-    def ensure_webhooks(self, address: str, topics: Iterable[str]) -> list[WebhookInfo]:
-        """Subscribe `address` to each topic it is not yet subscribed to; Shopify signs every delivery
-        with the app's API secret, so no per-subscription secret is returned."""
-        existing: dict[str, str] = {}
-        for page in self._connection_pages(docs.WEBHOOK_SUBSCRIPTIONS_QUERY, {"first": WEBHOOKS_PER_PAGE},
-                                           ("webhookSubscriptions",)):
-            for node in page.get("nodes") or []:
-                if _dig(node, ("endpoint", "callbackUrl")) == address:
-                    existing[str(node.get("topic"))] = str(node["id"])
-        result: list[WebhookInfo] = []
-        for topic in dict.fromkeys(topics):
-            if topic in COMPLIANCE_TOPICS:
-                continue
-            enum = topic_enum(topic)
-            if enum in existing:
-                result.append(WebhookInfo(existing[enum], topic, "unchanged"))
-                continue
-            payload = self.client.mutate(docs.WEBHOOK_SUBSCRIPTION_CREATE_MUTATION,
-                                         {"topic": enum, "callbackUrl": address}, "webhookSubscriptionCreate")
-            created = payload.get("webhookSubscription") or {}
-            if not created.get("id"):
-                raise PlatformError(f"{self.client.domain}: webhookSubscriptionCreate returned no subscription")
-            log.info("shopify %s: subscribed %s", self.client.domain, topic)
-            result.append(WebhookInfo(str(created["id"]), topic, "created"))
-        return result
+    def ensure_webhooks(self, address: str, topics: Iterable[str],
+                        *, secrets: Mapping[str, str] | None = None) -> list[WebhookInfo]:
+        """One subscription per topic at `address`, made and read back by `uri`; duplicates and stale ones
+        are removed. Shopify signs every delivery with the app's API secret, so no secret is returned."""
+        existing = [node for page in self._connection_pages(docs.WEBHOOK_SUBSCRIPTIONS_QUERY,
+                                                            {"first": WEBHOOKS_PER_PAGE}, ("webhookSubscriptions",))
+                    for node in page.get("nodes") or []]
+        return list(reconcile_subscriptions(self.client, existing, address, topics))

@@ -26,7 +26,7 @@ from connector.platforms.retrying import Jitter, platform_retrying, spread_jitte
 
 from .addresses import is_loopback_host, shop_base_url
 from .cost import operation_name, requested_cost
-from .oauth import TokenRefresher
+from .oauth import TokenRefresher, TokenSet
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,27 @@ REFRESH_MARGIN = timedelta(minutes=5)
 BACKOFF_BASE_SECONDS = 1.0  # Shopify recommends waiting a second before retrying
 BACKOFF_CAP_SECONDS = 60.0
 SCOPE_PATTERN = re.compile(r"\b(?:unauthenticated_)?(?:read|write)_[a-z_]+\b")
+# Fields Shopify withholds from an app without protected customer data approval (name, email, phone,
+# address); an ACCESS_DENIED error under one of them leaves the rest of the answer valid.
+PROTECTED_FIELDS = frozenset({
+    "customer", "email", "phone", "firstName", "lastName", "displayName", "defaultEmailAddress",
+    "defaultPhoneNumber", "defaultAddress", "addresses", "billingAddress", "shippingAddress", "displayAddress",
+})
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A query's `data`, and the paths of protected customer fields Shopify withheld (null in `data`)."""
+
+    data: dict[str, Any]
+    withheld: tuple[Path, ...] = ()
+
+    def withheld_under(self, *prefix: str | int) -> set[Path]:
+        """The withheld paths below `prefix`, with the prefix taken off."""
+        size = len(prefix)
+        return {path[size:] for path in self.withheld if path[:size] == prefix}
 
 
 
@@ -53,8 +74,17 @@ class ThrottleStatus:
 
 
 
+TokenRenewer = Callable[[str | None], TokenSet]
+"""Given the access token a client holds (due to expire), the pair to use now: one it refreshed, or one
+another process refreshed and stored meanwhile. `connector.store.credentials` renews under a per-shop lock."""
+
+
 class ShopifyClient:
-    """One shop's Admin GraphQL endpoint. Not thread-safe: use one client per worker thread."""
+    """One shop's Admin GraphQL endpoint. Not thread-safe: use one client per worker thread.
+
+    An expiring token is renewed through `token_renewer` (or, without one, `token_refresher` and
+    `on_token_refresh`, which cannot coordinate with other processes) five minutes before it expires.
+    """
 
     def __init__(
         self,
@@ -67,10 +97,13 @@ class ShopifyClient:
         max_attempts: int = 6,
         on_token_refresh: TokenSaver | None = None,
         token_refresher: TokenRefresher | None = None,
+        token_renewer: TokenRenewer | None = None,
         jitter: Jitter = spread_jitter,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        timeout: float = TIMEOUT_SECONDS,
     ) -> None:
         self.domain = access.domain
+        self.timeout = timeout
         self.base_url = shop_base_url(access.domain, access.api_url)  # raises before any request
         self.api_version = access.api_version or api_version
         self.endpoint = f"{self.base_url}/admin/api/{self.api_version}/graphql.json"
@@ -86,6 +119,7 @@ class ShopifyClient:
         self.max_attempts = max(1, max_attempts)
         self._on_token_refresh = on_token_refresh
         self._token_refresher = token_refresher
+        self._token_renewer = token_renewer
         self.throttle: ThrottleStatus | None = None
         self._observed_cost: dict[str, float] = {}
 
@@ -109,11 +143,20 @@ class ShopifyClient:
 
     def execute(self, document: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Run one query or mutation and return its `data`; raises a PlatformError subclass otherwise."""
-        retrying = platform_retrying(
+        return self._retrying()(self._attempt, document, dict(variables or {}), False).data
+
+    def read(self, document: str, variables: Mapping[str, Any] | None = None) -> Answer:
+        """Run a query whose answer is still worth having when Shopify withholds protected customer fields:
+        when every error is ACCESS_DENIED under such a field, the data comes back with those paths.
+        Any other error raises as in `execute`."""
+        answer: Answer = self._retrying()(self._attempt, document, dict(variables or {}), True)
+        return answer
+
+    def _retrying(self) -> Any:
+        return platform_retrying(
             attempts=self.max_attempts, sleep=self._sleep, jitter=self._jitter, base=BACKOFF_BASE_SECONDS,
             cap=BACKOFF_CAP_SECONDS, log=log, what=f"shopify {self.domain}",
         )
-        return retrying(self._attempt, document, dict(variables or {}))
 
     def mutate(self, document: str, variables: Mapping[str, Any], payload_key: str) -> dict[str, Any]:
         """Run a mutation and return its payload; its `userErrors` become one UserError."""
@@ -133,7 +176,7 @@ class ShopifyClient:
         if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback_host(parts.hostname)):
             raise PlatformError(f"{self.domain}: result file address is not https")
         try:
-            response = self.session.get(url, stream=True, timeout=TIMEOUT_SECONDS)
+            response = self.session.get(url, stream=True, timeout=self.timeout)
         except requests.RequestException as exc:
             raise TransportError(f"could not download a result file for {self.domain}: {type(exc).__name__}") from None
         if response.status_code != 200:
@@ -144,7 +187,7 @@ class ShopifyClient:
 
     # -- one attempt --------------------------------------------------------------------------
 
-    def _attempt(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+    def _attempt(self, document: str, variables: dict[str, Any], partial: bool) -> Answer:
         self._refresh_if_due()
         name = operation_name(document)
         self._pace(document, variables)
@@ -153,7 +196,7 @@ class ShopifyClient:
             headers["X-Shopify-Access-Token"] = self._token
         try:
             response = self.session.post(self.endpoint, json={"query": document, "variables": variables},
-                                         headers=headers, timeout=TIMEOUT_SECONDS,
+                                         headers=headers, timeout=self.timeout,
                                          allow_redirects=False)  # a redirect would carry the token elsewhere
         except requests.RequestException as exc:
             # the exception text is dropped: only its kind is kept, so nothing from the request leaks
@@ -164,12 +207,16 @@ class ShopifyClient:
         if not isinstance(body, dict):
             raise PlatformError(f"{self.domain} answered {name} with something that is not JSON",
                                 status=response.status_code)
-        self._raise_for_errors(body, name, response.status_code)
         data = body.get("data")
+        withheld = _withheld_paths(body) if partial and isinstance(data, dict) else None
+        if withheld is None:
+            self._raise_for_errors(body, name, response.status_code)
+        elif withheld:
+            log.info("shopify %s %s: protected customer data withheld at %d places", self.domain, name, len(withheld))
         if not isinstance(data, dict):
             raise PlatformError(f"{self.domain} answered {name} without data", status=response.status_code)
         log.debug("shopify %s %s cost=%s", self.domain, name, _cost_summary(body))
-        return data
+        return Answer(data, tuple(withheld or ()))
 
     def _raise_for_status(self, response: requests.Response, body: Any, name: str) -> None:
         status = response.status_code
@@ -279,17 +326,40 @@ class ShopifyClient:
     def _refresh_if_due(self) -> None:
         if self._expires_at is None or self._now() < self._expires_at - REFRESH_MARGIN:
             return
-        if self._token_refresher is None or not self._refresh_token:
+        if self._token_renewer is not None:
+            fresh = self._token_renewer(self._token)
+        elif self._token_refresher is not None and self._refresh_token:
+            fresh = self._token_refresher(self._refresh_token)
+            if self._on_token_refresh is not None:
+                self._on_token_refresh(fresh.access_token, fresh.refresh_token, fresh.expires_at)
+        else:
             if self._now() >= self._expires_at:
                 raise AuthError(f"{self.domain}: the access token has expired and cannot be refreshed")
             return
-        fresh = self._token_refresher(self._refresh_token)
+        renewed = fresh.access_token != self._token
         self._token = fresh.access_token
         self._refresh_token = fresh.refresh_token or self._refresh_token
         self._expires_at = fresh.expires_at
-        log.info("shopify %s: access token refreshed", self.domain)
-        if self._on_token_refresh is not None:
-            self._on_token_refresh(fresh.access_token, fresh.refresh_token, fresh.expires_at)
+        log.info("shopify %s: access token %s", self.domain, "renewed" if renewed else "kept")
+
+
+def _withheld_paths(body: dict[str, Any]) -> list[Path] | None:
+    """The paths of the answer's errors when every one is ACCESS_DENIED under a protected customer field
+    (so the rest of `data` stands); None when there is any other error; [] when there is none."""
+    errors = body.get("errors")
+    if not errors:
+        return []
+    if not isinstance(errors, list):
+        return None
+    paths: list[Path] = []
+    for error in errors:
+        if not isinstance(error, dict) or (error.get("extensions") or {}).get("code") != "ACCESS_DENIED":
+            return None
+        path = error.get("path")
+        if not isinstance(path, list) or not any(part in PROTECTED_FIELDS for part in path if isinstance(part, str)):
+            return None
+        paths.append(tuple(part for part in path if isinstance(part, str | int)))
+    return paths
 
 
 def _json_or_none(response: requests.Response) -> Any:

@@ -2,7 +2,8 @@
 
 Names ending in _QUERY or _MUTATION are documents; BULK_ORDERS_TEMPLATE is the inner query of a bulk
 operation with the search string spliced in by `bulk_orders_query` (bulk queries take no variables).
-Only fields that already exist in API version 2025-01 are used, though the client asks for 2026-10.
+Every document validates against API version 2026-04, the schema of record (the client asks for 2026-10),
+and uses nothing Shopify's unstable schema marks deprecated; tests/shopify/test_documents_schema.py checks both.
 Selections shared by several documents are plain strings, not GraphQL fragments, so the cost
 estimator and the bulk query (which refuses fragments on some connections) read them directly.
 """
@@ -85,6 +86,8 @@ query OrderMetafields($id: ID!, $namespace: String!, $first: Int!) {
 
 FULFILLMENT_ORDER_LINE_FIELDS = "id remainingQuantity lineItem { id }"
 
+# `supportedActions` says whether this app may hold the fulfillment order now; a location that is a
+# fulfillment service (3PL) needs the write_third_party_fulfillment_orders scope to hold it.
 FULFILLMENT_ORDERS_QUERY = f"""
 query FulfillmentOrders($id: ID!, $first: Int!, $after: String, $lineItems: Int!) {{
   order(id: $id) {{
@@ -93,7 +96,9 @@ query FulfillmentOrders($id: ID!, $first: Int!, $after: String, $lineItems: Int!
       {PAGE_INFO}
       nodes {{
         id status
-        fulfillmentHolds {{ id handle reason }}
+        supportedActions {{ action }}
+        assignedLocation {{ location {{ id isFulfillmentService }} }}
+        fulfillmentHolds {{ id handle reason heldByRequestingApp }}
         lineItems(first: $lineItems) {{ {PAGE_INFO} nodes {{ {FULFILLMENT_ORDER_LINE_FIELDS} }} }}
       }}
     }}
@@ -184,43 +189,70 @@ mutation FulfillmentOrderReleaseHold($id: ID!, $holdIds: [ID!]!) {
 }
 """
 
-# 2025-04 added `uri` and deprecated `endpoint`/`callbackUrl`; 2025-01 (the schema we validate against)
-# only has these. Switch when the reference schema is upgraded.
+# Subscriptions are made and read back by `uri` (2025-07 dropped `callbackUrl` from the input and
+# deprecated `endpoint`).
 WEBHOOK_SUBSCRIPTIONS_QUERY = f"""
 query WebhookSubscriptions($first: Int!, $after: String) {{
   webhookSubscriptions(first: $first, after: $after) {{
     {PAGE_INFO}
-    nodes {{ id topic endpoint {{ __typename ... on WebhookHttpEndpoint {{ callbackUrl }} }} }}
+    nodes {{ id topic uri }}
   }}
 }}
 """
 
 WEBHOOK_SUBSCRIPTION_CREATE_MUTATION = """
-mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $callbackUrl: URL!) {
-  webhookSubscriptionCreate(topic: $topic, webhookSubscription: {callbackUrl: $callbackUrl, format: JSON}) {
-    webhookSubscription { id topic }
+mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $uri: String!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: {uri: $uri, format: JSON}) {
+    webhookSubscription { id topic uri }
     userErrors { field message }
   }
 }
 """
 
-BULK_OPERATION_FIELDS = "id status errorCode objectCount url partialDataUrl"
-
-BULK_OPERATION_RUN_QUERY_MUTATION = """
-mutation BulkOperationRunQuery($query: String!) {
-  bulkOperationRunQuery(query: $query) { bulkOperation { id status } userErrors { field message code } }
+WEBHOOK_SUBSCRIPTION_DELETE_MUTATION = """
+mutation WebhookSubscriptionDelete($id: ID!) {
+  webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { field message } }
 }
 """
 
-CURRENT_BULK_OPERATION_QUERY = f"""
-query CurrentBulkOperation {{
-  currentBulkOperation(type: QUERY) {{ {BULK_OPERATION_FIELDS} }}
-}}
+ACCESS_SCOPES_QUERY = """
+query AccessScopes {
+  currentAppInstallation { accessScopes { handle } }
+}
+"""
+
+# The granted scopes, and one order's email: an ACCESS_DENIED error on it means Shopify withholds
+# protected customer data (names, emails) from this app.
+ACCESS_QUERY = """
+query Access {
+  currentAppInstallation { accessScopes { handle } }
+  orders(first: 1, sortKey: UPDATED_AT, reverse: true) { nodes { id email } }
+}
+"""
+
+BULK_OPERATION_FIELDS = "id status errorCode objectCount rootObjectCount url partialDataUrl query createdAt"
+
+# Ungrouped output (the 2026 default, asked for explicitly): a line item may come before or after its
+# order in the file; bulk.py stages the lines and joins them by `__parentId`.
+BULK_OPERATION_RUN_QUERY_MUTATION = """
+mutation BulkOperationRunQuery($query: String!) {
+  bulkOperationRunQuery(query: $query, groupObjects: false) {
+    bulkOperation { id status query }
+    userErrors { field message code }
+  }
+}
 """
 
 BULK_OPERATION_QUERY = f"""
 query BulkOperation($id: ID!) {{
-  node(id: $id) {{ ... on BulkOperation {{ {BULK_OPERATION_FIELDS} }} }}
+  bulkOperation(id: $id) {{ {BULK_OPERATION_FIELDS} }}
+}}
+"""
+
+# Newest first (the default sort); `currentBulkOperation` is deprecated for this.
+BULK_OPERATIONS_QUERY = f"""
+query BulkOperations($first: Int!, $search: String) {{
+  bulkOperations(first: $first, query: $search) {{ nodes {{ {BULK_OPERATION_FIELDS} }} }}
 }}
 """
 

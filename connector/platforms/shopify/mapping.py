@@ -11,6 +11,8 @@ from connector.platforms.base import RemoteLine, RemoteOrder, StockRecord
 from connector.platforms.payloads import clean_sku
 
 SOURCE = "Shopify order"
+# What Shopify shows in place of a name the app may not read (protected customer data).
+REDACTED = "•••"
 
 
 def numeric_id(gid: str) -> str:
@@ -54,15 +56,28 @@ def line_from_node(node: dict[str, Any]) -> RemoteLine:
     )
 
 
-def order_from_node(node: dict[str, Any], line_nodes: Iterable[dict[str, Any]]) -> RemoteOrder:
-    """One GraphQL Order (with every one of its line items already gathered) as a RemoteOrder."""
+def _name_part(value: Any) -> str | None:
+    """A customer name field, or None when it is missing or redacted ("•••")."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    return None if not text or text == REDACTED or set(text) <= {"•", "*"} else text
+
+
+def order_from_node(node: dict[str, Any], line_nodes: Iterable[dict[str, Any]], *,
+                    contact_withheld: bool = False) -> RemoteOrder:
+    """One GraphQL Order (with every one of its line items already gathered) as a RemoteOrder.
+
+    `contact_withheld`: Shopify denied this app the customer's contact details (protected customer data);
+    the order is kept, marked so its notices are skipped.
+    """
     if not isinstance(node.get("id"), str):
         raise InputError(SOURCE, "order without an id")
     source = f"{SOURCE} {node.get('name') or node['id']}"
     cancelled = node.get("cancelledAt") is not None
-    customer = node.get("customer") if isinstance(node.get("customer"), dict) else {}
-    first, last = customer.get("firstName"), customer.get("lastName")
-    full_name = " ".join(part for part in (first, last) if part) or customer.get("displayName") or None
+    customer: dict[str, Any] = node["customer"] if isinstance(node.get("customer"), dict) else {}
+    first, last = _name_part(customer.get("firstName")), _name_part(customer.get("lastName"))
+    full_name = " ".join(part for part in (first, last) if part) or _name_part(customer.get("displayName"))
     # the same words as payloads.order_from_payload gives webhook orders, so both read alike
     state = "cancelled" if cancelled else ("closed" if node.get("closed") else "open")
     financial = str(node.get("displayFinancialStatus") or "").lower()
@@ -75,11 +90,12 @@ def order_from_node(node: dict[str, Any], line_nodes: Iterable[dict[str, Any]]) 
         is_open=not cancelled,
         status=status,
         lines=tuple(line_from_node(line) for line in line_nodes),
-        customer_email=node.get("email") or None,
-        customer_first_name=first or None,
+        customer_email=None if contact_withheld else (node.get("email") or None),
+        customer_first_name=first,
         customer_name=full_name,
         locale=node.get("customerLocale") or None,
         customer_id=numeric_id(customer["id"]) if customer.get("id") else None,
+        contact_withheld=contact_withheld,
     )
 
 

@@ -177,3 +177,15 @@ def order_from_webhook(data: dict[str, Any], source: str = "shopify order") -> R
     except ValidationError as error:
         raise InputError(source, describe_validation_error(error)) from None
     return order_from_payload(payload)
+
+
+def bulk_finish_from_webhook(data: dict[str, Any], source: str = "bulk_operations/finish") -> tuple[str, str, str | None]:
+    """(operation gid, status as the GraphQL enum spells it, error code) from a `bulk_operations/finish` body."""
+    operation = data.get("admin_graphql_api_id")
+    status = data.get("status")
+    if not isinstance(operation, str) or not operation.startswith("gid://shopify/BulkOperation/"):
+        raise InputError(source, "the body names no bulk operation (admin_graphql_api_id)")
+    if not isinstance(status, str) or not status:
+        raise InputError(source, "the body has no status")
+    error_code = data.get("error_code")
+    return operation, status.upper(), str(error_code).upper() if error_code else None

@@ -6,13 +6,14 @@ import html
 import json
 import logging
 import re
-import secrets
-from collections.abc import Callable, Iterable, Iterator
+import secrets as secrets_module
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from connector.errors import NotFoundError, TransportError, UserError
 from connector.platforms.base import (
+    AccessReport,
     Capabilities,
     HoldRequest,
     OrderMarks,
@@ -24,6 +25,7 @@ from connector.platforms.base import (
 )
 from connector.platforms.woocommerce.client import PER_PAGE, WooClient
 from connector.platforms.woocommerce.payloads import order_from_rest
+from connector.platforms.woocommerce.webhook_check import send_test_delivery
 
 log = logging.getLogger(__name__)
 
@@ -326,14 +328,18 @@ class WooPlatform:
     # Webhooks ---------------------------------------------------------------------------------
 
     def ensure_webhooks(
-        self, address: str, topics: Iterable[str], *, secret: str | None = None
+        self, address: str, topics: Iterable[str], *, secret: str | None = None,
+        secrets: Mapping[str, str] | None = None,
     ) -> list[WebhookInfo]:
-        """Make sure an active webhook delivers each topic to `address`.
+        """Make sure a webhook delivers each topic to `address`.
 
-        Missing ones are created with `secret` or, when None, a fresh random secret each (returned
-        in `WebhookInfo.secret`: the caller must store it). Disabled or paused ones are set active
-        again. Webhooks to other addresses are left alone.
+        Missing ones are created active with `secret` or, when None, a fresh random secret each (returned
+        in `WebhookInfo.secret`: the caller must store it). One the store owner paused stays paused. One
+        WooCommerce disabled after failed deliveries is re-enabled only once a test delivery, signed with
+        its secret (`secrets[webhook id]`, else `secrets["*"]`), got through to `address`; otherwise it
+        stays disabled and the reason is returned. Webhooks to other addresses are left alone.
         """
+        known = dict(secrets or {})
         existing = list(self.client.paginate("webhooks"))
         result: list[WebhookInfo] = []
         for topic in dict.fromkeys(topics):
@@ -342,7 +348,7 @@ class WooPlatform:
                 key=lambda hook: int(hook["id"]),
             )
             if not matches:
-                new_secret = secret or secrets.token_urlsafe(32)
+                new_secret = secret or secrets_module.token_urlsafe(32)
                 created = self.client.post(
                     "webhooks",
                     {
@@ -356,12 +362,41 @@ class WooPlatform:
                 result.append(WebhookInfo(str(created["id"]), topic, "created", new_secret))
                 continue
             hook = matches[0]
-            if hook.get("status") != "active":
-                self.client.put(f"webhooks/{int(hook['id'])}", {"status": "active"})
-                result.append(WebhookInfo(str(hook["id"]), topic, "reenabled"))
+            hook_id = str(hook["id"])
+            status = hook.get("status")
+            if status == "active":
+                result.append(WebhookInfo(hook_id, topic, "unchanged"))
+            elif status == "paused":
+                result.append(WebhookInfo(hook_id, topic, "paused", note=PAUSED_NOTE))
             else:
-                result.append(WebhookInfo(str(hook["id"]), topic, "unchanged"))
+                result.append(self._after_failures(address, hook_id, topic, known.get(hook_id) or known.get("*")))
         return result
+
+    def _after_failures(self, address: str, hook_id: str, topic: str, secret: str | None) -> WebhookInfo:
+        """A webhook WooCommerce disabled: re-enabled only if a test delivery to the intake gets through."""
+        if secret is None:
+            return WebhookInfo(hook_id, topic, "disabled", note=DISABLED_NOTE + " Its secret is not known to the "
+                               "connector, so it cannot be tested: re-enable it in WooCommerce > Settings > Advanced "
+                               "> Webhooks once the intake answers.")
+        delivered, detail = send_test_delivery(address, hook_id, secret, store_url=self.client.store_url)
+        if not delivered:
+            log.warning("woocommerce webhook %s (%s) stays disabled: test delivery failed, %s", hook_id, topic, detail)
+            return WebhookInfo(hook_id, topic, "disabled", note=f"{DISABLED_NOTE} A test delivery to the intake "
+                               f"failed ({detail}), so it stays disabled; the next check tries again.")
+        self.client.put(f"webhooks/{int(hook_id)}", {"status": "active"})
+        log.info("woocommerce webhook %s (%s) re-enabled after a test delivery (%s)", hook_id, topic, detail)
+        return WebhookInfo(hook_id, topic, "reenabled", note=f"{DISABLED_NOTE} Re-enabled after a test delivery "
+                           f"to the intake got through ({detail}).")
+
+    def check_access(self) -> AccessReport:
+        """WooCommerce keys carry read/write permission as a whole; a key without write fails loudly on its
+        first write, so there is nothing more to check here."""
+        return AccessReport()
+
+
+PAUSED_NOTE = ("Paused in WooCommerce (by the store owner): the connector leaves it paused, and the periodic "
+               "sync catches up on what it would have delivered.")
+DISABLED_NOTE = "WooCommerce disabled it after repeated failed deliveries."
 
 
 def _stock(holder: dict[str, Any], sold: dict[str, Any], parent: dict[str, Any] | None = None) -> StockRecord | None:

@@ -74,6 +74,7 @@ class WooClient:
         else:
             base = normalize_store_url(access.domain) + API_PATH
         self.base_url = base
+        self.store_url = access.domain
         self._host = urlsplit(base).netloc
         self._use_oauth = base.startswith("http://")
         self._query_string_auth = access.query_string_auth

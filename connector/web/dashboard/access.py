@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from connector.store.models import Order, Shop
 from connector.web.context import current_services
 from connector.web.csrf import FORM_FIELD, csrf_token, csrf_valid
+from connector.web.dashboard.banners import shop_banners
 
 blueprint = Blueprint(
     "dashboard",
@@ -166,4 +167,5 @@ def _page_context() -> dict[str, object]:
         shop = current_shop(db, who)
         context["shop_options"] = [(s.id, s.name or s.domain, s.platform) for s in shops]
         context["current_shop_id"] = shop.id if shop else None
+        context["banners"] = shop_banners(db, shop) if shop else []
     return context

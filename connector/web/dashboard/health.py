@@ -1,6 +1,6 @@
 """Banners on every dashboard page: shops whose sync is failing, reconciles the notice brake is holding, paused shops.
 
-Each page's context gets `banners`: the failing shops among those the viewer may see (with the
+Each page's context gets `health_banners`: the failing shops among those the viewer may see (with the
 reason, the time of the last good sync and what to do), the held reconciles waiting for the
 merchant (with a link to review them), and whether the shop on screen is paused by the operator.
 """
@@ -30,13 +30,13 @@ class Banners:
 def _banners() -> dict[str, object]:
     who = current_viewer()
     if who is None:
-        return {"banners": Banners()}
+        return {"health_banners": Banners()}
     with current_services().db.session() as db:
         shops = visible_shops(db, who)
         labels = {shop.id: shop.label for shop in shops}
         ids = list(labels)
         shop = current_shop(db, who)
-        return {"banners": Banners(
+        return {"health_banners": Banners(
             failing=failing_shops(db, ids),
             held=[(held, labels.get(held.shop_id, str(held.shop_id))) for held in held_for_shops(db, ids)],
             paused=shop.label if shop is not None and shop.disabled_at is not None else None,

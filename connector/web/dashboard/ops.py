@@ -16,7 +16,17 @@ from werkzeug.wrappers import Response
 
 from connector.pipeline.inbox import replay
 from connector.pipeline.outbox import reconcile_and_queue
-from connector.store.models import Action, CustomerChoice, InboxItem, Job, Order, Shop, SyncCursor, utcnow
+from connector.store.models import (
+    Action,
+    CustomerChoice,
+    InboxItem,
+    Job,
+    Order,
+    Shop,
+    SyncCursor,
+    WebhookSubscription,
+    utcnow,
+)
 from connector.web.context import current_services
 from connector.web.dashboard.access import (
     blueprint,
@@ -64,6 +74,8 @@ def deliveries() -> str:
             .where(CustomerChoice.shop_id == shop.id, CustomerChoice.handled_at.is_(None))
             .order_by(CustomerChoice.chosen_at)
         ))
+        hooks = list(db.scalars(select(WebhookSubscription).where(WebhookSubscription.shop_id == shop.id)
+                                .order_by(WebhookSubscription.topic)))
         stuck = list(db.execute(
             select(Action, Order.name)
             .join(Order, Order.id == Action.order_id)
@@ -72,7 +84,7 @@ def deliveries() -> str:
         ))
     return render(
         "deliveries.html", title="Deliveries", shop=shop, recent=recent, dead=dead, cursors=cursors, jobs=jobs,
-        choices=choices, stuck=stuck, replayable=REPLAYABLE,
+        choices=choices, stuck=stuck, replayable=REPLAYABLE, hooks=hooks,
     )
 
 

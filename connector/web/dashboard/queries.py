@@ -133,6 +133,8 @@ class OrderView:
     eta: date | None
     decided_at: datetime | None
     pushed_at: datetime | None
+    contact_withheld: bool = False  # the store withholds the customer's contact details: no notices
+    out_of_reach_at: datetime | None = None  # the store stopped showing the order (60-day window)
     lines: list[LineView] = field(default_factory=list)
     pushes: dict[str, ActionView] = field(default_factory=dict)  # latest store write per kind
     notice: ActionView | None = None  # latest customer notice
@@ -273,6 +275,7 @@ def load_orders(db: Session, shop_id: int, ids: Sequence[int]) -> list[OrderView
             created_at=order.created_at, status=decision.status if decision else "unknown",
             eta=decision.eta if decision else None, decided_at=decision.decided_at if decision else None,
             pushed_at=decision.pushed_at if decision else None,
+            contact_withheld=order.contact_withheld, out_of_reach_at=order.out_of_reach_at,
         )
     found = list(views)
     for line, decision in db.execute(

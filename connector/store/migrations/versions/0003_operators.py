@@ -1,7 +1,7 @@
 """operators in control: feed import history and refusals, held reconciles, shop health and pause, notices as sent
 
-Revision ID: 0002_operators
-Revises: 0001
+Revision ID: 0003_operators
+Revises: 0002_shopify_2026
 Create Date: 2026-12-04 18:45:21.910516
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 import connector.store.models
 
 
-revision = '0002_operators'
-down_revision = '0001'
+revision = '0003_operators'
+down_revision = '0002_shopify_2026'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,127 @@
+"""Fulfillment holds, placed and released the way Shopify asks apps to.
+
+- A fulfillment order is held only when its `supportedActions` lists HOLD, and only with the scope its
+  location needs: `write_third_party_fulfillment_orders` for a fulfillment service (3PL) location,
+  `write_merchant_managed_fulfillment_orders` for the merchant's own.
+- A hold is the connector's only when Shopify says `heldByRequestingApp` and it carries the connector's
+  handle: another app may use the same handle, and a release always names its hold ids.
+- A userError on one fulfillment order is recorded and the others go on; what could not be held for a
+  reason retrying will not change (not holdable now, a scope not granted) is reported as `Skipped`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from connector.errors import AuthError, Skipped, UserError
+from connector.platforms.base import HOLD_HANDLE, HoldRequest
+
+from . import documents as docs
+from .client import ShopifyClient
+from .mapping import numeric_id
+from .scopes import MERCHANT_HOLDS, THIRD_PARTY_HOLDS, has_scope
+
+log = logging.getLogger(__name__)
+
+UNHOLDABLE_STATES = frozenset({"CLOSED", "CANCELLED", "INCOMPLETE"})
+DEFAULT_HOLD_NOTE = "Backordered: waiting for stock (set by the backorder connector)"
+
+
+def is_ours(hold: dict[str, Any]) -> bool:
+    return hold.get("heldByRequestingApp") is True and hold.get("handle") == HOLD_HANDLE
+
+
+def _dig(data: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def scope_for(fulfillment_order: dict[str, Any]) -> str:
+    """The scope holding this fulfillment order needs, by the kind of location it is assigned to."""
+    at_service = _dig(fulfillment_order, "assignedLocation", "location", "isFulfillmentService") is True
+    return THIRD_PARTY_HOLDS if at_service else MERCHANT_HOLDS
+
+
+def _label(fulfillment_order: dict[str, Any]) -> str:
+    return f"fulfillment order {numeric_id(str(fulfillment_order.get('id')))}"
+
+
+def _refusal(error: Exception) -> bool:
+    """A refusal of this one fulfillment order (recorded, the others go on), not of the token."""
+    if isinstance(error, UserError):
+        return True
+    return isinstance(error, AuthError) and error.code == "ACCESS_DENIED" and error.status != 401
+
+
+def _each(client: ShopifyClient, document: str, variables: dict[str, Any], payload_key: str,
+          fulfillment_order: dict[str, Any], refused: list[str]) -> int:
+    """One fulfillment order's mutation: 1 when done; 0, with the refusal recorded, when Shopify refused it."""
+    try:
+        client.mutate(document, variables, payload_key)
+    except (UserError, AuthError) as error:
+        if not _refusal(error):
+            raise
+        refused.append(f"{_label(fulfillment_order)}: {error}")
+        return 0
+    return 1
+
+
+def place_holds(client: ShopifyClient, fulfillment_orders: Iterable[dict[str, Any]], request: HoldRequest,
+                granted: Collection[str] | None) -> bool:
+    """Hold the requested lines wherever Shopify lets this app; True when a hold was placed."""
+    wanted = {numeric_id(line_id) for line_id in request.line_ids}
+    placed = 0
+    skipped: list[str] = []
+    refused: list[str] = []
+    for fulfillment_order in fulfillment_orders:
+        status = fulfillment_order.get("status")
+        if status in UNHOLDABLE_STATES:
+            continue
+        if any(is_ours(hold) for hold in fulfillment_order.get("fulfillmentHolds") or []):
+            continue  # ours already: holding again would only fail on the duplicate handle
+        lines = [
+            {"id": line["id"], "quantity": int(line["remainingQuantity"])}
+            for line in fulfillment_order["lines"]
+            if numeric_id(str(_dig(line, "lineItem", "id") or "")) in wanted and line.get("remainingQuantity")
+        ]
+        if not lines:
+            continue
+        actions = {action.get("action") for action in fulfillment_order.get("supportedActions") or []}
+        if "HOLD" not in actions:
+            skipped.append(f"{_label(fulfillment_order)}: Shopify offers no HOLD on it now (status {status})")
+            continue
+        scope = scope_for(fulfillment_order)
+        if granted is not None and not has_scope(granted, scope):
+            skipped.append(f"{_label(fulfillment_order)}: holding it needs the {scope} scope, which is not granted")
+            continue
+        hold = {"reason": request.reason, "reasonNotes": request.notes or DEFAULT_HOLD_NOTE,
+                "handle": HOLD_HANDLE, "notifyMerchant": False, "fulfillmentOrderLineItems": lines}
+        placed += _each(client, docs.FULFILLMENT_ORDER_HOLD_MUTATION, {"id": fulfillment_order["id"], "hold": hold},
+                        "fulfillmentOrderHold", fulfillment_order, refused)
+    if refused:
+        tail = [f"{placed} other fulfillment order(s) held"] if placed else []
+        raise UserError(refused + skipped + tail)
+    if skipped:
+        raise Skipped("; ".join(skipped), partly_done=placed > 0)
+    return placed > 0
+
+
+def release_holds(client: ShopifyClient, fulfillment_orders: Iterable[dict[str, Any]]) -> bool:
+    """Release this app's own holds, each by its id (never every hold on the fulfillment order)."""
+    released = 0
+    refused: list[str] = []
+    for fulfillment_order in fulfillment_orders:
+        ours = [hold["id"] for hold in fulfillment_order.get("fulfillmentHolds") or [] if is_ours(hold)]
+        if not ours:
+            continue
+        released += _each(client, docs.FULFILLMENT_ORDER_RELEASE_HOLD_MUTATION,
+                          {"id": fulfillment_order["id"], "holdIds": ours}, "fulfillmentOrderReleaseHold",
+                          fulfillment_order, refused)
+    if refused:
+        raise UserError(refused + ([f"{released} other fulfillment order(s) released"] if released else []))
+    return released > 0
