@@ -17,11 +17,14 @@ the advice then covers demand variability only.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from statistics import NormalDist
 from typing import Literal
+
+from connector.engine.supply import events_from_rows
+from connector.engine.types import Policy, SupplyRow
 
 Z_P90 = NormalDist().inv_cdf(0.9)  # 1.2816: p90 − p50 of a normal distribution, in standard deviations
 MIN_SERVICE_LEVEL = 0.5
@@ -86,6 +89,24 @@ class Arrival:
     units: int | None  # None: the supplier gave no limit
 
 
+def incoming_arrivals(rows: Iterable[SupplyRow], as_of: date, policy: Policy) -> tuple[Arrival, ...]:
+    """Units on order for one SKU: its restock promises, dated as the planner dates them. Stock a
+    supplier merely has `available` is not on order, so it is not incoming."""
+    promised = [replace(row, available=None) for row in rows if row.restock_date is not None]
+    return tuple(Arrival(event.arrival, event.quantity) for event in events_from_rows(promised, as_of, policy))
+
+
+def reorder_supplier(rows: Sequence[SupplyRow], policy: Policy) -> tuple[str | None, int]:
+    """(supplier, stated lead days) to reorder one SKU from: the feed row with the shortest lead time
+    (ties by supplier name); no row gives (None, the policy's default lead time)."""
+    if not rows:
+        return None, policy.default_lead_time_days
+    def lead(row: SupplyRow) -> int:
+        return max(row.lead_time_days if row.lead_time_days is not None else policy.default_lead_time_days, 0)
+    best = min(rows, key=lambda row: (lead(row), row.supplier))
+    return best.supplier, lead(best)
+
+
 @dataclass(frozen=True, slots=True)
 class SkuPosition:
     """Everything the advice for one SKU needs; plain numbers so the engine stays free of I/O."""
@@ -134,27 +155,35 @@ class AdviceSettings:
     horizon_days: int = 90  # the furthest the projection looks ahead
 
 
-def projected_shortage(
+def project_stock(
     free_now: float, arrivals: Iterable[Arrival], rate: float, as_of: date, horizon_days: int
-) -> date | None:
-    """The first day within the horizon whose projected stock (free stock + arrivals so far −
-    rate × days) is below zero; None if it stays at or above zero. An unbounded arrival ends the
-    risk from its day on."""
+) -> tuple[date | None, float]:
+    """Walk the projected stock (free stock + arrivals so far − rate × days) day by day over the
+    horizon: (the first day it is below zero or None, its lowest level). An unbounded arrival ends
+    the risk from its day on."""
     by_day: dict[int, float] = {}
     for arrival in arrivals:
-        offset = (arrival.day - as_of).days
+        offset = max((arrival.day - as_of).days, 0)
         if offset > horizon_days:
             continue
         amount = math.inf if arrival.units is None else float(arrival.units)
-        by_day[max(offset, 0)] = by_day.get(max(offset, 0), 0.0) + amount
+        by_day[offset] = by_day.get(offset, 0.0) + amount
     level = free_now + by_day.get(0, 0.0)
-    if level < 0:
-        return as_of
+    first: date | None = as_of if level < 0 else None
+    lowest = level
     for offset in range(1, horizon_days + 1):
         level += by_day.get(offset, 0.0) - rate
-        if level < -1e-9:
-            return as_of + timedelta(days=offset)
-    return None
+        lowest = min(lowest, level)
+        if first is None and level < -1e-9:
+            first = as_of + timedelta(days=offset)
+    return first, lowest
+
+
+def projected_shortage(
+    free_now: float, arrivals: Iterable[Arrival], rate: float, as_of: date, horizon_days: int
+) -> date | None:
+    """The first day within the horizon whose projected stock is below zero (see `project_stock`)."""
+    return project_stock(free_now, arrivals, rate, as_of, horizon_days)[0]
 
 
 def advise(position: SkuPosition, as_of: date, settings: AdviceSettings | None = None) -> Advice:
@@ -165,7 +194,9 @@ def advise(position: SkuPosition, as_of: date, settings: AdviceSettings | None =
     yet and `order_by` is the day demand brings the position down to the ROP. `status` is
     "backordered" when open demand already exceeds stock on hand, "likely" when the projection
     (stock + arrivals − d × days, over the lead time or up to the next arrival, whichever is later)
-    goes below zero, else "ok".
+    goes below zero, else "ok". A likely backorder means the stock on order comes too late, so the
+    suggestion is at least the projection's deepest shortfall plus the safety stock, to be ordered
+    a lead time before the shortage starts (today at the latest).
     """
     settings = settings or AdviceSettings()
     lead = lead_time(position.lead_days, position.lateness)
@@ -195,10 +226,15 @@ def advise(position: SkuPosition, as_of: date, settings: AdviceSettings | None =
     if position.open_demand > max(position.on_hand, 0):
         status = "backordered"
     else:
-        likely_on = projected_shortage(
+        likely_on, lowest = project_stock(
             float(position.on_hand - position.open_demand), position.arrivals, position.rate, as_of, horizon
         )
         status = "likely" if likely_on is not None else "ok"
+        if likely_on is not None:
+            # Stock on order arrives too late: bridge the gap (plus the safety stock), ordered a lead time ahead.
+            suggested = max(suggested, math.ceil(ss - lowest - 1e-9))
+            latest = max(as_of, likely_on - timedelta(days=math.ceil(lead.days - 1e-9)))
+            order_by = min(order_by, latest) if order_by is not None else latest
     return Advice(
         sku=position.sku,
         supplier=position.supplier,
@@ -227,3 +263,34 @@ def advice_order(advice: Advice) -> tuple[int, str, str]:
     """Listing order: "backorder likely" first (soonest first), then already backordered, then the rest by order-by date."""
     day = advice.likely_on if advice.status == "likely" else advice.order_by
     return (_STATUS_ORDER[advice.status], day.isoformat() if day else "9999-12-31", advice.sku)
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseSuggestion:
+    """What to order from one supplier now: the SKUs whose position is at or below the reorder point."""
+
+    supplier: str | None  # None: SKUs no feed names a supplier for
+    skus: int
+    units: int
+    order_by: date | None  # the earliest order-by date among them
+    likely: int  # of which flagged "backorder likely"
+    lines: tuple[Advice, ...]
+
+
+def purchase_suggestions(advice: Iterable[Advice]) -> list[PurchaseSuggestion]:
+    """The suggested quantities grouped per supplier, suppliers with the earliest order-by date first."""
+    grouped: dict[str | None, list[Advice]] = {}
+    for item in advice:
+        if item.suggested > 0:
+            grouped.setdefault(item.supplier, []).append(item)
+    suggestions = []
+    for supplier, items in grouped.items():
+        items.sort(key=advice_order)
+        dates = [item.order_by for item in items if item.order_by is not None]
+        suggestions.append(PurchaseSuggestion(
+            supplier=supplier, skus=len(items), units=sum(item.suggested for item in items),
+            order_by=min(dates) if dates else None, likely=sum(1 for item in items if item.status == "likely"),
+            lines=tuple(items),
+        ))
+    suggestions.sort(key=lambda s: (s.order_by or date.max, s.supplier is None, s.supplier or ""))
+    return suggestions

@@ -187,6 +187,9 @@ def test_backorder_likely_before_the_next_arrival() -> None:
     assert advice.status == "likely"
     assert advice.likely_on == day(6)
     assert advice.next_arrival == day(12)
+    # The deepest point is day 11 (50 - 110 = -60): bridge it plus SS 14.80 -> 75, ordered today
+    # (day 6 minus the 9-day lead time is already past).
+    assert (advice.suggested, advice.order_by) == (75, AS_OF)
     # The same stock with the arrival on day 4 stays at or above zero through day 12.
     covered = advise(position(on_hand=50, arrivals=(Arrival(day(4), 200),)), AS_OF)
     assert covered.status == "ok" and covered.likely_on is None
@@ -218,3 +221,20 @@ def test_a_higher_service_level_never_lowers_the_suggestion() -> None:
     low = advise(position(), AS_OF, AdviceSettings(service_level=0.9))
     high = advise(position(), AS_OF, AdviceSettings(service_level=0.99))
     assert high.safety_stock >= low.safety_stock and high.suggested >= low.suggested
+
+
+def test_incoming_counts_restock_promises_only_and_the_shortest_lead_supplier_is_chosen() -> None:
+    from connector.engine import Policy, SupplyRow
+    from connector.engine.reorder import incoming_arrivals, purchase_suggestions, reorder_supplier
+
+    rows = [SupplyRow("slow", "A", available=50, restock_date=day(5), restock_qty=20, lead_time_days=10),
+            SupplyRow("fast", "A", available=5, lead_time_days=2)]
+    assert incoming_arrivals(rows, AS_OF, Policy()) == (Arrival(day(15), 20),)
+    assert reorder_supplier(rows, Policy()) == ("fast", 2)
+    assert reorder_supplier([], Policy(default_lead_time_days=6)) == (None, 6)
+    first = advise(position(sku="A", supplier="fast"), AS_OF)
+    second = advise(position(sku="B", supplier="fast", on_hand=0), AS_OF)
+    none = advise(position(sku="C", supplier="slow", on_hand=10_000), AS_OF)
+    (fast,) = purchase_suggestions([first, second, none])
+    assert (fast.supplier, fast.skus, fast.units) == ("fast", 2, first.suggested + second.suggested)
+    assert fast.order_by == AS_OF
