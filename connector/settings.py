@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     notice_brake_share: float = Field(default=0.5, ge=0, le=1)
     notice_brake_min: int = Field(default=10, ge=1)
     notice_brake_max: int = Field(default=200, ge=0)
+    # Reorder advice: the chance a SKU's stock lasts until the next order arrives, and the days of demand one order covers.
+    service_level: float = Field(default=0.95, ge=0.5, le=0.9999)
+    reorder_cover_days: int = Field(default=30, ge=1, le=365)
 
     @field_validator("database_url")
     @classmethod
