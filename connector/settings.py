@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     # Send the in-stock part of a partly backordered order now (Shopify: split the fulfillment order and
     # hold only the backordered part; WooCommerce: an order note asking the merchant to ship it).
     ship_ready: bool = False
+    # Reorder advice: the chance a SKU's stock lasts until the next order arrives, and the days of demand one order covers.
+    service_level: float = Field(default=0.95, ge=0.5, le=0.9999)
+    reorder_cover_days: int = Field(default=30, ge=1, le=365)
 
     @field_validator("database_url")
     @classmethod

@@ -150,3 +150,20 @@ def test_missing_orders_file_is_named(tmp_path: Path) -> None:
     result = run_plan(orders=tmp_path / "missing.json")
     assert result.exit_code == 2
     assert "missing.json: cannot read the file" in result.stderr
+
+
+def test_plan_json_lists_each_inventory_sku_with_its_availability_eta() -> None:
+    result = run_plan(*FEEDS, "--as-of", "2026-11-26", "--json")
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert list(plan) == ["as_of", "orders", "variants"]
+    assert plan["variants"] == [
+        {"sku": "CAP-GRN", "available_now": 0, "eta": "2026-12-01"},  # the restock's 4 spare units
+        {"sku": "DESK-01", "available_now": 2},  # in stock: no eta key
+        {"sku": "GIFT-CARD", "available_now": 100},
+        {"sku": "LAMP-01", "available_now": 0, "eta": None},  # supply ran out at order #1008
+        {"sku": "MUG-BLUE", "available_now": 0, "eta": "2026-12-09"},
+        {"sku": "MUG-RED", "available_now": 0, "eta": "2026-12-23"},  # behind #1012, on globex's open restock
+        {"sku": "POSTER-A2", "available_now": 0, "eta": None},
+        {"sku": "TEE-M", "available_now": 4},
+    ]

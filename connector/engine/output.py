@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from json.encoder import encode_basestring_ascii as _text  # the C escaper json.dumps uses
 from typing import Any
 
+from connector.engine.availability import VariantAvailability, variant_to_dict
 from connector.engine.types import LinePlan, OrderPlan, Plan
 
 
@@ -44,8 +46,9 @@ class _IsoDates(dict[date | None, str]):
         return text
 
 
-def plan_to_json(plan: Plan) -> str:
-    """`json.dumps(plan_to_dict(plan))`, character for character, written directly.
+def plan_to_json(plan: Plan, variants: list[VariantAvailability] | None = None) -> str:
+    """`json.dumps(plan_to_dict(plan))`, character for character, written directly; with `variants`
+    a last key `"variants"` follows `"orders"` (see `variant_to_dict`), every other field unchanged.
 
     Building a dict per line only to serialise it costs more than planning a large store, so this
     writer formats the same text itself, escaping strings with the json module's own encoder.
@@ -62,4 +65,7 @@ def plan_to_json(plan: Plan) -> str:
         ])
         add(f'{{"order_id": {_text(order.order_id)}, "order_name": {_text(order.order_name)}, '
             f'"status": "{order.status}", "eta": {stamp[order.eta]}, "lines": [{lines}]}}')
-    return f'{{"as_of": {stamp[plan.as_of]}, "orders": [{", ".join(parts)}]}}'
+    if variants is None:
+        return f'{{"as_of": {stamp[plan.as_of]}, "orders": [{", ".join(parts)}]}}'
+    listed = json.dumps([variant_to_dict(variant) for variant in variants])
+    return f'{{"as_of": {stamp[plan.as_of]}, "orders": [{", ".join(parts)}], "variants": {listed}}}'

@@ -51,7 +51,7 @@ def priority_key(order: Order) -> tuple[float, int, int, str]:
     return (_utc_seconds(order.created_at), *order_id_key(order.order_id))
 
 
-def _cumulative(events: list[SupplyEvent]) -> tuple[list[float], list[SupplyEvent]]:
+def cumulative_supply(events: list[SupplyEvent]) -> tuple[list[float], list[SupplyEvent]]:
     """Running totals of units supplied after each event (an unbounded event ends the list),
     so the event that supplies waiting unit number n is found by bisection."""
     totals: list[float] = []
@@ -136,7 +136,8 @@ def make_plan(
             waiting[sku] = position
             found = supply_by_sku.get(sku)
             if found is None:
-                found = supply_by_sku[sku] = _cumulative(events_from_rows(supply_rows.get(sku, ()), as_of, policy))
+                sku_rows = supply_rows.get(sku, ())
+                found = supply_by_sku[sku] = cumulative_supply(events_from_rows(sku_rows, as_of, policy))
             totals, sku_events = found
             index = bisect_left(totals, position)
             if index == len(totals):
