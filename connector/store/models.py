@@ -558,3 +558,36 @@ class LoginAttempt(Base):
     client: Mapped[str] = mapped_column(String(100), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Cancellation(Base):
+    """A cancel-and-refund of an order's backordered units, asked for by the customer or by the mail-order
+    rule, and how it went; one per order (the unique key), carried out through the outbox.
+
+    status: awaiting_approval (cancel_mode approve) -> queued -> done | failed (the store or its payment
+    gateway refused: `error` has its message, never retried on its own); declined (the merchant said no);
+    off (cancel_mode off: recorded for the merchant, nothing written to the store).
+    """
+
+    __tablename__ = "cancellations"
+    __table_args__ = (Index("ix_cancellations_shop_status", "shop_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
+    reason: Mapped[str] = mapped_column(String(20))  # customer (chose cancel), no_consent (the rule's timeout)
+    status: Mapped[str] = mapped_column(String(30))
+    whole_order: Mapped[bool] = mapped_column(Boolean, default=False)
+    # [{line_id, sku, title, quantity}]: the backordered units to cancel, as planned
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    requested_on: Mapped[date] = mapped_column(Date)
+    refund_due_by: Mapped[date] = mapped_column(Date)  # 7 working days after the request
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    refund_amount: Mapped[str | None] = mapped_column(String(40))  # as the store reported it
+    currency: Mapped[str | None] = mapped_column(String(10))
+    refund_ref: Mapped[str | None] = mapped_column(String(200))  # the store's refund (or cancel job) id
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(Text)
