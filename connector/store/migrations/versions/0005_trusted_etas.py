@@ -1,7 +1,7 @@
 """trusted ETAs: supply promises and their changes, receipts, settlements, what customers were told
 
-Revision ID: 0004_trusted_etas
-Revises: 0003_operators
+Revision ID: 0005_trusted_etas
+Revises: 0004_cancellations
 Create Date: 2026-12-04 22:01:31.149435
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 import connector.store.models
 
 
-revision = '0004_trusted_etas'
-down_revision = '0003_operators'
+revision = '0005_trusted_etas'
+down_revision = '0004_cancellations'
 branch_labels = None
 depends_on = None
 
