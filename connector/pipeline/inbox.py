@@ -37,6 +37,7 @@ from connector.pipeline.scheduler import (
     shop_target,
 )
 from connector.platforms.woocommerce.webhook_check import TEST_TOPIC as WOO_TEST_TOPIC
+from connector.store.db import rows_changed
 from connector.store.exports import record_export_finished
 from connector.store.models import InboxItem, InventoryLevel, Order, Shop, WebhookSubscription, utcnow
 from connector.store.repo import upsert_order
@@ -141,7 +142,8 @@ def _uninstalled(services: Any, session: Session, item: InboxItem, shop: Shop) -
 
 def _customers_redact(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
     data = _json_body(item)
-    customer = data.get("customer") if isinstance(data.get("customer"), dict) else {}
+    raw_customer = data.get("customer")
+    customer: dict[str, Any] = raw_customer if isinstance(raw_customer, dict) else {}
     summary = redact_customer(
         session,
         shop,
@@ -160,7 +162,8 @@ def _shop_redact(services: Any, session: Session, item: InboxItem, shop: Shop) -
 
 def _data_request(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
     data = _json_body(item)
-    customer = data.get("customer") if isinstance(data.get("customer"), dict) else {}
+    raw_customer = data.get("customer")
+    customer: dict[str, Any] = raw_customer if isinstance(raw_customer, dict) else {}
     orders = data.get("orders_requested") or []
     note = (
         f"customer data request (customer id {customer.get('id')}, {len(orders)} orders): the merchant must "
@@ -304,4 +307,4 @@ def replay(session: Session, *, delivery_id: int | None = None, all_dead: bool =
         statement = statement.where(InboxItem.status == "dead")
     else:
         raise ValueError("name a delivery id or all_dead")
-    return session.execute(statement).rowcount
+    return rows_changed(session, statement)
