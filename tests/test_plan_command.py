@@ -47,8 +47,9 @@ def test_shopify_example_plan_json_follows_the_contract() -> None:
     ]
     first = plan["orders"][0]
     assert first["order_id"] == "820982911946154501"  # a big id, exact, as a string
-    assert list(first) == ["order_id", "order_name", "status", "eta", "lines"]
-    assert list(first["lines"][0]) == ["line_id", "sku", "ordered", "allocated", "backordered", "eta"]
+    assert list(first) == ["order_id", "order_name", "status", "eta", "eta_earliest", "eta_latest", "lines"]
+    assert list(first["lines"][0]) == ["line_id", "sku", "ordered", "allocated", "backordered", "eta",
+                                       "eta_earliest", "eta_latest"]
     assert "acme.csv, line 5: restock_date: unknown date format '03/12/2026'" in result.stderr
 
 
@@ -58,7 +59,8 @@ def test_woocommerce_example_plans_only_open_statuses() -> None:
     plan = json.loads(result.stdout)
     assert [o["order_id"] for o in plan["orders"]] == ["727", "728", "731", "732"]
     assert plan["orders"][1]["lines"][0] == {"line_id": "303", "sku": "MUG-RED", "ordered": 2, "allocated": 1,
-                                             "backordered": 1, "eta": "2026-12-02"}
+                                             "backordered": 1, "eta": "2026-12-02",
+                                             "eta_earliest": "2026-12-02", "eta_latest": "2026-12-02"}
 
 
 def test_policy_options_move_the_etas() -> None:
