@@ -16,7 +16,13 @@ from sandbox.woocommerce.model import (
     Variation,
     Webhook,
 )
-from sandbox.woocommerce.money import line_tax, order_total, refund_summary, shipping_line_id, shipping_tax
+from sandbox.woocommerce.money import (
+    line_tax,
+    order_total,
+    refund_summary,
+    shipping_line_id,
+    shipping_tax,
+)
 from sandbox.woocommerce.state import WooState
 
 API_ROOT = "/wp-json/wc/v3"

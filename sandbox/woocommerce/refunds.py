@@ -23,7 +23,6 @@ from sandbox.woocommerce.model import (
     NO_AUTOMATIC_REFUNDS,
     REDUCED_STOCK_META_KEY,
     TAX_RATE_ID,
-    LineItem,
     MetaEntry,
     Order,
     Refund,
@@ -32,7 +31,6 @@ from sandbox.woocommerce.model import (
 )
 from sandbox.woocommerce.money import (
     cents,
-    line_tax,
     money,
     order_total,
     refunded_quantity,

@@ -8,19 +8,19 @@ import logging
 import re
 import secrets as secrets_module
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connector.errors import NotFoundError, TransportError, UserError
 from connector.platforms.base import (
+    AccessReport,
     CancelOutcome,
     CancelRequest,
-    ReadySplit,
-    AccessReport,
     Capabilities,
     HoldRequest,
     OrderMarks,
     PlatformName,
+    ReadySplit,
     RemoteOrder,
     ShopProfile,
     StockRecord,
@@ -293,7 +293,7 @@ class WooPlatform:
 
     def _record_notice(self, order_id: str, ref: str, refs: dict[str, str]) -> str:
         """Note in the order meta that the notice `ref` is about to be posted; returns the store's time."""
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
         refs[ref] = stamp
         kept = dict(sorted(refs.items(), key=lambda item: item[1])[-NOTICES_KEPT:])
         order = self.client.put(f"orders/{int(order_id)}",
@@ -447,7 +447,7 @@ def _quantity(value: Any) -> int:
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _comparable(text: str) -> str:
@@ -467,9 +467,9 @@ def _loose(text: str) -> str:
 
 def _gmt(text: str) -> datetime:
     try:
-        return datetime.fromisoformat(text[:19]).replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(text[:19]).replace(tzinfo=UTC)
     except ValueError:
-        return datetime.min.replace(tzinfo=timezone.utc)
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _newest_first(notes: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -46,7 +46,7 @@ def refunded_quantities(refunds: list[dict[str, Any]]) -> dict[str, int]:
 def _share(item: dict[str, Any], units: int) -> tuple[Decimal, list[dict[str, str]]]:
     ordered = int(item.get("quantity") or 0)
     if ordered <= 0:
-        return Decimal("0"), []
+        return Decimal(0), []
     total = _cents(_money(item.get("total")) / ordered * units)
     taxes = [{"id": str(tax["id"]), "refund_total": str(_cents(_money(tax.get("total")) / ordered * units))}
              for tax in item.get("taxes") or [] if _money(tax.get("total"))]
@@ -58,7 +58,7 @@ def refund_body(order: dict[str, Any], refunds: list[dict[str, Any]], request: C
     items = {str(item["id"]): item for item in order.get("line_items") or []}
     done = refunded_quantities(refunds)
     lines: list[dict[str, Any]] = []
-    amount = Decimal("0")
+    amount = Decimal(0)
     for wanted in request.lines:
         item = items.get(wanted.line_id)
         if item is None:
