@@ -29,7 +29,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from connector.errors import ConnectorError, InputError, NotFoundError, Skipped, UserError
+from connector.errors import (
+    ConnectorError,
+    InputError,
+    NotFoundError,
+    Skipped,
+    UserError,
+)
 from connector.notify import (
     Channel,
     NoticeContext,
@@ -43,9 +49,24 @@ from connector.notify import (
     render_notice,
 )
 from connector.notify.policy import DELAY_KINDS
-from connector.pipeline.cancels import CANCEL_KIND, carry_out, record_done, record_refused
-from connector.pipeline.outbox import hold_from_payload, marks_from_payload, notice_lines_from_payload
-from connector.pipeline.retry import RetryPolicy, classify, describe, is_postgres, skip_locked
+from connector.pipeline.cancels import (
+    CANCEL_KIND,
+    carry_out,
+    record_done,
+    record_refused,
+)
+from connector.pipeline.outbox import (
+    hold_from_payload,
+    marks_from_payload,
+    notice_lines_from_payload,
+)
+from connector.pipeline.retry import (
+    RetryPolicy,
+    classify,
+    describe,
+    is_postgres,
+    skip_locked,
+)
 from connector.platforms.base import BACKORDER_TAG, Platform
 from connector.services import Services
 from connector.settings import Settings

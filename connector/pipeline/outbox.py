@@ -37,11 +37,31 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.engine import LinePlan, OrderPlan
-from connector.notify.policy import DELAY_KINDS, NoticeLine, NoticeState, decide_notice, notice_fingerprint
-from connector.pipeline.brake import BrakeLimits, PlannedNotice, PlanReport, change_key, hold, latest_held, settle
-from connector.pipeline.brake import summarize, waiting_customers
+from connector.notify.policy import (
+    DELAY_KINDS,
+    NoticeLine,
+    NoticeState,
+    decide_notice,
+    notice_fingerprint,
+)
+from connector.pipeline.brake import (
+    BrakeLimits,
+    PlannedNotice,
+    PlanReport,
+    change_key,
+    hold,
+    latest_held,
+    settle,
+    summarize,
+    waiting_customers,
+)
 from connector.pipeline.mailorder import consent_terms, run_rule_clock
-from connector.pipeline.reconcile import CLEARED_FINGERPRINT, OrderChange, ReconcileResult, reconcile_shop
+from connector.pipeline.reconcile import (
+    CLEARED_FINGERPRINT,
+    OrderChange,
+    ReconcileResult,
+    reconcile_shop,
+)
 from connector.pipeline.retry import is_postgres
 from connector.platforms.base import Capabilities, HoldRequest, LineMark, OrderMarks
 from connector.services import Services

@@ -27,7 +27,14 @@ from connector.notify.policy import DELAY_KINDS
 from connector.pipeline.cancels import cancel_mode, request_cancel
 from connector.pipeline.executor import notice_context, templates_dir_for
 from connector.settings import Settings
-from connector.store.models import Action, Cancellation, CustomerChoice, Order, Shop, utcnow
+from connector.store.models import (
+    Action,
+    Cancellation,
+    CustomerChoice,
+    Order,
+    Shop,
+    utcnow,
+)
 from connector.store.repo import upsert
 from connector.web.context import current_services
 from connector.web.csrf import FORM_FIELD, csrf_token, csrf_valid

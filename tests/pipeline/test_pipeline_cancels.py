@@ -17,7 +17,15 @@ from connector.pipeline.cancels import request_cancel
 from connector.pipeline.executor import run_due_actions
 from connector.pipeline.mailorder import order_rule
 from connector.pipeline.outbox import reconcile_and_plan
-from connector.store.models import Action, Cancellation, CustomerChoice, Order, OrderDecision, Shop, utcnow
+from connector.store.models import (
+    Action,
+    Cancellation,
+    CustomerChoice,
+    Order,
+    OrderDecision,
+    Shop,
+    utcnow,
+)
 from connector.web.app import create_app
 from tests.dashboard.conftest import csrf_from, login_operator
 from tests.fakes import FileLogChannel, remote_order
