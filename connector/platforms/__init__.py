@@ -47,5 +47,5 @@ def connect(
         from connector.platforms.woocommerce.adapter import WooPlatform
         from connector.platforms.woocommerce.client import WooClient
 
-        return WooPlatform(WooClient(access))  # type: ignore[return-value]  # issue #18: cancel_units, ship_ready
+        return WooPlatform(WooClient(access))
     raise ConfigError("platform", f"unknown platform {access.platform!r}; expected one of {', '.join(PLATFORMS)}")
