@@ -29,7 +29,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from connector.errors import ConnectorError, InputError, NotFoundError, Skipped, UserError
+from connector.errors import (
+    ConnectorError,
+    InputError,
+    NotFoundError,
+    Skipped,
+    UserError,
+)
 from connector.notify import (
     Channel,
     NoticeContext,
@@ -43,10 +49,26 @@ from connector.notify import (
     render_notice,
 )
 from connector.notify.policy import DELAY_KINDS
-from connector.pipeline.cancels import CANCEL_KIND, carry_out, record_done, record_refused
-from connector.pipeline.outbox import hold_from_payload, marks_from_payload, notice_lines_from_payload
-from connector.pipeline.retry import RetryPolicy, classify, describe, is_postgres, skip_locked
+from connector.pipeline.cancels import (
+    CANCEL_KIND,
+    carry_out,
+    record_done,
+    record_refused,
+)
+from connector.pipeline.outbox import (
+    hold_from_payload,
+    marks_from_payload,
+    notice_lines_from_payload,
+)
+from connector.pipeline.retry import (
+    RetryPolicy,
+    classify,
+    describe,
+    is_postgres,
+    skip_locked,
+)
 from connector.platforms.base import BACKORDER_TAG, Platform
+from connector.services import Services
 from connector.settings import Settings
 from connector.store.db import Database
 from connector.store.models import Action, Order, Shop, utcnow
@@ -123,7 +145,7 @@ def _claim_orders(db: Database, now: datetime, group: int) -> _Claim | None:
 class _Runner:
     """Executes the actions of one claim and records each result as soon as it is known."""
 
-    def __init__(self, services: Any, claim: _Claim, *, now: datetime, worker_id: str, retry: RetryPolicy,
+    def __init__(self, services: Services, claim: _Claim, *, now: datetime, worker_id: str, retry: RetryPolicy,
                  notifier: NotifierFactory, stop: Event | None) -> None:
         self.services = services
         self.db: Database = services.db
@@ -440,7 +462,7 @@ def templates_dir_for(shop: Shop, settings: Settings) -> Path | None:
 
 
 def run_due_actions(
-    services: Any,
+    services: Services,
     *,
     limit: int = 100,
     worker_id: str = "worker",
