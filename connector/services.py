@@ -83,7 +83,7 @@ class Services:
 
         with _INTAKE_GUARD:  # the first requests of a worker arrive together: open one writer, not several
             if "intake" in self.__dict__:
-                return self.__dict__["intake"]  # type: ignore[no-any-return]
+                return self.__dict__["intake"]
             return open_writer(self.db, threads=self.web_threads, group_commit=self.settings.intake_group_commit)
 
     @cached_property

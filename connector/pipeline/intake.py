@@ -188,17 +188,18 @@ class PostgresWriter:
 
         rows = [self._row(delivery) for delivery in deliveries]
         connection = self._engine.raw_connection()
+        cursor = connection.cursor()
         try:
-            with connection.cursor() as cursor:
-                try:
-                    cursor.execute(self._insert.sql(len(rows)), self._insert.parameters(rows))
-                except psycopg.errors.ForeignKeyViolation:
-                    raise ShopMissing() from None
-                except psycopg.OperationalError:
-                    connection.invalidate()  # the server went away: this connection must not serve again
-                    raise
-                inserted = {(platform, delivery_id) for platform, delivery_id in cursor.fetchall()}
+            try:
+                cursor.execute(self._insert.sql(len(rows)), self._insert.parameters(rows))
+            except psycopg.errors.ForeignKeyViolation:
+                raise ShopMissing() from None
+            except psycopg.OperationalError:
+                connection.invalidate()  # the server went away: this connection must not serve again
+                raise
+            inserted = {(platform, delivery_id) for platform, delivery_id in cursor.fetchall()}
         finally:
+            cursor.close()
             connection.close()  # back to the pool
         return _stored_flags([_key(row) for row in rows], inserted)
 
@@ -221,7 +222,7 @@ class SQLiteWriter:
         sqlite_pragmas(self._connection, None)
         self._lock = threading.Lock()
         # The file lock is taken on a file of its own: locking the database file would fight SQLite's own locks.
-        self._lock_file = open(f"{path}.intake-lock", "a+b")  # noqa: SIM115  # held for the writer's life
+        self._lock_file = open(f"{path}.intake-lock", "a+b")  # held for the writer's life
         self._insert = _MultiRowInsert(lambda name: f":{name}")
 
     def store(self, delivery: Delivery) -> bool:
@@ -305,7 +306,7 @@ class GroupCommit:
     def _commit(self, batch: list[_Waiting]) -> None:
         try:
             flags = self._writer.store_many([waiting.delivery for waiting in batch])
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001  # any failure is handed to the requests it belongs to
             if len(batch) == 1:
                 batch[0].error = error
             else:
