@@ -7,6 +7,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from connector.engine.lateness import DEFAULT_CONFIDENCE, LatenessModel
 from connector.engine.planner import cumulative_supply
 from connector.engine.supply import events_from_rows, rows_by_sku
 from connector.engine.types import NO_SUPPLY, SUPPLY_RUNS_OUT, Plan, Policy, SupplyRow
@@ -38,11 +39,13 @@ def variant_availability(
     supply: Iterable[SupplyRow],
     policy: Policy = Policy(),
     skus: Collection[str] | None = None,
+    lateness: LatenessModel | None = None,
+    confidence: float = DEFAULT_CONFIDENCE,
 ) -> list[VariantAvailability]:
     """The availability of every tracked SKU (each key of `stock`, or only `skus`), sorted by SKU.
 
-    `plan` must be `make_plan(orders, stock, supply, plan.as_of, policy)` over the same stock and
-    supply: its lines say how many units each SKU has already handed out and how many are waiting.
+    `plan` must be `make_plan(orders, stock, supply, plan.as_of, policy, lateness, confidence)` over the
+    same stock, supply and lateness model: its lines say how many units each SKU has already handed out and how many are waiting.
     The next unit is unit number `waiting + 1` of the SKU's supply, so its ETA can never be earlier
     than that of a waiting line, and with nothing waiting it is the next arrival plus handling.
     """
@@ -59,7 +62,8 @@ def variant_availability(
     handling = timedelta(days=policy.handling_days)
     found: dict[str, VariantAvailability] = {}
     for sku in short:
-        totals, events = cumulative_supply(events_from_rows(supply_rows.get(sku, ()), plan.as_of, policy))
+        totals, events = cumulative_supply(
+            events_from_rows(supply_rows.get(sku, ()), plan.as_of, policy, lateness, confidence))
         index = bisect_left(totals, waiting.get(sku, 0) + 1)
         if index == len(totals):
             found[sku] = VariantAvailability(sku, 0, None, SUPPLY_RUNS_OUT if totals else NO_SUPPLY)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from connector.web.dashboard import (  # noqa: F401 - routes
     access,
     auth,
+    cancels,
     feeds,
     formatting,
     health,
