@@ -27,6 +27,7 @@ NoticeKind = Literal["backordered", "eta_changed", "ready", "cancelled"]
 OrderStatus = Literal["backordered", "ok"]
 
 DELAY_KINDS: frozenset[str] = frozenset({"backordered", "eta_changed"})
+RANGE_MIN_DAYS = 3  # a range this wide or wider is told as "between ... and ..."; a narrower one as its ETA
 # "cancelled" confirms a cancel and refund (pipeline.cancels); the policy below never chooses it.
 NOTICE_KINDS: tuple[NoticeKind, ...] = ("backordered", "eta_changed", "ready", "cancelled")
 
@@ -58,6 +59,10 @@ class NoticeLine:
     title: str
     quantity: int  # units backordered (for "ready": units that were backordered)
     eta: date | None  # None: not known yet
+    # The range the learned lateness model gives (p50 to p90); shown instead of one date when it is
+    # RANGE_MIN_DAYS or wider.
+    eta_earliest: date | None = None
+    eta_latest: date | None = None
 
     @property
     def label(self) -> str:

@@ -44,6 +44,7 @@ from connector.notify.policy import (
     decide_notice,
     notice_fingerprint,
 )
+from connector.pipeline.outcomes import record_told
 from connector.pipeline.brake import (
     BrakeLimits,
     PlannedNotice,
@@ -63,7 +64,7 @@ from connector.pipeline.reconcile import (
     reconcile_shop,
 )
 from connector.pipeline.retry import is_postgres
-from connector.platforms.base import Capabilities, HoldRequest, LineMark, OrderMarks
+from connector.platforms.base import Capabilities, HoldRequest, LineMark, OrderMarks, line_entry
 from connector.services import Services
 from connector.settings import Settings
 from connector.store.models import Action, Order, OrderDecision, Shop, utcnow
@@ -105,18 +106,20 @@ def marks_for(plan: OrderPlan) -> OrderMarks:
     return OrderMarks(
         status=plan.status,
         eta=plan.eta,
-        lines=tuple(LineMark(line.line_id, line.sku, line.backordered, line.eta) for line in backordered_lines(plan)),
+        lines=tuple(LineMark(line.line_id, line.sku, line.backordered, line.eta, line.eta_earliest, line.eta_latest)
+                    for line in backordered_lines(plan)),
+        eta_earliest=plan.eta_earliest,
+        eta_latest=plan.eta_latest,
     )
 
 
 def marks_to_payload(marks: OrderMarks) -> dict[str, Any]:
-    return {
-        "status": marks.status,
-        "eta": _iso(marks.eta),
-        "lines": [
-            {"line_id": m.line_id, "sku": m.sku, "backordered": m.backordered, "eta": _iso(m.eta)} for m in marks.lines
-        ],
-    }
+    """The marks as queued; a range appears only while there is one, so without a lateness model the
+    payload is exactly what it was before ranges existed."""
+    payload: dict[str, Any] = {"status": marks.status, "eta": _iso(marks.eta), "lines": [line_entry(m) for m in marks.lines]}
+    if marks.ranged:
+        payload["eta_earliest"], payload["eta_latest"] = _iso(marks.eta_earliest), _iso(marks.eta_latest)
+    return payload
 
 
 def marks_from_payload(payload: dict[str, Any]) -> OrderMarks:
@@ -124,8 +127,12 @@ def marks_from_payload(payload: dict[str, Any]) -> OrderMarks:
         status=payload["status"],
         eta=_date(payload.get("eta")),
         lines=tuple(
-            LineMark(m["line_id"], m["sku"], int(m["backordered"]), _date(m.get("eta"))) for m in payload.get("lines", [])
+            LineMark(m["line_id"], m["sku"], int(m["backordered"]), _date(m.get("eta")), _date(m.get("eta_earliest")),
+                     _date(m.get("eta_latest")))
+            for m in payload.get("lines", [])
         ),
+        eta_earliest=_date(payload.get("eta_earliest")),
+        eta_latest=_date(payload.get("eta_latest")),
     )
 
 
@@ -170,13 +177,18 @@ def note_text(plan: OrderPlan, titles: dict[str, str]) -> str:
 
 def notice_lines_to_payload(lines: Iterable[NoticeLine]) -> list[dict[str, Any]]:
     return [
-        {"line_id": n.line_id, "sku": n.sku, "title": n.title, "quantity": n.quantity, "eta": _iso(n.eta)} for n in lines
+        {"line_id": n.line_id, "sku": n.sku, "title": n.title, "quantity": n.quantity, "eta": _iso(n.eta),
+         **({"eta_earliest": _iso(n.eta_earliest), "eta_latest": _iso(n.eta_latest)}
+            if n.eta_earliest != n.eta or n.eta_latest != n.eta else {})}
+        for n in lines
     ]
 
 
 def notice_lines_from_payload(rows: Sequence[dict[str, Any]]) -> list[NoticeLine]:
     return [
-        NoticeLine(r["line_id"], r.get("sku"), r.get("title") or "", int(r["quantity"]), _date(r.get("eta"))) for r in rows
+        NoticeLine(r["line_id"], r.get("sku"), r.get("title") or "", int(r["quantity"]), _date(r.get("eta")),
+                   _date(r.get("eta_earliest", r.get("eta"))), _date(r.get("eta_latest", r.get("eta"))))
+        for r in rows
     ]
 
 
@@ -327,7 +339,8 @@ def _plan_notice(
     else:
         titles = {line.platform_id: line.title for line in order.lines}
         lines = [
-            NoticeLine(line.line_id, line.sku, titles.get(line.line_id, ""), line.backordered, line.eta)
+            NoticeLine(line.line_id, line.sku, titles.get(line.line_id, ""), line.backordered, line.eta,
+                       line.eta_earliest, line.eta_latest)
             for line in backordered_lines(plan)
         ]
     ref = notice_fingerprint(verdict.kind, plan.eta, lines, previous=state)
@@ -339,6 +352,8 @@ def _plan_notice(
         "lines": notice_lines_to_payload(lines),
         "told_on": today.isoformat(),  # the shop's day it was planned for (the mail-order rule counts from it)
     }
+    if plan.eta is not None and (plan.eta_earliest, plan.eta_latest) not in ((None, None), (plan.eta, plan.eta)):
+        payload["eta_earliest"], payload["eta_latest"] = _iso(plan.eta_earliest), _iso(plan.eta_latest)
     if verdict.kind in DELAY_KINDS:
         # The mail-order rule: a first delay is consented to by silence, a further one needs an answer.
         payload.update(consent_terms(session, order, plan.eta, today))
@@ -352,6 +367,8 @@ def _plan_notice(
                  verdict.kind)
         return None, False
     queued = _queue(session, shop, order.id, "notify", ref, ref, payload)
+    if verdict.kind in DELAY_KINDS:
+        record_told(session, shop.id, order, plan, today)
     decision.notice_kind = verdict.kind
     decision.notice_eta = None if verdict.kind == "ready" else plan.eta
     decision.notice_on = today

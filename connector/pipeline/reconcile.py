@@ -16,6 +16,7 @@ from connector.engine import Order as EngineOrder
 from connector.engine import OrderLine as EngineLine
 from connector.engine import OrderPlan, Plan, Policy, SupplyRow, make_plan
 from connector.feeds.promises import lateness_model
+from connector.pipeline.outcomes import settle_ready
 from connector.store.models import (
     HeldReconcile,
     InventoryLevel,
@@ -269,6 +270,8 @@ def reconcile_shop(
             )
     if not dry_run:
         session.flush()
+        settle_ready(session, shop.id, {order_plan.order_id: order_plan for order_plan in plan.orders}, as_of,
+                     policy.handling_days)
     return result
 
 
