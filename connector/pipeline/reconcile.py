@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from connector.engine import Order as EngineOrder
 from connector.engine import OrderLine as EngineLine
 from connector.engine import OrderPlan, Plan, Policy, SupplyRow, make_plan
+from connector.pipeline.reasons import explain_plan
 from connector.store.models import (
     HeldReconcile,
     InventoryLevel,
@@ -223,6 +224,7 @@ def reconcile_shop(
     loaded = load_orders(session, shop.id, view)
     order_ids, line_ids = loaded.order_ids, loaded.line_ids
     plan = make_plan(loaded.orders, view.units, load_supply(session, shop.id, view), as_of, shop_policy(shop, defaults))
+    explain_plan(session, shop.id, plan, as_of, view)
     if view.pool_of:
         _show_real_skus(plan, loaded)
     previous = {
@@ -308,4 +310,5 @@ def _record_lines(session: Session, order_plan: OrderPlan, line_ids: dict[tuple[
         row.backordered = line.backordered
         row.eta = line.eta
         row.eta_source = (line.eta_source or None) and line.eta_source[:300]
+        row.reason = line.reason
         row.decided_at = now
