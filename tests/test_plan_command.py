@@ -154,6 +154,19 @@ def test_missing_orders_file_is_named(tmp_path: Path) -> None:
     assert "missing.json: cannot read the file" in result.stderr
 
 
+def test_a_shopify_custom_line_without_a_variant_is_never_planned_as_backordered(tmp_path: Path) -> None:
+    from connector.commands.plan import load_engine_orders
+
+    order = {"id": "1", "name": "#1001", "created_at": "2026-11-02T10:00:00Z", "line_items": [
+        {"id": "11", "sku": "GIFT-WRAP", "quantity": 1, "variant_id": None},
+        {"id": "12", "sku": "BOOT-42", "quantity": 2, "variant_id": "7"},
+    ]}
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps([order]))
+    [loaded] = load_engine_orders(path, "shopify")
+    assert [(line.line_id, line.sku) for line in loaded.lines] == [("11", None), ("12", "BOOT-42")]
+
+
 def test_plan_json_lists_each_inventory_sku_with_its_availability_eta() -> None:
     result = run_plan(*FEEDS, "--as-of", "2026-11-26", "--json")
     assert result.exit_code == 0, result.output

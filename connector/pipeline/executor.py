@@ -68,6 +68,7 @@ from connector.pipeline.retry import (
     skip_locked,
 )
 from connector.platforms.base import BACKORDER_TAG, Platform
+from connector.services import Services
 from connector.settings import Settings
 from connector.store.db import Database
 from connector.store.models import Action, Order, Shop, utcnow
@@ -144,7 +145,7 @@ def _claim_orders(db: Database, now: datetime, group: int) -> _Claim | None:
 class _Runner:
     """Executes the actions of one claim and records each result as soon as it is known."""
 
-    def __init__(self, services: Any, claim: _Claim, *, now: datetime, worker_id: str, retry: RetryPolicy,
+    def __init__(self, services: Services, claim: _Claim, *, now: datetime, worker_id: str, retry: RetryPolicy,
                  notifier: NotifierFactory, stop: Event | None) -> None:
         self.services = services
         self.db: Database = services.db
@@ -461,7 +462,7 @@ def templates_dir_for(shop: Shop, settings: Settings) -> Path | None:
 
 
 def run_due_actions(
-    services: Any,
+    services: Services,
     *,
     limit: int = 100,
     worker_id: str = "worker",

@@ -64,6 +64,7 @@ from connector.pipeline.reconcile import (
 )
 from connector.pipeline.retry import is_postgres
 from connector.platforms.base import Capabilities, HoldRequest, LineMark, OrderMarks
+from connector.services import Services
 from connector.settings import Settings
 from connector.store.models import Action, Order, OrderDecision, Shop, utcnow
 from connector.store.repo import insert_or_ignore
@@ -357,14 +358,14 @@ def _plan_notice(
     return (verdict.kind if queued else None), False
 
 
-def reconcile_and_plan(services: Any, shop_id: int, *, today: date | None = None) -> int:
+def reconcile_and_plan(services: Services, shop_id: int, *, today: date | None = None) -> int:
     """Reconcile one shop and queue its actions in one transaction; returns the actions queued."""
     _, queued = reconcile_and_queue(services, shop_id, as_of=today or utcnow().date())
     return queued
 
 
 def reconcile_and_queue(
-    services: Any, shop_id: int, *, as_of: date, dry_run: bool = False, approve: int | None = None
+    services: Services, shop_id: int, *, as_of: date, dry_run: bool = False, approve: int | None = None
 ) -> tuple[ReconcileResult | None, int]:
     """Reconcile one shop and, unless `dry_run`, record the decisions and queue their actions, all
     in one transaction. Returns the result (None for an unknown, uninstalled or paused shop) and the

@@ -32,7 +32,7 @@ def _check_gmt(value: str | None) -> str | None:
         try:
             parse_naive(value)
         except ValueError:
-            raise ValueError(f"expected a naive GMT time like 2026-11-26T09:30:00 ({GMT_FORMAT}), got {value!r}")
+            raise ValueError(f"expected a naive GMT time like 2026-11-26T09:30:00 ({GMT_FORMAT}), got {value!r}") from None
     return value
 
 

@@ -79,7 +79,7 @@ class WooState:
         state.keys = {key.consumer_key: key for key in data.keys}
         state.products, state.variations = data.products, data.variations
         state.orders, state.notes, state.webhooks = data.orders, data.notes, data.webhooks
-        for item in [*state.products.values(), *state.variations.values()]:
+        for item in state.stock_items():
             state._restatus(item)
         lines = [line.id for order in state.orders.values() for line in order.line_items]
         state._next.update(
@@ -139,8 +139,12 @@ class WooState:
             return parent if parent is not None and parent.manage_stock else None
         return product if product is not None and product.manage_stock else None
 
+    def stock_items(self) -> list[StockItem]:
+        """Every product and variation, products first."""
+        return [*self.products.values(), *self.variations.values()]
+
     def find_by_sku(self, sku: str) -> StockItem | None:
-        for item in [*self.products.values(), *self.variations.values()]:
+        for item in self.stock_items():
             if item.sku == sku:
                 return item
         return None

@@ -141,7 +141,7 @@ def notice_test() -> Response:
         if language not in available_languages(override):
             flash("Choose one of the languages shown.", "error")
             return back
-        rendered = render_notice(kind, sample_context(db, shop, kind), locale=language, override_dir=override)  # type: ignore[arg-type]
+        rendered = render_notice(kind, sample_context(db, shop, kind), locale=language, override_dir=override)
         label = shop.label
     ref = f"test-{uuid.uuid4().hex[:12]}"
     notice = OutgoingNotice(to_address=to, to_name=None, subject=f"[Test] {rendered.subject}", text=rendered.text,
