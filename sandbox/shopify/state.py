@@ -94,8 +94,8 @@ class ShopifyState:
                     raise InputError(source, f"order {spec_order.name}: unknown variant {variant_id}")
                 title = seed_line.title or _line_title(state.variants.get(variant_id or -1), seed_line.sku)
                 unfulfilled = seed_line.quantity if seed_line.unfulfilled_quantity is None else seed_line.unfulfilled_quantity
-                variant = state.variants.get(variant_id or -1)
-                price = Decimal(seed_line.price or (variant.price if variant else "0.00"))
+                line_variant = state.variants.get(variant_id or -1)
+                price = Decimal(seed_line.price or (line_variant.price if line_variant else "0.00"))
                 lines.append(LineItem(seed_line.id, seed_line.sku, seed_line.quantity, unfulfilled, title, seed_line.requires_shipping,
                                       variant_id, seed_line.current_quantity, price))
                 seen_ids.append(seed_line.id)

@@ -69,9 +69,9 @@ def _refund_lines(client: ShopifyClient, order_id: str, order: dict[str, Any], r
     open_units = {numeric_id(str(n["id"])): int(n.get("unfulfilledQuantity") or 0)
                   for n in (order.get("lineItems") or {}).get("nodes") or []}
     restock = "CANCEL" if request.restock else "NO_RESTOCK"
-    lines = [{"lineItemId": gid("LineItem", line.line_id), "quantity": min(line.quantity, open_units.get(line.line_id, 0)),
-              "restockType": restock} for line in request.lines]
-    lines = [line for line in lines if line["quantity"] > 0]
+    units = {line.line_id: min(line.quantity, open_units.get(line.line_id, 0)) for line in request.lines}
+    lines: list[dict[str, Any]] = [{"lineItemId": gid("LineItem", line_id), "quantity": count, "restockType": restock}
+                                   for line_id, count in units.items() if count > 0]
     if not lines:
         raise RefundRefused([f"{client.domain}: order {order_id} has none of these units left unfulfilled to cancel"])
     order_gid = gid("Order", order_id)
