@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     # Webhook deliveries may be larger (an order with hundreds of lines); one over this is answered 413 and
     # recorded without its body, and the order is fetched by the next sync.
     webhook_max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    # On: webhook deliveries that arrive together are committed together (one statement, one commit,
+    # each answered after it). Off (default): one autocommitted INSERT per delivery; bench/RESULTS.md
+    # section 2 measures both.
+    intake_group_commit: bool = False
     proxy_count: int = Field(default=0, ge=0, le=5)
 
     handling_days: int = Field(default=1, ge=0, le=365)
