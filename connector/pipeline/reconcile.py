@@ -18,6 +18,7 @@ from connector.engine import OrderPlan, Plan, Policy, SupplyRow, make_plan
 from connector.feeds.promises import lateness_model
 from connector.platforms import kind_of
 from connector.platforms.inbound import StockRules
+from connector.pipeline.reasons import explain_plan
 from connector.store.models import (
     HeldReconcile,
     InventoryLevel,
@@ -243,6 +244,7 @@ def reconcile_shop(
     policy = shop_policy(shop, defaults)
     lateness = lateness_model(session, as_of, policy.eta_confidence, shop.id) if policy.learn_lateness else None
     plan = make_plan(loaded.orders, view.units, load_supply(session, shop.id, view), as_of, policy, lateness)
+    explain_plan(session, shop.id, plan, as_of, view)
     if view.pool_of:
         _show_real_skus(plan, loaded)
     previous = {
@@ -328,4 +330,5 @@ def _record_lines(session: Session, order_plan: OrderPlan, line_ids: dict[tuple[
         row.backordered = line.backordered
         row.eta = line.eta
         row.eta_source = (line.eta_source or None) and line.eta_source[:300]
+        row.reason = line.reason
         row.decided_at = now
