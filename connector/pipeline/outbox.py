@@ -39,6 +39,7 @@ from connector.pipeline.brake import BrakeLimits, PlannedNotice, PlanReport, cha
 from connector.pipeline.brake import summarize, waiting_customers
 from connector.pipeline.reconcile import CLEARED_FINGERPRINT, OrderChange, ReconcileResult, reconcile_shop
 from connector.pipeline.retry import is_postgres
+from connector.pipeline.storefront import record_variants
 from connector.platforms.base import Capabilities, HoldRequest, LineMark, OrderMarks
 from connector.settings import Settings
 from connector.store.models import Action, Order, OrderDecision, Shop, utcnow
@@ -353,6 +354,8 @@ def reconcile_and_queue(
             return None, 0
         waiting = 0 if dry_run else waiting_customers(session, shop.id)
         result = reconcile_shop(session, shop, as_of, services.policy, dry_run=dry_run)
+        if not dry_run and result.variants is not None and result.stock is not None:
+            record_variants(session, shop, result.variants, result.stock.pool_of)  # the storefront's own queue
         if dry_run:
             session.rollback()
             return result, 0
