@@ -55,7 +55,7 @@ def postgres_available(url: str) -> bool:
             connection.execute(text("SELECT 1"))
         engine.dispose()
         return True
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure to connect means the database is not there
         return False
 
 

@@ -36,7 +36,7 @@ def _guarded(title: str, work: Callable[[], Section]) -> Section:
         section.note(f"load average (1 min) when this benchmark started: {load:.2f} on {os.cpu_count()} core(s); "
                      "other work on the machine inflates times and latencies")
         return section
-    except Exception as error:  # a broken benchmark must not hide the others' figures
+    except Exception as error:  # noqa: BLE001 - a broken benchmark must not hide the others' figures
         traceback.print_exc()
         section = Section(title, verdict="not measured")
         section.note(f"the benchmark failed: {type(error).__name__}: {str(error)[:300]}")

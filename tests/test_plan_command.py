@@ -47,8 +47,9 @@ def test_shopify_example_plan_json_follows_the_contract() -> None:
     ]
     first = plan["orders"][0]
     assert first["order_id"] == "820982911946154501"  # a big id, exact, as a string
-    assert list(first) == ["order_id", "order_name", "status", "eta", "lines"]
-    assert list(first["lines"][0]) == ["line_id", "sku", "ordered", "allocated", "backordered", "eta"]
+    assert list(first) == ["order_id", "order_name", "status", "eta", "eta_earliest", "eta_latest", "lines"]
+    assert list(first["lines"][0]) == ["line_id", "sku", "ordered", "allocated", "backordered", "eta",
+                                       "eta_earliest", "eta_latest"]
     assert "acme.csv, line 5: restock_date: unknown date format '03/12/2026'" in result.stderr
 
 
@@ -58,7 +59,8 @@ def test_woocommerce_example_plans_only_open_statuses() -> None:
     plan = json.loads(result.stdout)
     assert [o["order_id"] for o in plan["orders"]] == ["727", "728", "731", "732"]
     assert plan["orders"][1]["lines"][0] == {"line_id": "303", "sku": "MUG-RED", "ordered": 2, "allocated": 1,
-                                             "backordered": 1, "eta": "2026-12-02"}
+                                             "backordered": 1, "eta": "2026-12-02",
+                                             "eta_earliest": "2026-12-02", "eta_latest": "2026-12-02"}
 
 
 def test_policy_options_move_the_etas() -> None:
@@ -150,6 +152,19 @@ def test_missing_orders_file_is_named(tmp_path: Path) -> None:
     result = run_plan(orders=tmp_path / "missing.json")
     assert result.exit_code == 2
     assert "missing.json: cannot read the file" in result.stderr
+
+
+def test_a_shopify_custom_line_without_a_variant_is_never_planned_as_backordered(tmp_path: Path) -> None:
+    from connector.commands.plan import load_engine_orders
+
+    order = {"id": "1", "name": "#1001", "created_at": "2026-11-02T10:00:00Z", "line_items": [
+        {"id": "11", "sku": "GIFT-WRAP", "quantity": 1, "variant_id": None},
+        {"id": "12", "sku": "BOOT-42", "quantity": 2, "variant_id": "7"},
+    ]}
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps([order]))
+    [loaded] = load_engine_orders(path, "shopify")
+    assert [(line.line_id, line.sku) for line in loaded.lines] == [("11", None), ("12", "BOOT-42")]
 
 
 def test_plan_json_lists_each_inventory_sku_with_its_availability_eta() -> None:

@@ -99,7 +99,7 @@ def _load_payloads(path: str | Path, platform: PlatformName, planning: bool) -> 
         raise InputError(source, "the file is empty")
     if raw[start:start + 1] == b"[":
         try:
-            return many.validate_json(raw)  # type: ignore[no-any-return]
+            return many.validate_json(raw)
         except ValidationError as error:
             syntax = _json_error(error, source)
             if syntax is not None:

@@ -19,6 +19,8 @@ def _line_to_dict(line: LinePlan) -> dict[str, Any]:
         "allocated": line.allocated,
         "backordered": line.backordered,
         "eta": line.eta.isoformat() if line.eta is not None else None,
+        "eta_earliest": line.eta_earliest.isoformat() if line.eta_earliest is not None else None,
+        "eta_latest": line.eta_latest.isoformat() if line.eta_latest is not None else None,
     }
 
 
@@ -29,6 +31,8 @@ def order_plan_to_dict(order: OrderPlan) -> dict[str, Any]:
         "order_name": order.order_name,
         "status": order.status,
         "eta": order.eta.isoformat() if order.eta is not None else None,
+        "eta_earliest": order.eta_earliest.isoformat() if order.eta_earliest is not None else None,
+        "eta_latest": order.eta_latest.isoformat() if order.eta_latest is not None else None,
         "lines": [_line_to_dict(line) for line in order.lines],
     }
 
@@ -60,11 +64,13 @@ def plan_to_json(plan: Plan, variants: list[VariantAvailability] | None = None) 
     for order in plan.orders:
         lines = ", ".join([
             f'{{"line_id": {_text(line.line_id)}, "sku": {_text(line.sku)}, "ordered": {line.ordered}, '
-            f'"allocated": {line.allocated}, "backordered": {line.backordered}, "eta": {stamp[line.eta]}}}'
+            f'"allocated": {line.allocated}, "backordered": {line.backordered}, "eta": {stamp[line.eta]}, '
+            f'"eta_earliest": {stamp[line.eta_earliest]}, "eta_latest": {stamp[line.eta_latest]}}}'
             for line in order.lines
         ])
         add(f'{{"order_id": {_text(order.order_id)}, "order_name": {_text(order.order_name)}, '
-            f'"status": "{order.status}", "eta": {stamp[order.eta]}, "lines": [{lines}]}}')
+            f'"status": "{order.status}", "eta": {stamp[order.eta]}, "eta_earliest": {stamp[order.eta_earliest]}, '
+            f'"eta_latest": {stamp[order.eta_latest]}, "lines": [{lines}]}}')
     if variants is None:
         return f'{{"as_of": {stamp[plan.as_of]}, "orders": [{", ".join(parts)}]}}'
     listed = json.dumps([variant_to_dict(variant) for variant in variants])

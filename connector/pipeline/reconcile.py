@@ -141,13 +141,18 @@ def load_supply(session: Session, shop_id: int, view: StockView | None = None,
 
     Only those: a supplier feed may list a million SKUs, and reconcile's work must follow the open
     order lines, not the size of the feeds. With no open line nothing is read at all."""
-    wanted = set(skus) if skus is not None else set(session.scalars(
+    wanted = set(skus) if skus is not None else {sku for sku in session.scalars(
         select(OrderLine.sku).distinct().join(Order, Order.id == OrderLine.order_id)
         .where(Order.shop_id == shop_id, Order.is_open.is_(True), OrderLine.sku.is_not(None))
-    ))
+    ) if sku is not None}
     if view is not None and view.pool_of:
         pools = {view.pool_of[sku] for sku in wanted if sku in view.pool_of}
         wanted |= {sku for sku, pool in view.pool_of.items() if pool in pools}
+    return supply_rows_for(session, shop_id, wanted, view)
+
+
+def supply_rows_for(session: Session, shop_id: int, wanted: set[str], view: StockView | None = None) -> list[SupplyRow]:
+    """Every feed row the shop sees for the `wanted` SKUs, by supplier name and feed line (SKUs as stock keys)."""
     if not wanted:
         return []
     scope = or_(Supplier.scope == "all", Supplier.scope == f"shop:{shop_id}")

@@ -82,7 +82,12 @@ def storefront_value(shop: Shop, variant: VariantAvailability) -> dict[str, str]
     if variant.in_stock or variant.eta is None:
         return None
     value = {"eta": variant.eta.isoformat()}
-    text = _text(shop, variant.eta, None, None)
+    earliest, latest = variant.eta_earliest, variant.eta_latest
+    if earliest is not None and latest is not None and earliest < latest:
+        value["earliest"], value["latest"] = earliest.isoformat(), latest.isoformat()
+    else:
+        earliest = latest = None  # no range, or one of a single day: one date
+    text = _text(shop, variant.eta, earliest, latest)
     if text:
         value["text"] = text
     return value

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Event
-from typing import IO, Any
+from typing import IO
 
 from sqlalchemy.engine import make_url
 
@@ -32,6 +32,7 @@ from connector.pipeline.storefront import run_due_pushes
 from connector.pipeline.inbox import process_due_deliveries
 from connector.pipeline.retry import RetryPolicy
 from connector.pipeline.scheduler import ensure_all_jobs, release_stale_leases, run_due_jobs
+from connector.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ def single_worker_guard(database_url: str) -> Iterator[bool]:
         handle.close()  # closing releases the lock
 
 
-def backlog(services: Any) -> tuple[int, int]:
+def backlog(services: Services) -> tuple[int, int]:
     """(webhook deliveries waiting, store writes and notices waiting) right now."""
     from sqlalchemy import func, select
 
@@ -109,7 +110,7 @@ def backlog(services: Any) -> tuple[int, int]:
 
 
 def run_pass(
-    services: Any,
+    services: Services,
     *,
     worker_id: str,
     stop: Event,
@@ -134,7 +135,7 @@ def run_pass(
 
 
 def run_worker(
-    services: Any,
+    services: Services,
     *,
     once: bool,
     stop_event: Event | None = None,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from connector.crypto import SecretBox
 from connector.errors import ShopNotFound
 from connector.platforms.base import AccessReport, RemoteOrder, ShopAccess, StockRecord
+from connector.store.db import rows_changed
 from connector.store.models import InventoryLevel, Order, OrderLine, Shop, SyncCursor, utcnow
 
 
@@ -118,13 +119,13 @@ def _replace_lines(order: Order, remote: RemoteOrder) -> None:
 def mark_out_of_reach(session: Session, shop_id: int, readable_since: datetime) -> int:
     """Mark the open orders created before `readable_since`, which the store no longer shows, as out of its
     reach (kept, not deleted); returns how many were newly marked."""
-    result = session.execute(
+    return rows_changed(
+        session,
         update(Order)
         .where(Order.shop_id == shop_id, Order.is_open.is_(True), Order.created_at < readable_since,
                Order.out_of_reach_at.is_(None))
-        .values(out_of_reach_at=utcnow())
+        .values(out_of_reach_at=utcnow()),
     )
-    return int(result.rowcount or 0)
 
 
 def record_access(session: Session, shop_id: int, report: AccessReport) -> None:

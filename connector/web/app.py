@@ -73,8 +73,8 @@ def create_app(services: Services | None = None) -> Flask:
     app.after_request(_security_headers)
     if settings.proxy_count:
         # Behind a reverse proxy the client address (login rate limit) and scheme come from X-Forwarded-*.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count,
-                                x_host=settings.proxy_count)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
+            app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count, x_host=settings.proxy_count)
     return app
 
 
@@ -83,7 +83,7 @@ def healthz() -> tuple[Response, int]:
     try:
         with current_services().db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception as exc:  # any failure to reach the database means "not healthy", not a crash
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the database means "not healthy", not a crash
         log.warning("health check failed: database unavailable (%s)", type(exc).__name__)
         return jsonify(status="unavailable", version=__version__), 503
     return jsonify(status="ok", version=__version__), 200
@@ -110,7 +110,8 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[Response | str, int]:
-        log.exception("unhandled error in %s", type(error).__name__)
+        # Flask calls error handlers inside its own `except`, so the traceback is there to log.
+        log.exception("unhandled error in %s", type(error).__name__)  # noqa: LOG004
         return error_response(500, "Internal Server Error", "something went wrong; the operator can see the log")
 
 

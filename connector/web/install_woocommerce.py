@@ -34,6 +34,7 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from connector.errors import ConfigError, InputError
 from connector.platforms.woocommerce.auth import authorize_url, normalize_store_url, parse_key_callback
@@ -60,7 +61,7 @@ _TAG_BITS = 16
 
 
 def _tag(nonce: int) -> int:
-    digest = hmac.new(current_app.secret_key.encode(), b"wc-user:%d" % nonce, hashlib.sha256).digest()
+    digest = hmac.new(str(current_app.config["SECRET_KEY"]).encode(), b"wc-user:%d" % nonce, hashlib.sha256).digest()
     return int.from_bytes(digest[:2], "big")
 
 
@@ -82,7 +83,7 @@ def checked_user_id(user_id: str) -> str | None:
 
 
 @blueprint.get("/auth/woocommerce")
-def authorize() -> Response | tuple[Response | str, int]:
+def authorize() -> BaseResponse:
     services = current_services()
     settings = services.settings
     store_url = normalize_store_url(request.args.get("store_url") or "", source="store_url parameter")

@@ -82,17 +82,17 @@ class ShopifyState:
         fulfillment: dict[int, Any] = {}
         for spec_order in seed.orders:
             lines = []
-            for spec in spec_order.line_items:
-                variant_id = spec.variant_id
-                if variant_id is None and spec.sku in by_sku:
-                    variant_id = by_sku[spec.sku].id
+            for seed_line in spec_order.line_items:
+                variant_id = seed_line.variant_id
+                if variant_id is None and seed_line.sku in by_sku:
+                    variant_id = by_sku[seed_line.sku].id
                 if variant_id is not None and variant_id not in state.variants:
                     raise InputError(source, f"order {spec_order.name}: unknown variant {variant_id}")
-                title = spec.title or _line_title(state.variants.get(variant_id or -1), spec.sku)
-                unfulfilled = spec.quantity if spec.unfulfilled_quantity is None else spec.unfulfilled_quantity
-                lines.append(LineItem(spec.id, spec.sku, spec.quantity, unfulfilled, title, spec.requires_shipping,
-                                      variant_id, spec.current_quantity))
-                seen_ids.append(spec.id)
+                title = seed_line.title or _line_title(state.variants.get(variant_id or -1), seed_line.sku)
+                unfulfilled = seed_line.quantity if seed_line.unfulfilled_quantity is None else seed_line.unfulfilled_quantity
+                lines.append(LineItem(seed_line.id, seed_line.sku, seed_line.quantity, unfulfilled, title, seed_line.requires_shipping,
+                                      variant_id, seed_line.current_quantity))
+                seen_ids.append(seed_line.id)
             customer = None
             if spec_order.customer is not None:
                 c = spec_order.customer

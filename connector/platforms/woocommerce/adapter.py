@@ -8,16 +8,19 @@ import logging
 import re
 import secrets as secrets_module
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connector.errors import NotFoundError, TransportError, UserError
 from connector.platforms.base import (
     AccessReport,
+    CancelOutcome,
+    CancelRequest,
     Capabilities,
     HoldRequest,
     OrderMarks,
     PlatformName,
+    ReadySplit,
     RemoteOrder,
     ShopProfile,
     StockRecord,
@@ -27,6 +30,7 @@ from connector.platforms.base import (
 from connector.platforms.woocommerce import storefront
 from connector.platforms.woocommerce.client import PER_PAGE, WooClient
 from connector.platforms.woocommerce.payloads import order_from_rest
+from connector.platforms.woocommerce.refunds import cancel_units, refunded_quantities
 from connector.platforms.woocommerce.webhook_check import send_test_delivery
 
 log = logging.getLogger(__name__)
@@ -122,7 +126,7 @@ class WooPlatform:
             items, total_pages = self.client.get_page("orders", params, page)
             newest: datetime | None = None
             for raw in items:
-                order = order_from_rest(raw)
+                order = order_from_rest(self._less_refunded(raw))
                 newest = order.updated_at if newest is None else max(newest, order.updated_at)
                 key = (order.platform_id, order.updated_at)
                 if key not in seen:
@@ -136,9 +140,19 @@ class WooPlatform:
             else:
                 page += 1
 
+    def _less_refunded(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """The order with refunded units taken off its lines: WooCommerce keeps a line's quantity and records
+        refunds apart, so an order with refunds costs one more read (`/orders/<id>/refunds`)."""
+        if not raw.get("refunds"):
+            return raw
+        done = refunded_quantities(list(self.client.paginate(f"orders/{int(raw['id'])}/refunds")))
+        lines = [dict(item, quantity=max(0, int(item.get("quantity") or 0) - done.get(str(item["id"]), 0)))
+                 for item in raw.get("line_items") or []]
+        return dict(raw, line_items=lines)
+
     def get_order(self, order_id: str) -> RemoteOrder | None:
         try:
-            return order_from_rest(self.client.get(f"orders/{int(order_id)}"))
+            return order_from_rest(self._less_refunded(self.client.get(f"orders/{int(order_id)}")))
         except NotFoundError:
             return None
 
@@ -288,7 +302,7 @@ class WooPlatform:
 
     def _record_notice(self, order_id: str, ref: str, refs: dict[str, str]) -> str:
         """Note in the order meta that the notice `ref` is about to be posted; returns the store's time."""
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
         refs[ref] = stamp
         kept = dict(sorted(refs.items(), key=lambda item: item[1])[-NOTICES_KEPT:])
         order = self.client.put(f"orders/{int(order_id)}",
@@ -321,6 +335,16 @@ class WooPlatform:
             if landed():
                 return True
             raise
+
+    def cancel_units(self, order_id: str, request: CancelRequest) -> CancelOutcome:
+        return cancel_units(self.client, order_id, request)
+
+    def ship_ready(self, order_id: str, split: ReadySplit) -> bool:
+        """WooCommerce has no per-line fulfilment: a note tells the merchant what can ship now."""
+        ready = ", ".join(f"{line.quantity} × line {line.line_id}" for line in split.ready)
+        held = ", ".join(f"{line.quantity} × line {line.line_id}" for line in split.held)
+        return self.write_note(order_id, f"Backorder connector: ship now what is in stock ({ready}); "
+                                         f"the backordered units follow ({held}).")
 
     def add_tag(self, order_id: str, tag: str) -> bool:
         return False  # WooCommerce orders have no tags (capabilities.tags is False)
@@ -435,7 +459,7 @@ def _quantity(value: Any) -> int:
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _comparable(text: str) -> str:
@@ -455,9 +479,9 @@ def _loose(text: str) -> str:
 
 def _gmt(text: str) -> datetime:
     try:
-        return datetime.fromisoformat(text[:19]).replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(text[:19]).replace(tzinfo=UTC)
     except ValueError:
-        return datetime.min.replace(tzinfo=timezone.utc)
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _newest_first(notes: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -77,7 +77,7 @@ def skus() -> str:
         supply = incoming(db, shop, names, today)
     rows = sorted(
         (
-            SkuRow(sku, units, len(orders), stock.get(sku), (supply.get(sku) or [None])[0])
+            SkuRow(sku, units, len(orders), stock.get(sku), next(iter(supply.get(sku) or ()), None))
             for sku, (units, orders) in waiting.items()
         ),
         key=lambda row: (-row.waiting, row.sku),

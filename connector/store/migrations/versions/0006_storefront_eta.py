@@ -1,7 +1,7 @@
 """storefront ETA: where each SKU's storefront reads it, and each SKU's availability ETA as pushed
 
-Revision ID: 0004_storefront_eta
-Revises: 0003_operators
+Revision ID: 0006_storefront_eta
+Revises: 0005_trusted_etas
 Create Date: 2026-12-04 22:30:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 import connector.store.models
 
 
-revision = '0004_storefront_eta'
-down_revision = '0003_operators'
+revision = '0006_storefront_eta'
+down_revision = '0005_trusted_etas'
 branch_labels = None
 depends_on = None
 
