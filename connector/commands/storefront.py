@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 from sqlalchemy import select
@@ -49,13 +50,12 @@ def _shops(services: Services, shop_id: int | None) -> list[tuple[int, str, bool
 def settings_command(services: Services, shop_id: int, enabled: bool | None, text: str | None,
                      range_text: str | None) -> None:
     """Turn the storefront ETA on or off for a shop and set its wording; prints the settings."""
-    try:
-        if text:
-            check_template(text, ranged=False)
-        if range_text:
-            check_template(range_text, ranged=True)
-    except ConfigError as error:
-        raise InputError("--text" if text and "{earliest" not in str(error) else "--range-text", str(error)) from None
+    for option, template, ranged in (("--text", text, False), ("--range-text", range_text, True)):
+        if template:
+            try:
+                check_template(template, ranged=ranged)
+            except ConfigError as error:
+                raise InputError(option, error.problem) from None
     with services.db.session() as session:
         shop = session.get(Shop, shop_id)
         if shop is None:
@@ -78,7 +78,7 @@ def settings_command(services: Services, shop_id: int, enabled: bool | None, tex
 @click.pass_obj
 def push_command(services: Services, shop_id: int | None, dry_run: bool) -> None:
     """Recompute every variant's availability ETA and write the changed ones to the storefront now."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
     today = datetime.now(UTC).date()
     for current_id, label, enabled in _shops(services, shop_id):
@@ -105,7 +105,7 @@ def push_command(services: Services, shop_id: int | None, dry_run: bool) -> None
                       console=console(stderr=True), transient=True) as bar:
             task = bar.add_task("push", total=None)
 
-            def advance(done: int, total: int) -> None:
+            def advance(done: int, total: int, task: TaskID = task) -> None:
                 bar.update(task, completed=done, total=total)
 
             report = push_storefront(services, current_id, progress=advance)
@@ -127,7 +127,7 @@ def list_command(services: Services, shop_id: int | None, as_json: bool) -> None
         if shop_id is not None:
             query = query.where(StorefrontEta.shop_id == shop_id)
         rows = list(session.scalars(query))
-        listed = [{"shop_id": row.shop_id, "sku": row.sku, "target": row.target, "available_now": row.available_now,
+        listed: list[dict[str, Any]] = [{"shop_id": row.shop_id, "sku": row.sku, "target": row.target, "available_now": row.available_now,
                    "eta": row.eta.isoformat() if row.eta else None, "shown": row.value,
                    "pushed": row.pushed_value, "pushed_at": when(row.pushed_at), "status": row.status,
                    "last_error": row.last_error} for row in rows]

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.engine import Policy, VariantAvailability, make_plan
-from connector.errors import ConfigError, Skipped
+from connector.errors import ConfigError, ConnectorError, Skipped
 from connector.pipeline.reconcile import load_orders, load_stock, load_supply, shop_policy, storefront_availability
 from connector.pipeline.retry import RetryPolicy, classify, describe
 from connector.platforms.base import StorefrontEta as StorefrontWrite
@@ -53,15 +53,16 @@ def storefront_enabled(shop: Shop) -> bool:
 
 def check_template(template: str, *, ranged: bool) -> str:
     """`template` when it formats with sample dates; ConfigError naming the problem otherwise."""
+    setting = SETTING_TEXT_RANGE if ranged else SETTING_TEXT
     fields = {"date": _SAMPLE, "earliest": _SAMPLE, "latest": _SAMPLE} if ranged else {"date": _SAMPLE}
     try:
         text = template.format_map(fields)
     except (KeyError, IndexError, ValueError, AttributeError) as error:
         allowed = "{date}, {earliest}, {latest}" if ranged else "{date}"
-        raise ConfigError(f"storefront text {template!r} does not format ({type(error).__name__}: {error}); "
-                          f"it may use {allowed}, e.g. {{date:%-d %B}}") from None
+        raise ConfigError(setting, f"{template!r} does not format ({type(error).__name__}: {error}); "
+                                   f"it may use {allowed}, e.g. {{date:%-d %B}}") from None
     if "\n" in text or len(text) > 200:
-        raise ConfigError("storefront text must be one line of at most 200 characters")
+        raise ConfigError(setting, "the text must be one line of at most 200 characters")
     return template
 
 
@@ -263,7 +264,7 @@ def _push_chunk(platform: Any, rows: list[StorefrontEta], report: PushReport, po
         answers = platform.write_storefront_etas(writes)
     except Skipped:
         raise
-    except Exception as error:  # settled per row below; the error itself is recorded, never swallowed
+    except ConnectorError as error:  # settled per row below: retried later, or refused for good
         verdict = classify(error)
         for row in rows:
             row.attempts += 1
