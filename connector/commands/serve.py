@@ -45,6 +45,7 @@ def gunicorn_options(services: Services, host: str, port: int, workers: int, thr
         # Connections opened by the parent must not be shared with a forked worker.
         if "db" in services.__dict__:
             services.db.engine.dispose(close=False)
+        services.__dict__.pop("intake", None)  # each worker opens its own intake connections
 
     return {
         "bind": f"{bind_host}:{port}",
@@ -73,6 +74,7 @@ def serve_command(host: str, port: int, workers: int, threads: int, dev: bool) -
     services = click.get_current_context().obj
     if not isinstance(services, Services):
         services = Services()
+    services.web_threads = threads
     app = create_app(services)
     services.db  # noqa: B018 - opening the database migrates it: once, rather than in every worker at its first request
     services.db.engine.dispose()

@@ -58,6 +58,8 @@ class Policy:
 
     handling_days: int = 1  # days between stock arriving and the order leaving the store
     default_lead_time_days: int = 7  # supplier-to-store days when a feed row gives none
+    eta_confidence: float = 0.8  # the learned-lateness quantile an ETA is dated at (see engine.lateness)
+    learn_lateness: bool = True  # date promises from learned supplier lateness (False: the feed's word only)
 
 
 @dataclass(slots=True)

@@ -101,6 +101,10 @@ class ShopAdvice:
     as_of: date
     settings: AdviceSettings
     items: list[Advice]
+    demand: dict[str, DemandStats]  # per stock key, for every SKU advised
+
+    def for_sku(self, sku: str) -> Advice | None:
+        return next((item for item in self.items if item.sku == sku), None)
 
 
 def shop_advice(
@@ -112,11 +116,13 @@ def shop_advice(
     *,
     supplier: str | None = None,
     lateness: Mapping[str, Lateness] | None = None,
+    only: set[str] | None = None,
 ) -> ShopAdvice:
     """Advice for every tracked SKU that sold in the window or has open orders, likely backorders first.
 
     `supplier` keeps the SKUs reordered from that supplier (see `reorder_supplier`); `lateness` is the
-    learned lateness per supplier name, where there is one."""
+    learned lateness per supplier name, where there is one; `only` limits the advice to those SKUs
+    (the SKU page), even when they neither sold nor are waited for."""
     if supplier is not None:
         known = session.scalar(select(func.count()).select_from(Supplier).where(Supplier.name == supplier))
         if not known:
@@ -128,6 +134,8 @@ def shop_advice(
     waiting = open_demand(session, shop.id, view)
     sold = {sale.sku for sale in sales if not sale.cancelled}
     keys = {key for key in sold | set(waiting) if key in view.units}
+    if only is not None:
+        keys = {key for key in (view.key(sku) for sku in only) if key and key in view.units}
     demand = demand_stats(sales, as_of, history_start=history_start, skus=keys)
     members = {sku for sku, pool in view.pool_of.items() if pool in keys}
     supply = rows_by_sku(supply_rows_for(session, shop.id, (keys - set(view.pool_of.values())) | members, view))
@@ -145,7 +153,7 @@ def shop_advice(
         )
         items.append(advise(position, as_of, settings))
     items.sort(key=advice_order)
-    return ShopAdvice(shop.id, as_of, settings, items)
+    return ShopAdvice(shop.id, as_of, settings, items, demand)
 
 
 def _day(value: date | None) -> str | None:

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from connector.engine import Order as EngineOrder
 from connector.engine import OrderLine as EngineLine
 from connector.engine import OrderPlan, Plan, Policy, SupplyRow, VariantAvailability, make_plan, variant_availability
+from connector.engine.lateness import LatenessModel
+from connector.feeds.promises import lateness_model
 from connector.store.models import (
     HeldReconcile,
     InventoryLevel,
@@ -58,7 +60,19 @@ def shop_policy(shop: Shop, defaults: Policy) -> Policy:
     return Policy(
         handling_days=int(shop.setting("handling_days", defaults.handling_days)),
         default_lead_time_days=int(shop.setting("default_lead_time_days", defaults.default_lead_time_days)),
+        eta_confidence=float(shop.setting("eta_confidence", defaults.eta_confidence)),
+        learn_lateness=bool(shop.setting("learn_lateness", defaults.learn_lateness)),
     )
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _ranged(line: Any) -> bool:
+    """A line whose range is more than its ETA (a learned model spread it); without one the fingerprint
+    is exactly what it was before ranges existed, so nothing is pushed again."""
+    return line.eta is not None and (line.eta_earliest, line.eta_latest) not in ((None, None), (line.eta, line.eta))
 
 
 def fingerprint(plan: OrderPlan) -> str:
@@ -68,6 +82,7 @@ def fingerprint(plan: OrderPlan) -> str:
         "eta": plan.eta.isoformat() if plan.eta else None,
         "lines": [
             [line.line_id, line.backordered, line.eta.isoformat() if line.eta else None]
+            + ([_iso(line.eta_earliest), _iso(line.eta_latest)] if _ranged(line) else [])
             for line in plan.lines
             if line.backordered
         ],
@@ -228,9 +243,10 @@ def reconcile_shop(
     loaded = load_orders(session, shop.id, view)
     order_ids, line_ids = loaded.order_ids, loaded.line_ids
     policy = shop_policy(shop, defaults)
+    lateness = shop_lateness(session, shop, as_of, policy)
     supply = load_supply(session, shop.id, view)
-    plan = make_plan(loaded.orders, view.units, supply, as_of, policy)
-    variants = storefront_availability(session, shop, plan, view, supply, policy)
+    plan = make_plan(loaded.orders, view.units, supply, as_of, policy, lateness)
+    variants = storefront_availability(session, shop, plan, view, supply, policy, lateness)
     if view.pool_of:
         _show_real_skus(plan, loaded)
     previous = {
@@ -264,11 +280,16 @@ def reconcile_shop(
     return result
 
 
+def shop_lateness(session: Session, shop: Shop, as_of: date, policy: Policy) -> LatenessModel | None:
+    """The learned supplier lateness reconcile dates this shop's promises with (None when it is off)."""
+    return lateness_model(session, as_of, policy.eta_confidence, shop.id) if policy.learn_lateness else None
+
+
 def storefront_availability(session: Session, shop: Shop, plan: Plan, view: StockView, supply: list[SupplyRow],
-                            policy: Policy) -> list[VariantAvailability] | None:
+                            policy: Policy, lateness: LatenessModel | None = None) -> list[VariantAvailability] | None:
     """The availability ETA of each tracked stock key, for a shop that shows storefront ETAs (None otherwise).
 
-    `plan` must still carry stock keys (before `_show_real_skus`). The supply reconcile read covers the
+    `plan` must still carry stock keys (before `_show_real_skus`) and come from the same `lateness` model. The supply reconcile read covers the
     SKUs of open lines only; a SKU sold out with nothing waiting needs its own supply for its next arrival.
     """
     if not shop.setting("storefront_eta", False):
@@ -280,7 +301,7 @@ def storefront_availability(session: Session, shop: Shop, plan: Plan, view: Stoc
         real = {sku for sku, key in view.pool_of.items() if key in short} | {key for key in short
                                                                                if not key.startswith("pool:")}
         supply = supply + load_supply(session, shop.id, view, skus=real)
-    return variant_availability(plan, view.units, supply, policy)
+    return variant_availability(plan, view.units, supply, policy, lateness=lateness)
 
 
 def _show_real_skus(plan: Plan, loaded: LoadedOrders) -> None:

@@ -32,7 +32,14 @@ from sqlalchemy.orm import Session
 
 from connector.engine import Policy, VariantAvailability, make_plan
 from connector.errors import ConfigError, ConnectorError, Skipped
-from connector.pipeline.reconcile import load_orders, load_stock, load_supply, shop_policy, storefront_availability
+from connector.pipeline.reconcile import (
+    load_orders,
+    load_stock,
+    load_supply,
+    shop_lateness,
+    shop_policy,
+    storefront_availability,
+)
 from connector.pipeline.retry import RetryPolicy, classify, describe
 from connector.platforms.base import StorefrontEta as StorefrontWrite
 from connector.store.models import InventoryLevel, Shop, StorefrontEta, utcnow
@@ -167,8 +174,9 @@ def refresh_variants(session: Session, shop: Shop, as_of: date, defaults: Policy
     loaded = load_orders(session, shop.id, view)
     policy = shop_policy(shop, defaults)
     supply = load_supply(session, shop.id, view)
-    plan = make_plan(loaded.orders, view.units, supply, as_of, policy)
-    variants = storefront_availability(session, shop, plan, view, supply, policy) or []
+    lateness = shop_lateness(session, shop, as_of, policy)
+    plan = make_plan(loaded.orders, view.units, supply, as_of, policy, lateness)
+    variants = storefront_availability(session, shop, plan, view, supply, policy, lateness) or []
     return record_variants(session, shop, variants, view.pool_of)
 
 

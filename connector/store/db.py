@@ -43,7 +43,7 @@ def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # Deleted rows are overwritten, not left in free pages: erased personal data must really go.
@@ -74,7 +74,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # isolation_level=None hands transaction control to SQLAlchemy, which issues BEGIN IMMEDIATE.
         engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None},
                                hide_parameters=True, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite_pragmas)
         event.listen(engine, "begin", _begin_immediate)
         return engine
     # hide_parameters keeps customer data and secrets out of error messages stored and logged.

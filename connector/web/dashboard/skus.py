@@ -16,12 +16,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from connector.engine.supply import SupplyEvent, supply_events
+from connector.pipeline.advice import advice_settings, shop_advice
 from connector.pipeline.reconcile import load_supply, shop_policy
 from connector.pipeline.storefront import storefront_enabled
 from connector.store.models import InventoryLevel, LineDecision, Order, OrderLine, Shop, StorefrontEta, utcnow
 from connector.web.context import current_services
 from connector.web.dashboard.access import blueprint, current_shop, no_shop_page, render, viewer
 from connector.web.dashboard.chart import bar_chart
+from connector.web.dashboard.demand_chart import demand_chart
 from connector.web.dashboard.queries import units_by_week
 
 
@@ -102,11 +104,19 @@ def sku_detail() -> str:
         lines = db.execute(_waiting_lines(shop.id, sku).order_by(LineDecision.eta.is_(None), LineDecision.eta)).all()
         on_hand = stock_on_hand(db, shop.id, [sku]).get(sku)
         events = incoming(db, shop, [sku], today).get(sku, [])
+        services = current_services()
+        settings = advice_settings(shop, services.settings.service_level, services.settings.reorder_cover_days)
+        advised = shop_advice(db, shop, today, services.policy, settings, only={sku})
         storefront = storefront_view(db, shop, sku)
     chart = bar_chart(units_by_week((eta, units) for _sku, eta, units, *_ in lines))
+    advice = advised.items[0] if advised.items else None
+    demand = advised.demand.get(advice.sku) if advice else None
+    demand_view = (demand_chart(demand.daily, today, advice.on_hand - advice.open_demand, advice.arrivals,
+                                advice.rate) if advice and demand else None)
     return render(
         "sku.html", title=f"SKU {sku}", shop=shop, sku=sku, lines=lines, on_hand=on_hand, events=events,
-        waiting=sum(units for _s, _e, units, *_ in lines), chart=chart, storefront=storefront,
+        waiting=sum(units for _s, _e, units, *_ in lines), chart=chart, advice=advice, demand=demand,
+        demand_chart=demand_view, storefront=storefront,
     )
 
 
