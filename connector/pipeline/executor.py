@@ -57,6 +57,7 @@ from connector.pipeline.cancels import (
 )
 from connector.pipeline.outbox import (
     hold_from_payload,
+    split_from_payload,
     marks_from_payload,
     notice_lines_from_payload,
 )
@@ -78,7 +79,7 @@ log = logging.getLogger(__name__)
 NotifierFactory = Callable[[Shop, Platform], Channel]
 CLAIM_GROUP = 25
 SLOTS = {"tag": "tag", "untag": "tag", "hold": "hold", "release": "hold", "marks": "marks", "note": "note", "notify": "notify",
-         "cancel": "cancel"}
+         "cancel": "cancel", "ship_ready": "hold"}
 STUCK_HINT = "resolve with `connector actions resolve ID --sent` or `--retry` after checking whether the customer got it"
 
 
@@ -332,6 +333,8 @@ class _Runner:
             platform.hold(order_ref, hold_from_payload(payload))
         elif action.kind == "release":
             platform.release(order_ref)
+        elif action.kind == "ship_ready":
+            platform.ship_ready(order_ref, split_from_payload(payload))
         else:
             raise InputError(f"action {action.id}", f"unknown action kind {action.kind!r}")
 
@@ -445,6 +448,7 @@ def notice_context(shop: Shop, order: Order, payload: dict[str, Any], *, choice_
         choice_url=choice_link,
         previous_eta=datetime.fromisoformat(previous).date() if previous else None,
         answer_by=_day(payload.get("answer_by")),
+        ships_now=notice_lines_from_payload(payload.get("ships_now", [])),
         refund=Refund(str(payload["refund_amount"]), str(payload.get("currency") or ""),
                       _day(payload.get("refund_by")), bool(payload.get("whole_order")))
         if payload.get("refund_amount") is not None else None,

@@ -17,6 +17,7 @@ from connector.engine import OrderLine as EngineLine
 from connector.engine import OrderPlan, Plan, Policy, SupplyRow, VariantAvailability, make_plan, variant_availability
 from connector.engine.lateness import LatenessModel
 from connector.feeds.promises import lateness_model
+from connector.pipeline.reasons import explain_plan
 from connector.store.models import (
     HeldReconcile,
     InventoryLevel,
@@ -246,6 +247,7 @@ def reconcile_shop(
     lateness = shop_lateness(session, shop, as_of, policy)
     supply = load_supply(session, shop.id, view)
     plan = make_plan(loaded.orders, view.units, supply, as_of, policy, lateness)
+    explain_plan(session, shop.id, plan, as_of, view)
     variants = storefront_availability(session, shop, plan, view, supply, policy, lateness)
     if view.pool_of:
         _show_real_skus(plan, loaded)
@@ -356,4 +358,5 @@ def _record_lines(session: Session, order_plan: OrderPlan, line_ids: dict[tuple[
         row.backordered = line.backordered
         row.eta = line.eta
         row.eta_source = (line.eta_source or None) and line.eta_source[:300]
+        row.reason = line.reason
         row.decided_at = now

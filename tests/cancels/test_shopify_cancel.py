@@ -3,58 +3,16 @@ refusals, a repeat after a crash, and shipping the in-stock part now (fulfillmen
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from connector.errors import RefundRefused
-from connector.platforms.base import CancelLine, CancelRequest, ReadySplit, ShopAccess
+from connector.platforms.base import CancelLine, CancelRequest, ReadySplit
 from connector.platforms.shopify.adapter import ShopifyPlatform
-from connector.platforms.shopify.client import ShopifyClient
-from sandbox.common import ServerThread
-from sandbox.shopify.app import sandbox_of
 from sandbox.shopify.state import ShopifyState
+from tests.cancels.conftest import LOCATION
 
-DOMAIN = "cancel-outfitters.myshopify.com"
-TOKEN = "shpat_cancel_0123456789abcdef"
-LOCATION = 7001
-
-
-def seed() -> dict[str, Any]:
-    def variant(n: int, sku: str, price: str, available: int) -> dict[str, Any]:
-        return {"id": 9000 + n, "sku": sku, "price": price, "inventoryItemId": 90_000 + n, "inventoryPolicy": "CONTINUE",
-                "inventoryLevels": [{"locationId": LOCATION, "quantities": {"available": available, "committed": 0}}]}
-
-    def order(number: int, lines: list[tuple[int, str, int]], **extra: Any) -> dict[str, Any]:
-        return {"id": 6000 + number, "name": f"#{1000 + number}", "createdAt": "2026-03-02T09:00:00Z",
-                "customer": {"id": 4000 + number, "firstName": "Ada", "email": f"c{number}@example.com"},
-                "lineItems": [{"id": line_id, "sku": sku, "quantity": qty} for line_id, sku, qty in lines], **extra}
-
-    return {"shop": DOMAIN, "taxRate": "0.08", "locations": [{"id": LOCATION, "name": "Main warehouse"}],
-            "products": [{"id": 8001, "title": "Shirt", "variants": [variant(1, "SHIRT", "25.00", -2)]},
-                         {"id": 8002, "title": "Mug", "variants": [variant(2, "MUG", "12.50", 40)]}],
-            "orders": [order(1, [(5011, "SHIRT", 2), (5012, "MUG", 1)], shippingPrice="5.00"),
-                       order(2, [(5021, "SHIRT", 1)], shippingPrice="5.00"),
-                       order(3, [(5031, "SHIRT", 1)], gateway="manual")]}
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[tuple[ShopifyState, ShopifyPlatform]]:
-    from sandbox.shopify import run
-
-    path = tmp_path / "seed.json"
-    path.write_text(json.dumps(seed()))
-    server: ServerThread = run(0, path, api_secret="test_secret", access_token=TOKEN, restore_rate=1000.0)
-    client = ShopifyClient(ShopAccess(platform="shopify", domain=DOMAIN, api_url=server.url, access_token=TOKEN),
-                           api_version="2026-04", sleep=lambda _s: None)
-    platform = ShopifyPlatform(client)
-    yield sandbox_of(server.app).state, platform
-    platform.close()
-    server.stop()
 
 
 def _levels(state: ShopifyState, sku: str) -> dict[str, int]:
@@ -63,8 +21,8 @@ def _levels(state: ShopifyState, sku: str) -> dict[str, int]:
 
 
 def test_partial_cancel_refunds_the_backordered_line_with_tax_and_restocks(
-        store: tuple[ShopifyState, ShopifyPlatform]) -> None:
-    state, platform = store
+        shopify_store: tuple[ShopifyState, ShopifyPlatform]) -> None:
+    state, platform = shopify_store
     committed = _levels(state, "SHIRT")["committed"]
     outcome = platform.cancel_units("6001", CancelRequest((CancelLine("5011", 2),), False, "bc:m-6001", note="Cancel"))
     assert (outcome.amount, outcome.currency, outcome.already_done) == ("54.00", "USD", False)  # 2 × 25 + 8 % tax
@@ -81,8 +39,8 @@ def test_partial_cancel_refunds_the_backordered_line_with_tax_and_restocks(
         ("5011", 0), ("5012", 1)]
 
 
-def test_whole_order_cancel_refunds_items_tax_and_shipping(store: tuple[ShopifyState, ShopifyPlatform]) -> None:
-    state, platform = store
+def test_whole_order_cancel_refunds_items_tax_and_shipping(shopify_store: tuple[ShopifyState, ShopifyPlatform]) -> None:
+    state, platform = shopify_store
     outcome = platform.cancel_units("6002", CancelRequest((CancelLine("5021", 1),), True, "bc:m-6002"))
     assert outcome.amount == "32.40"  # 25 + 2.00 tax + 5.00 shipping + 0.40 shipping tax
     order = state.orders[6002]
@@ -90,8 +48,8 @@ def test_whole_order_cancel_refunds_items_tax_and_shipping(store: tuple[ShopifyS
     assert order.financial_status == "REFUNDED" and str(order.refunds[0].shipping) == "5.40"
 
 
-def test_refusals_carry_shopifys_words_and_keep_no_refund(store: tuple[ShopifyState, ShopifyPlatform]) -> None:
-    state, platform = store
+def test_refusals_carry_shopifys_words_and_keep_no_refund(shopify_store: tuple[ShopifyState, ShopifyPlatform]) -> None:
+    state, platform = shopify_store
     with pytest.raises(RefundRefused, match="manual payment method"):
         platform.cancel_units("6003", CancelRequest((CancelLine("5031", 1),), False, "bc:m-6003"))
     state.gateway_refusals[6002] = "Card declined by the issuer (do not honor)"
@@ -101,8 +59,8 @@ def test_refusals_carry_shopifys_words_and_keep_no_refund(store: tuple[ShopifySt
     assert state.orders[6003].refunds == []
 
 
-def test_a_repeat_after_a_crash_is_found_by_its_marker(store: tuple[ShopifyState, ShopifyPlatform]) -> None:
-    state, platform = store
+def test_a_repeat_after_a_crash_is_found_by_its_marker(shopify_store: tuple[ShopifyState, ShopifyPlatform]) -> None:
+    state, platform = shopify_store
     request = CancelRequest((CancelLine("5011", 2),), False, "bc:m-6001")
     first = platform.cancel_units("6001", request)
     again = platform.cancel_units("6001", request)
@@ -111,8 +69,8 @@ def test_a_repeat_after_a_crash_is_found_by_its_marker(store: tuple[ShopifyState
 
 
 def test_ship_ready_splits_the_fulfillment_order_and_holds_only_the_backordered_units(
-        store: tuple[ShopifyState, ShopifyPlatform]) -> None:
-    state, platform = store
+        shopify_store: tuple[ShopifyState, ShopifyPlatform]) -> None:
+    state, platform = shopify_store
     split = ReadySplit(ready=(CancelLine("5012", 1),), held=(CancelLine("5011", 2),))
     assert platform.ship_ready("6001", split) is True
     fos = state.orders[6001].fulfillment_orders

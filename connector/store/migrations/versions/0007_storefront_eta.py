@@ -1,7 +1,7 @@
 """storefront ETA: where each SKU's storefront reads it, and each SKU's availability ETA as pushed
 
-Revision ID: 0006_storefront_eta
-Revises: 0005_trusted_etas
+Revision ID: 0007_storefront_eta
+Revises: 0006_line_reasons
 Create Date: 2026-12-04 22:30:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 import connector.store.models
 
 
-revision = '0006_storefront_eta'
-down_revision = '0005_trusted_etas'
+revision = '0007_storefront_eta'
+down_revision = '0006_line_reasons'
 branch_labels = None
 depends_on = None
 
