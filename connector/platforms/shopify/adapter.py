@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -20,11 +20,13 @@ from connector.platforms.base import (
     RemoteOrder,
     ShopProfile,
     StockRecord,
+    StorefrontEta,
     WebhookInfo,
 )
 from connector.platforms.staging import MemoryExportStore
 
 from . import documents as docs
+from . import storefront
 from .bulk import BulkPolicy, BulkUnavailable, orders_search, run_bulk_orders
 from .client import Answer, ShopifyClient
 from .cost import largest_page
@@ -259,6 +261,16 @@ class ShopifyPlatform(ShopifyKind):
         if to_delete:
             self.client.mutate(docs.METAFIELDS_DELETE_MUTATION, {"metafields": to_delete}, "metafieldsDelete")
         return bool(to_set or to_delete)
+
+    # -- storefront ETA -------------------------------------------------------------------------
+
+    def prepare_storefront(self) -> None:
+        self._require("write_products", "writing the storefront ETA on variants")
+        storefront.create_definition(self.client)
+
+    def write_storefront_etas(self, items: Sequence[StorefrontEta]) -> dict[str, str | None]:
+        self._require("write_products", "writing the storefront ETA on variants")
+        return storefront.write_etas(self.client, items)
 
     def write_note(self, order_id: str, text: str) -> bool:
         self._require("write_orders", "writing the order note")

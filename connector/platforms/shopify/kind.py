@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from connector.platforms.base import Capabilities, PlatformName
 from connector.platforms.inbound import Event, EventKind, OrderFiles, PlatformKind, json_object, optional_id
-from connector.platforms.shopify import payloads
+from connector.platforms.shopify import payloads, storefront
 from connector.platforms.shopify.subscriptions import SERVED_TOPICS
 
 ORDER_TOPICS = ("orders/create", "orders/updated", "orders/cancelled", "orders/fulfilled", "orders/partially_fulfilled")
@@ -19,7 +19,7 @@ class ShopifyKind(PlatformKind):
 
     name: ClassVar[PlatformName] = "shopify"
     capabilities: ClassVar[Capabilities] = Capabilities(tags=True, holds=True, customer_notes=False,
-                                                        marks_batch_size=1)
+                                                        marks_batch_size=1, storefront_batch_size=storefront.PER_CALL)
     topic_events: ClassVar[Mapping[str, EventKind]] = {
         **{topic: EventKind.ORDER_CHANGED for topic in ORDER_TOPICS},
         "inventory_levels/update": EventKind.STOCK_CHANGED,

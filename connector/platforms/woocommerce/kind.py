@@ -16,7 +16,7 @@ from connector.platforms.inbound import (
     json_object,
     optional_id,
 )
-from connector.platforms.woocommerce import payloads
+from connector.platforms.woocommerce import payloads, storefront
 from connector.platforms.woocommerce.webhook_check import TEST_TOPIC
 
 BATCH_LIMIT = 100  # WooCommerce's default woocommerce_rest_batch_items_limit
@@ -29,7 +29,8 @@ class WooKind(PlatformKind):
 
     name: ClassVar[PlatformName] = "woocommerce"
     capabilities: ClassVar[Capabilities] = Capabilities(tags=False, holds=False, customer_notes=True,
-                                                        marks_batch_size=BATCH_LIMIT)
+                                                        marks_batch_size=BATCH_LIMIT,
+                                                        storefront_batch_size=storefront.PER_CALL)
     # Stock is taken off when an order is paid (lines marked `_reduced_stock`), and a variation may have
     # its stock managed by its parent product.
     stock_rules: ClassVar[StockRules] = StockRules(reduced_stock_counts_back=True, shared_stock_items=True)
