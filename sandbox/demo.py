@@ -32,6 +32,7 @@ from connector.services import Services
 from connector.settings import load_settings
 from connector.pipeline.brake import send_held
 from connector.store.models import Action, HeldReconcile, LineDecision, Order, OrderLine, Shop
+from sandbox.demo_cancel import customers_cancel
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "sandbox"
 DEMO_API_KEY = "demo-app-key"
@@ -95,6 +96,7 @@ def demo_services(data_dir: Path, port: int) -> Services:
             mail_from=MAIL_FROM,
             admin_password="demo",
             worker_poll_seconds=0.2,
+            cancel_mode="automatic",  # a customer's cancel is refunded at once (the product's default: approve)
         )
     )
 
@@ -295,6 +297,7 @@ def run_demo(data_dir: Path, *, port: int | None = None) -> DemoRun:
         run.step("First sync", f"{synced} orders synced from both stores, reconciled and pushed back")
         place_new_orders(run)
         slip_supplier_dates(run)
+        customers_cancel(run)
     except BaseException:
         run.stop()
         raise
