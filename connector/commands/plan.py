@@ -15,7 +15,9 @@ import click
 from pydantic import TypeAdapter, ValidationError
 
 from connector.engine import Order, Plan, Policy, SupplyRow, make_plan, plan_to_json, variant_availability
+from connector.engine.demand import demand_stats, sales_from_orders, surging_skus
 from connector.engine.lateness import LatenessModel
+from connector.engine.reasons import apply_reasons
 from connector.errors import ConnectorError, InputError
 from connector.feeds.lateness_file import read_lateness_csv
 from connector.feeds.inventory import parse_inventory_csv
@@ -173,13 +175,14 @@ def summary_line(plan: Plan) -> str:
             f"{len(plan.orders) - len(backordered)} ok")
 
 
-_COLUMNS = ("Order", "Line", "SKU", "Ordered", "Allocated", "Backordered", "ETA", "Source")
+_COLUMNS = ("Order", "Line", "SKU", "Ordered", "Allocated", "Backordered", "ETA", "Source", "Reason")
 
 
 def _rows(plan: Plan) -> list[tuple[str, ...]]:
     return [
         (order.order_name, line.line_id, line.sku, str(line.ordered), str(line.allocated), str(line.backordered),
-         line.eta.isoformat() if line.eta else ("-" if not line.backordered else "unknown"), line.eta_source or "")
+         line.eta.isoformat() if line.eta else ("-" if not line.backordered else "unknown"), line.eta_source or "",
+         line.reason or "")
         for order in plan.orders for line in order.lines
     ]
 
@@ -271,6 +274,10 @@ def _plan(platform: PlatformName, orders_path: str, inventory_path: str, feed_pa
     supply = load_feed_files(feed_paths, column_map, lambda message: click.echo(message, err=True))
     orders = load_engine_orders(orders_path, platform)
     plan = make_plan(orders, stock, supply, as_of, policy, lateness)
+    sales, history_start = sales_from_orders(orders)
+    waiting = {line.sku for order in plan.orders for line in order.lines if line.backordered}
+    apply_reasons(plan, surging_skus(demand_stats((sale for sale in sales if sale.sku in waiting), as_of,
+                                                  history_start=history_start)))
     if as_json:
         click.echo(plan_to_json(plan, variant_availability(plan, stock, supply, policy, lateness=lateness)))
     else:

@@ -82,6 +82,9 @@ class LinePlan:
     # when no model applies; None whenever `eta` is).
     eta_earliest: date | None = None
     eta_latest: date | None = None
+    # Why the line is backordered (`reasons.REASON_CODES`), set by `reasons.apply_reasons`; None when
+    # it is not backordered or no reasons were worked out.
+    reason: str | None = None
 
 
 @dataclass(slots=True)

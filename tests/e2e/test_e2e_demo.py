@@ -11,10 +11,10 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
-from sandbox.demo import EXAMPLES, DemoRun, run_demo
+from sandbox.demo import EXAMPLES, DemoRun, run_demo, storefront_etas
 from connector.platforms.base import BACKORDER_TAG, HOLD_HANDLE
 from connector.platforms.woocommerce.adapter import NOTE_HEADER
-from connector.store.models import Action, Cancellation, LineDecision, Order, Shop
+from connector.store.models import Action, Cancellation, LineDecision, Order, Shop, StorefrontEta
 
 
 def outcome(run: DemoRun) -> dict[str, Any]:
@@ -33,6 +33,8 @@ def outcome(run: DemoRun) -> dict[str, Any]:
                                    .where(Action.status.not_in(("done", "sent", "superseded"))))
         cancels = sorted((shop.platform, row.status, row.refund_amount) for row, shop in session.execute(
             select(Cancellation, Shop).join(Shop, Shop.id == Cancellation.shop_id)))
+        storefront_unsettled = session.scalar(select(func.count()).select_from(StorefrontEta)
+                                              .where(StorefrontEta.status != "done"))
     shopify_orders = requests.get(f"{run.shopify.url}/_sandbox/orders", timeout=10).json()
     from sandbox.shopify import sandbox_of as shopify_of
 
@@ -52,6 +54,8 @@ def outcome(run: DemoRun) -> dict[str, Any]:
         "noted": sum(1 for order in shopify_orders if order["note"] and "backorder" in order["note"]),
         "woo_marked": woo_marked, "woo_notes": woo_notes, "woo_emails": woo_emails,
         "cancels": cancels, "store_refunds": {"shopify": shopify_refunds, "woocommerce": woo_refunds},
+        "storefront": {platform: len(served) for platform, served in storefront_etas(run).items()},
+        "storefront_unsettled": storefront_unsettled,
     }
 
 
@@ -66,7 +70,8 @@ def test_the_demo_shows_the_whole_loop_and_runs_twice(tmp_path: Path) -> None:
             steps = [title for title, _detail in run.steps]
         finally:
             run.stop()
-        assert steps == ["Installed", "Supplier feeds", "First sync", "New orders", "Supplier delay", "Customers cancel"]
+        assert steps == ["Installed", "Supplier feeds", "First sync", "Storefront ETA", "New orders", "Supplier delay",
+                         "Customers cancel"]
 
     first, second = results
     assert first["shops"] == [("shopify", True), ("woocommerce", True)]
@@ -81,4 +86,6 @@ def test_the_demo_shows_the_whole_loop_and_runs_twice(tmp_path: Path) -> None:
         ("shopify", "done"), ("woocommerce", "done")]
     assert first["store_refunds"] == {platform: [amount] for platform, _status, amount in first["cancels"]}
     assert first["notices"]["cancelled"] == 2
+    assert first["storefront"]["shopify"] > 0 and first["storefront"]["woocommerce"] > 0  # pushed to both stores
+    assert first["storefront_unsettled"] == 0
     assert second == first
