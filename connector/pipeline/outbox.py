@@ -65,6 +65,8 @@ from connector.pipeline.reconcile import (
 )
 from connector.pipeline.retry import is_postgres
 from connector.platforms.base import CancelLine, Capabilities, HoldRequest, LineMark, OrderMarks, ReadySplit, line_entry
+from connector.platforms import kind_of
+from connector.pipeline.storefront import record_variants
 from connector.services import Services
 from connector.settings import Settings
 from connector.store.models import Action, Order, OrderDecision, Shop, utcnow
@@ -433,6 +435,8 @@ def reconcile_and_queue(
             return None, 0
         waiting = 0 if dry_run else waiting_customers(session, shop.id)
         result = reconcile_shop(session, shop, as_of, services.policy, dry_run=dry_run)
+        if not dry_run and result.variants is not None and result.stock is not None:
+            record_variants(session, shop, result.variants, result.stock.pool_of)  # the storefront's own queue
         if dry_run:
             session.rollback()
             return result, 0
@@ -440,11 +444,7 @@ def reconcile_and_queue(
             settle(session, shop.id, "cleared")
             clock = run_rule_clock(session, shop, as_of, services.settings)
             return result, clock.notices + len(clock.cancels)
-        platform = services.platform_for(shop)
-        try:
-            capabilities = platform.capabilities
-        finally:
-            platform.close()
+        capabilities = kind_of(shop.platform).capabilities  # declared by the platform: no client needed
         key = change_key(result.changes)
         current = latest_held(session, shop.id)
         savepoint = session.begin_nested()

@@ -67,6 +67,9 @@ class StockRecord:
     quantity: int
     tracked: bool = True
     item_ref: str | None = None  # the platform's inventory item / product id, for webhook lookups
+    # Where the storefront reads this SKU's availability ETA: Shopify the variant id; WooCommerce the
+    # product id, or "<parent id>/<variation id>" for a variation with stock of its own.
+    storefront_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,21 @@ class HoldRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class StorefrontEta:
+    """What the storefront shows for one variant (`target`, a `StockRecord.storefront_ref`).
+
+    `eta` None clears what was shown (back in stock, or no date known): the storefront then shows nothing.
+    `earliest`/`latest` give a range when both are set; `text` is the shop's own sentence, if any.
+    """
+
+    target: str
+    eta: date | None
+    earliest: date | None = None
+    latest: date | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CancelLine:
     line_id: str
     quantity: int
@@ -169,6 +187,7 @@ class Capabilities:
     holds: bool  # fulfilment of individual lines can be held
     customer_notes: bool  # the platform itself emails the customer a note we write
     marks_batch_size: int = 1  # orders whose marks one request can write
+    storefront_batch_size: int = 1  # variants whose storefront ETA one request can write
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,8 +317,12 @@ class Platform(Protocol):
     """One store, reached through its API. Every write is idempotent: it reads before it writes
     and returns False when the store already showed what was asked."""
 
-    name: PlatformName
-    capabilities: Capabilities
+    @property
+    def name(self) -> PlatformName:
+        """Which platform (the adapters take it, and the capabilities, from their `PlatformKind`)."""
+
+    @property
+    def capabilities(self) -> Capabilities: ...
 
     def shop_profile(self) -> ShopProfile:
         """The store's own name, in one read; raises AuthError (with the store's reason) for refused
@@ -331,6 +354,15 @@ class Platform(Protocol):
 
     def write_note(self, order_id: str, text: str) -> bool:
         """Show `text` to the merchant on the order, keeping the merchant's own notes."""
+
+    def prepare_storefront(self) -> None:
+        """Make the store ready to serve storefront ETAs (Shopify: the metafield definition with
+        storefront read access); harmless to repeat."""
+
+    def write_storefront_etas(self, items: Sequence[StorefrontEta]) -> dict[str, str | None]:
+        """Write (or clear) the storefront ETA of each variant, `capabilities.storefront_batch_size` per
+        request; returns target -> None when written, or the store's reason when it refused that one.
+        A whole request the store refuses raises, like every other write."""
 
     def hold(self, order_id: str, request: HoldRequest) -> bool: ...
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -13,24 +13,25 @@ from connector.platforms.base import (
     AccessReport,
     CancelOutcome,
     CancelRequest,
-    Capabilities,
     ExportStore,
     HoldRequest,
     OrderMarks,
-    PlatformName,
     ReadySplit,
     RemoteOrder,
     ShopProfile,
     StockRecord,
+    StorefrontEta,
     WebhookInfo,
 )
 from connector.platforms.staging import MemoryExportStore
 
 from . import documents as docs
+from . import storefront
 from .bulk import BulkPolicy, BulkUnavailable, orders_search, run_bulk_orders
 from .client import Answer, ShopifyClient
 from .cost import largest_page
 from .holds import place_holds, release_holds, split_ready
+from .kind import ShopifyKind
 from .mapping import gid, order_from_node, stock_from_item
 from .marks import NAMESPACE, TYPES, desired_values, same_value
 from .notes import merge_note
@@ -69,11 +70,8 @@ def _email_withheld(answer: Answer, *prefix: str | int) -> bool:
     return any(path[:1] == ("email",) for path in answer.withheld_under(*prefix))
 
 
-class ShopifyPlatform:
+class ShopifyPlatform(ShopifyKind):
     """One Shopify shop behind the Platform protocol."""
-
-    name: PlatformName = "shopify"
-    capabilities = Capabilities(tags=True, holds=True, customer_notes=False, marks_batch_size=1)
 
     def __init__(self, client: ShopifyClient, *, exports: ExportStore | None = None,
                  required_scopes: Iterable[str] | None = None, granted_scopes: Iterable[str] | None = None,
@@ -263,6 +261,16 @@ class ShopifyPlatform:
         if to_delete:
             self.client.mutate(docs.METAFIELDS_DELETE_MUTATION, {"metafields": to_delete}, "metafieldsDelete")
         return bool(to_set or to_delete)
+
+    # -- storefront ETA -------------------------------------------------------------------------
+
+    def prepare_storefront(self) -> None:
+        self._require("write_products", "writing the storefront ETA on variants")
+        storefront.create_definition(self.client)
+
+    def write_storefront_etas(self, items: Sequence[StorefrontEta]) -> dict[str, str | None]:
+        self._require("write_products", "writing the storefront ETA on variants")
+        return storefront.write_etas(self.client, items)
 
     def write_note(self, order_id: str, text: str) -> bool:
         self._require("write_orders", "writing the order note")

@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import secrets as secrets_module
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,17 +17,18 @@ from connector.platforms.base import (
     AccessReport,
     CancelOutcome,
     CancelRequest,
-    Capabilities,
     HoldRequest,
     OrderMarks,
-    PlatformName,
     ReadySplit,
     RemoteOrder,
     ShopProfile,
     StockRecord,
+    StorefrontEta,
     WebhookInfo,
 )
+from connector.platforms.woocommerce import storefront
 from connector.platforms.woocommerce.client import PER_PAGE, WooClient
+from connector.platforms.woocommerce.kind import BATCH_LIMIT, WooKind
 from connector.platforms.woocommerce.payloads import order_from_rest
 from connector.platforms.woocommerce.refunds import cancel_units, refunded_quantities
 from connector.platforms.woocommerce.webhook_check import send_test_delivery
@@ -41,7 +42,6 @@ META_LINES = "_backorder_lines"
 NOTE_HEADER = "[Backorder connector]"
 META_NOTICES = "_backorder_notices"  # {notice reference: store time it was first about to be posted}
 NOTICES_KEPT = 50
-BATCH_LIMIT = 100  # WooCommerce's default woocommerce_rest_batch_items_limit
 _GONE_CODES = frozenset({"woocommerce_rest_shop_order_invalid_id", "woocommerce_rest_order_invalid_id"})
 
 
@@ -67,16 +67,13 @@ def marks_meta(marks: OrderMarks) -> dict[str, str]:
     return meta
 
 
-class WooPlatform:
+class WooPlatform(WooKind):
     """One WooCommerce store as a `Platform`.
 
     WooCommerce has no order tags and no per-line fulfilment holds, so `add_tag`, `remove_tag`,
     `hold` and `release` do nothing and return False without a request; the decision is shown
     through order meta and notes instead. Customer notes are emailed by WooCommerce itself.
     """
-
-    name: PlatformName = "woocommerce"
-    capabilities = Capabilities(tags=False, holds=False, customer_notes=True, marks_batch_size=BATCH_LIMIT)
 
     def __init__(self, client: WooClient) -> None:
         self.client = client
@@ -241,6 +238,12 @@ class WooPlatform:
                 meta = {entry.get("key"): entry.get("value") for entry in order.get("meta_data") or []}
                 found[str(order["id"])] = meta
         return found
+
+    def prepare_storefront(self) -> None:
+        """Nothing to prepare: the plugin reads plain product meta."""
+
+    def write_storefront_etas(self, items: Sequence[StorefrontEta]) -> dict[str, str | None]:
+        return storefront.write_etas(self.client, items)
 
     def write_note(self, order_id: str, text: str) -> bool:
         """Add a private note headed `[Backorder connector]`, unless the newest such note says the same.
@@ -436,6 +439,9 @@ def _stock(holder: dict[str, Any], sold: dict[str, Any], parent: dict[str, Any] 
         quantity=_quantity(holder.get("stock_quantity")),
         tracked=holder.get("manage_stock") is True,
         item_ref=str(holder["id"]),
+        # the plugin reads the ETA where the stock is held: the product, or a variation with stock of its own
+        storefront_ref=f"{int(parent['id'])}/{int(holder['id'])}" if parent is not None and holder is not parent
+        else str(holder["id"]),
     )
 
 
