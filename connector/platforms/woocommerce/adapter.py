@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import secrets as secrets_module
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,8 +24,10 @@ from connector.platforms.base import (
     RemoteOrder,
     ShopProfile,
     StockRecord,
+    StorefrontEta,
     WebhookInfo,
 )
+from connector.platforms.woocommerce import storefront
 from connector.platforms.woocommerce.client import PER_PAGE, WooClient
 from connector.platforms.woocommerce.payloads import order_from_rest
 from connector.platforms.woocommerce.refunds import cancel_units, refunded_quantities
@@ -79,7 +81,8 @@ class WooPlatform:
     """
 
     name: PlatformName = "woocommerce"
-    capabilities = Capabilities(tags=False, holds=False, customer_notes=True, marks_batch_size=BATCH_LIMIT)
+    capabilities = Capabilities(tags=False, holds=False, customer_notes=True, marks_batch_size=BATCH_LIMIT,
+                                storefront_batch_size=storefront.PER_CALL)
 
     def __init__(self, client: WooClient) -> None:
         self.client = client
@@ -241,6 +244,12 @@ class WooPlatform:
                 meta = {entry.get("key"): entry.get("value") for entry in order.get("meta_data") or []}
                 found[str(order["id"])] = meta
         return found
+
+    def prepare_storefront(self) -> None:
+        """Nothing to prepare: the plugin reads plain product meta."""
+
+    def write_storefront_etas(self, items: Sequence[StorefrontEta]) -> dict[str, str | None]:
+        return storefront.write_etas(self.client, items)
 
     def write_note(self, order_id: str, text: str) -> bool:
         """Add a private note headed `[Backorder connector]`, unless the newest such note says the same.
@@ -436,6 +445,9 @@ def _stock(holder: dict[str, Any], sold: dict[str, Any], parent: dict[str, Any] 
         quantity=_quantity(holder.get("stock_quantity")),
         tracked=holder.get("manage_stock") is True,
         item_ref=str(holder["id"]),
+        # the plugin reads the ETA where the stock is held: the product, or a variation with stock of its own
+        storefront_ref=f"{int(parent['id'])}/{int(holder['id'])}" if parent is not None and holder is not parent
+        else str(holder["id"]),
     )
 
 
