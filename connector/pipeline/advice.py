@@ -32,6 +32,7 @@ from connector.errors import InputError
 from connector.feeds.promises import lateness_model
 from connector.pipeline.history import load_sales
 from connector.pipeline.reconcile import StockView, load_stock, shop_policy, supply_rows_for
+from connector.platforms import kind_of
 from connector.store.models import Order, OrderLine, Shop, Supplier
 
 def advice_settings(shop: Shop, service_level: float, cover_days: int) -> AdviceSettings:
@@ -101,7 +102,7 @@ def shop_advice(
     policy = shop_policy(shop, defaults)
     if lateness is None and policy.learn_lateness:
         lateness = lateness_model(session, as_of, policy.eta_confidence, shop.id)
-    view = load_stock(session, shop.id)
+    view = load_stock(session, shop.id, kind_of(shop.platform).stock_rules)
     since = as_of - timedelta(days=WINDOW_DAYS - 1)
     sales, history_start = load_sales(session, shop.id, since, view)
     waiting = open_demand(session, shop.id, view)
