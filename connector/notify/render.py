@@ -33,6 +33,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from connector.errors import InputError
 from connector.notify.locales import DEFAULT_LANGUAGE, MONTH_NAMES, format_long_date, language_code
 from connector.notify.policy import DELAY_KINDS, NOTICE_KINDS, RANGE_MIN_DAYS, NoticeKind, NoticeLine
+from connector.notify.reasons import reason_sentence
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 PARTS = ("subject", "txt", "html")
@@ -133,6 +134,13 @@ def _money(context: Context, amount: str, currency: str) -> str:
     return f"{currency} {amount}".strip()
 
 
+@pass_context
+def _reason(context: Context, line: NoticeLine) -> str:
+    """Why `line` waits, in the notice's language (the merchant's own text where there is one)."""
+    return reason_sentence(getattr(line, "reason", None), context.get("lang", DEFAULT_LANGUAGE),
+                           getattr(line, "reason_note", None))
+
+
 @lru_cache(maxsize=64)
 def _environment(override_dir: str | None) -> SandboxedEnvironment:
     loaders = [FileSystemLoader(override_dir)] if override_dir else []
@@ -149,6 +157,7 @@ def _environment(override_dir: str | None) -> SandboxedEnvironment:
     env.filters["money"] = _money
     env.globals["shipdate"] = _when
     env.globals["etawords"] = _eta_words
+    env.filters["reason"] = _reason
     return env
 
 

@@ -79,7 +79,7 @@ def test_a_waiting_line_past_its_first_date_counts_as_missed(world: World) -> No
 
 
 def context(eta: date, earliest: date | None, latest: date | None) -> NoticeContext:
-    line = NoticeLine("1", "MUG", "Red mug", 2, eta, earliest, latest)
+    line = NoticeLine("1", "MUG", "Red mug", 2, eta, eta_earliest=earliest, eta_latest=latest)
     return NoticeContext("#1001", "Shop", [line], eta, earliest, latest, choice_url="https://x.example/c")
 
 
