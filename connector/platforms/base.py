@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, Protocol, runtime_checkable
 
+from connector.engine.types import Order as EngineOrder
+from connector.engine.types import OrderLine as EngineLine
+
 PlatformName = Literal["shopify", "woocommerce"]
 HoldReason = Literal["INVENTORY_OUT_OF_STOCK", "UNKNOWN_DELIVERY_DATE"]
 
@@ -55,6 +58,19 @@ class RemoteOrder:
     # The store withheld the customer's contact details from this app (protected customer data): the
     # order is tracked and marked as usual, but the customer cannot be emailed.
     contact_withheld: bool = False
+
+    def engine_order(self) -> EngineOrder:
+        """The engine's view of this order (ids and times carried over unchanged)."""
+        return EngineOrder(
+            order_id=self.platform_id,
+            name=self.name,
+            created_at=self.created_at,
+            is_open=self.is_open,
+            lines=tuple(
+                EngineLine(line.platform_id, line.sku, line.quantity, line.open_quantity, line.requires_shipping)
+                for line in self.lines
+            ),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +184,17 @@ class ShopProfile:
     """What a store says about itself. Reading it is one cheap call that proves the credentials work."""
 
     name: str  # the store's display name, as its customers know it
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSet:
+    """What a store's token endpoint answered (Shopify's expiring offline tokens); tokens stay out of reprs."""
+
+    access_token: str = field(repr=False)
+    scope: str
+    expires_at: datetime | None = None
+    refresh_token: str | None = field(default=None, repr=False)
+    refresh_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
