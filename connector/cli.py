@@ -32,6 +32,8 @@ COMMANDS = {
     "shops": "connector.commands.shops:shops_group",
     "shopify": "connector.commands.shopify:shopify_group",
     "feeds": "connector.commands.feeds:feeds_group",
+    "suppliers": "connector.commands.suppliers:suppliers_group",
+    "supplies": "connector.commands.suppliers:supplies_group",
     "sync": "connector.commands.stores:sync_command",
     "reconcile": "connector.commands.stores:reconcile_command",
     "worker": "connector.commands.worker:worker_command",

@@ -95,6 +95,8 @@ class Services:
         return Policy(
             handling_days=self.settings.handling_days,
             default_lead_time_days=self.settings.default_lead_time_days,
+            eta_confidence=self.settings.eta_confidence,
+            learn_lateness=self.settings.learn_lateness,
         )
 
     def platform_for(self, shop: Shop) -> Platform:

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from connector.engine.lateness import DEFAULT_CONFIDENCE, LatenessModel
+from connector.engine.lateness import LatenessModel
 from connector.engine.planner import cumulative_supply
 from connector.engine.supply import events_from_rows, rows_by_sku
 from connector.engine.types import NO_SUPPLY, SUPPLY_RUNS_OUT, Plan, Policy, SupplyRow
@@ -40,7 +40,7 @@ def variant_availability(
     policy: Policy = Policy(),
     skus: Collection[str] | None = None,
     lateness: LatenessModel | None = None,
-    confidence: float = DEFAULT_CONFIDENCE,
+    confidence: float | None = None,
 ) -> list[VariantAvailability]:
     """The availability of every tracked SKU (each key of `stock`, or only `skus`), sorted by SKU.
 
@@ -59,6 +59,8 @@ def variant_availability(
     wanted = sorted(stock if skus is None else (sku for sku in skus if sku in stock))
     short = [sku for sku in wanted if max(stock[sku], 0) - allocated.get(sku, 0) <= 0]
     supply_rows = rows_by_sku(supply, set(short))
+    if confidence is None:
+        confidence = policy.eta_confidence
     handling = timedelta(days=policy.handling_days)
     found: dict[str, VariantAvailability] = {}
     for sku in short:

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connector.engine import Policy
-from connector.engine.demand import WINDOW_DAYS, DemandStats, Sale, demand_stats
+from connector.engine.demand import WINDOW_DAYS, DemandStats, demand_stats
 from connector.engine.reorder import (
     Advice,
     AdviceSettings,
@@ -29,17 +29,9 @@ from connector.engine.reorder import (
 )
 from connector.engine.supply import rows_by_sku
 from connector.errors import InputError
+from connector.pipeline.history import load_sales
 from connector.pipeline.reconcile import StockView, load_stock, shop_policy, supply_rows_for
 from connector.store.models import Order, OrderLine, Shop, Supplier
-
-# Order statuses that are not demand: Shopify's "cancelled" and WooCommerce's ended-without-sale ones.
-CANCELLED_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
-
-
-def is_cancelled(status: str | None) -> bool:
-    """Whether a stored order status (Shopify "cancelled, paid", WooCommerce "cancelled") means no sale."""
-    return (status or "").split(",")[0].strip().lower() in CANCELLED_STATUSES
-
 
 def advice_settings(shop: Shop, service_level: float, cover_days: int) -> AdviceSettings:
     """The service level and cover days for `shop`: its own settings over the connector's defaults."""
@@ -47,29 +39,6 @@ def advice_settings(shop: Shop, service_level: float, cover_days: int) -> Advice
         service_level=float(shop.setting("service_level", service_level)),
         cover_days=int(shop.setting("reorder_cover_days", cover_days)),
     )
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def load_sales(session: Session, shop_id: int, since: date, view: StockView | None = None,
-               skus: set[str] | None = None) -> tuple[list[Sale], date | None]:
-    """Units per order line ordered since `since` (SKUs as stock keys; cancelled ones flagged), and the
-    day of the shop's first synced order (where its history starts)."""
-    statement = (
-        select(OrderLine.sku, Order.created_at, OrderLine.quantity, Order.status)
-        .join(Order, Order.id == OrderLine.order_id)
-        .where(Order.shop_id == shop_id, Order.created_at >= _day_start(since), OrderLine.sku.is_not(None))
-    )
-    if skus is not None:
-        statement = statement.where(OrderLine.sku.in_(sorted(skus)))
-    sales = [
-        Sale(view.key(sku) if view else sku, created.date(), int(quantity), is_cancelled(status))  # type: ignore[arg-type]
-        for sku, created, quantity, status in session.execute(statement)
-    ]
-    first = session.scalar(select(func.min(Order.created_at)).where(Order.shop_id == shop_id))
-    return sales, first.date() if first is not None else None
 
 
 def open_demand(session: Session, shop_id: int, view: StockView) -> dict[str, int]:

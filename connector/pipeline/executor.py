@@ -60,6 +60,7 @@ from connector.pipeline.cancels import (
 )
 from connector.pipeline.outbox import (
     hold_from_payload,
+    split_from_payload,
     marks_from_payload,
     notice_lines_from_payload,
 )
@@ -88,7 +89,7 @@ log = logging.getLogger(__name__)
 NotifierFactory = Callable[[Shop, Platform], Channel]
 CLAIM_GROUP = 25
 SLOTS = {"tag": "tag", "untag": "tag", "hold": "hold", "release": "hold", "marks": "marks", "note": "note", "notify": "notify",
-         "cancel": "cancel"}
+         "cancel": "cancel", "ship_ready": "hold"}
 BATCHED_KINDS = frozenset({"tag", "untag", "marks", "note", "hold", "release"})
 PLATFORM_NOTE_CHANNEL = "platform_note"
 STUCK_HINT = "resolve with `connector actions resolve ID --sent` or `--retry` after checking whether the customer got it"
@@ -241,8 +242,8 @@ class _Runner:
             return self.executed
         try:
             if self.platform.capabilities.write_batch_size > 1:
-                self._write_batched(orders, [a for a in runnable if a.kind in BATCHED_KINDS], limit)
-                rest = [a for a in runnable if a.kind not in BATCHED_KINDS]
+                batched, rest = _split_batched(runnable)
+                self._write_batched(orders, batched, limit)
             else:
                 self._write_marks(shop, orders, [a for a in runnable if a.kind == "marks"], limit)
                 rest = [a for a in runnable if a.kind != "marks"]
@@ -425,6 +426,8 @@ class _Runner:
             platform.hold(order_ref, hold_from_payload(payload))
         elif action.kind == "release":
             platform.release(order_ref)
+        elif action.kind == "ship_ready":
+            platform.ship_ready(order_ref, split_from_payload(payload))
         else:
             raise InputError(f"action {action.id}", f"unknown action kind {action.kind!r}")
 
@@ -521,6 +524,23 @@ class _Runner:
         ), rendered
 
 
+def _split_batched(runnable: list[Action]) -> tuple[list[Action], list[Action]]:
+    """The store writes that can go in batches, and the rest (run one by one, in order). A write whose
+    slot holds an earlier action of another kind (a ship-what's-ready before a hold) stays with the
+    rest, so it never overtakes that action."""
+    batched: list[Action] = []
+    rest: list[Action] = []
+    single_slots: set[tuple[int, str]] = set()
+    for action in runnable:
+        slot = (action.order_id, SLOTS.get(action.kind, action.kind))
+        if action.kind in BATCHED_KINDS and slot not in single_slots:
+            batched.append(action)
+        else:
+            single_slots.add(slot)
+            rest.append(action)
+    return batched, rest
+
+
 def notice_ref(shop: Shop, order: Order, action: Action) -> str:
     """A notice's reference, unique across shops and orders: it names the .eml file and the Message-ID."""
     return f"{shop.id}-{order.id}-{(action.payload or {})['ref']}"
@@ -556,6 +576,7 @@ def notice_context(shop: Shop, order: Order, payload: dict[str, Any], *, choice_
         choice_url=choice_link,
         previous_eta=datetime.fromisoformat(previous).date() if previous else None,
         answer_by=_day(payload.get("answer_by")),
+        ships_now=notice_lines_from_payload(payload.get("ships_now", [])),
         refund=Refund(str(payload["refund_amount"]), str(payload.get("currency") or ""),
                       _day(payload.get("refund_by")), bool(payload.get("whole_order")))
         if payload.get("refund_amount") is not None else None,

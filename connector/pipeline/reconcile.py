@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from connector.engine import Order as EngineOrder
 from connector.engine import OrderLine as EngineLine
 from connector.engine import OrderPlan, Plan, Policy, SupplyRow, make_plan
+from connector.feeds.promises import lateness_model
+from connector.pipeline.reasons import explain_plan
 from connector.store.models import (
     HeldReconcile,
     InventoryLevel,
@@ -55,7 +57,19 @@ def shop_policy(shop: Shop, defaults: Policy) -> Policy:
     return Policy(
         handling_days=int(shop.setting("handling_days", defaults.handling_days)),
         default_lead_time_days=int(shop.setting("default_lead_time_days", defaults.default_lead_time_days)),
+        eta_confidence=float(shop.setting("eta_confidence", defaults.eta_confidence)),
+        learn_lateness=bool(shop.setting("learn_lateness", defaults.learn_lateness)),
     )
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _ranged(line: Any) -> bool:
+    """A line whose range is more than its ETA (a learned model spread it); without one the fingerprint
+    is exactly what it was before ranges existed, so nothing is pushed again."""
+    return line.eta is not None and (line.eta_earliest, line.eta_latest) not in ((None, None), (line.eta, line.eta))
 
 
 def fingerprint(plan: OrderPlan) -> str:
@@ -65,6 +79,7 @@ def fingerprint(plan: OrderPlan) -> str:
         "eta": plan.eta.isoformat() if plan.eta else None,
         "lines": [
             [line.line_id, line.backordered, line.eta.isoformat() if line.eta else None]
+            + ([_iso(line.eta_earliest), _iso(line.eta_latest)] if _ranged(line) else [])
             for line in plan.lines
             if line.backordered
         ],
@@ -222,7 +237,10 @@ def reconcile_shop(
     view = load_stock(session, shop.id)
     loaded = load_orders(session, shop.id, view)
     order_ids, line_ids = loaded.order_ids, loaded.line_ids
-    plan = make_plan(loaded.orders, view.units, load_supply(session, shop.id, view), as_of, shop_policy(shop, defaults))
+    policy = shop_policy(shop, defaults)
+    lateness = lateness_model(session, as_of, policy.eta_confidence, shop.id) if policy.learn_lateness else None
+    plan = make_plan(loaded.orders, view.units, load_supply(session, shop.id, view), as_of, policy, lateness)
+    explain_plan(session, shop.id, plan, as_of, view)
     if view.pool_of:
         _show_real_skus(plan, loaded)
     previous = {
@@ -308,4 +326,5 @@ def _record_lines(session: Session, order_plan: OrderPlan, line_ids: dict[tuple[
         row.backordered = line.backordered
         row.eta = line.eta
         row.eta_source = (line.eta_source or None) and line.eta_source[:300]
+        row.reason = line.reason
         row.decided_at = now

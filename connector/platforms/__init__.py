@@ -40,8 +40,7 @@ def connect(
         renewer: TokenRenewer | None = token_renewer
         client = ShopifyClient(access, on_token_refresh=on_token_refresh, token_refresher=refresher,
                                token_renewer=renewer)  # the client reads access.api_version itself
-        # Ignored below: issue #18 adds cancel_units and ship_ready to the adapters after the Protocol.
-        return ShopifyPlatform(client, exports=exports,  # type: ignore[return-value]
+        return ShopifyPlatform(client, exports=exports,
                                required_scopes=access.required_scopes or None, granted_scopes=access.granted_scopes)
     if access.platform == "woocommerce":
         from connector.platforms.woocommerce.adapter import WooPlatform

@@ -128,10 +128,12 @@ class CancelOutcome:
 
 @dataclass(frozen=True, slots=True)
 class ReadySplit:
-    """Ship these in-stock units now; the backordered ones (`held`) stay behind."""
+    """Ship these in-stock units now; the backordered ones (`held`) stay behind, held with `reason`."""
 
     ready: tuple[CancelLine, ...]
     held: tuple[CancelLine, ...]
+    reason: HoldReason = "INVENTORY_OUT_OF_STOCK"
+    notes: str = ""
 
 
 @dataclass(frozen=True, slots=True)

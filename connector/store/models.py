@@ -364,6 +364,7 @@ class LineDecision(Base):
     backordered: Mapped[int] = mapped_column(Integer)
     eta: Mapped[date | None] = mapped_column(Date)
     eta_source: Mapped[str | None] = mapped_column(String(300))
+    reason: Mapped[str | None] = mapped_column(String(40))  # engine.reasons.REASON_CODES; None when not backordered
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

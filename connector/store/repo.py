@@ -171,6 +171,17 @@ def store_stock(session: Session, shop_id: int, records: Iterable[StockRecord], 
     return len(seen)
 
 
+def stock_totals(session: Session, shop_id: int) -> dict[str, int]:
+    """Tracked units per SKU over every location, as stored (before or after a stock read)."""
+    totals: dict[str, int] = {}
+    for sku, quantity in session.execute(
+        select(InventoryLevel.sku, InventoryLevel.quantity)
+        .where(InventoryLevel.shop_id == shop_id, InventoryLevel.tracked.is_(True))
+    ):
+        totals[sku] = totals.get(sku, 0) + int(quantity or 0)
+    return totals
+
+
 def get_cursor(session: Session, shop_id: int, resource: str) -> datetime | None:
     return session.scalar(
         select(SyncCursor.cursor_at).where(SyncCursor.shop_id == shop_id, SyncCursor.resource == resource)

@@ -6,6 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 
 GID_PATTERN = re.compile(r"^gid://shopify/(?P<type>[A-Za-z]+)/(?P<number>\d+)(?:\?.*)?$")
 QUANTITY_NAMES = ("available", "committed", "on_hand", "incoming", "reserved", "damaged", "safety_stock", "quality_control")
@@ -86,6 +87,7 @@ class LineItem:
     requires_shipping: bool = True
     variant_id: int | None = None
     current_quantity: int | None = None  # None: same as quantity (nothing removed)
+    unit_price: Decimal = Decimal("0.00")
 
     @property
     def current(self) -> int:
@@ -146,6 +148,27 @@ class FulfillmentOrder:
 
 
 @dataclass(slots=True)
+class RefundLine:
+    line_item_id: int
+    quantity: int
+    restock_type: str  # CANCEL, RETURN, NO_RESTOCK
+    subtotal: Decimal
+    tax: Decimal
+
+
+@dataclass(slots=True)
+class Refund:
+    id: int
+    transaction_id: int
+    created_at: datetime
+    note: str | None
+    amount: Decimal
+    lines: list[RefundLine] = field(default_factory=list)
+    shipping: Decimal = Decimal("0.00")  # shipping refunded, its tax included
+    idempotency_key: str | None = None
+
+
+@dataclass(slots=True)
 class Order:
     id: int
     name: str
@@ -161,6 +184,13 @@ class Order:
     tags: list[str] = field(default_factory=list)
     metafields: list[Metafield] = field(default_factory=list)
     fulfillment_orders: list[FulfillmentOrder] = field(default_factory=list)
+    shipping_price: Decimal = Decimal("0.00")
+    tax_rate: Decimal = Decimal(0)  # a fraction: 0.08 is 8 %, on the items and on shipping
+    gateway: str = "shopify_payments"
+    currency: str = "USD"
+    sale_id: int = 0  # the SALE transaction refunds point at
+    refunds: list[Refund] = field(default_factory=list)
+    cancel_note: str | None = None
 
     @property
     def fulfillment_status(self) -> str:

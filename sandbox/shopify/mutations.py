@@ -30,6 +30,7 @@ from sandbox.shopify.model import (
     gid,
     parse_gid,
 )
+from sandbox.shopify.refunds import RefundMutations
 from sandbox.shopify.resolvers import granted, require_gid, require_scope
 from sandbox.shopify.state import ShopifyState
 from sandbox.shopify.views import View, Views, requesting_app
@@ -81,6 +82,7 @@ class MutationRoot:
         self.state = state
         self.views = views
         self.bulk_runner = bulk_runner
+        self.refunds = RefundMutations(state, views, self._order, self._fulfillment_order)
 
     def fields(self) -> dict[str, Any]:
         return {
@@ -94,6 +96,9 @@ class MutationRoot:
             "webhookSubscriptionCreate": self.webhook_create,
             "webhookSubscriptionDelete": lambda info, id: self.webhook_delete(id),
             "bulkOperationRunQuery": lambda info, query, groupObjects=False: self.bulk_runner(info, query, groupObjects),
+            "refundCreate": lambda info, input: self.refunds.refund_create(info, input),
+            "orderCancel": self.refunds.order_cancel,
+            "fulfillmentOrderSplit": lambda info, fulfillmentOrderSplits: self.refunds.split(info, fulfillmentOrderSplits),
         }
 
     def _order(self, value: str, info: GraphQLResolveInfo | None = None) -> Order | None:

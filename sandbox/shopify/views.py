@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from graphql import GraphQLError, GraphQLResolveInfo
@@ -18,6 +19,7 @@ from sandbox.shopify.model import (
     Location,
     Metafield,
     Order,
+    Refund,
     Variant,
     WebhookSubscription,
     gid,
@@ -131,7 +133,7 @@ class Views:
             "closedAt": iso(order.updated_at) if order.closed else None, "confirmed": True, "test": False,
             "displayFinancialStatus": order.financial_status, "displayFulfillmentStatus": order.fulfillment_status,
             "fullyPaid": order.financial_status == "PAID", "note": order.note, "tags": list(order.tags),
-            "email": protected(order.email), "phone": protected(None), "currencyCode": "USD",
+            "email": protected(order.email), "phone": protected(None),
             "customerLocale": order.locale,
             "customer": None if customer is None else {
                 "__typename": "Customer", "id": gid("Customer", customer.id), "legacyResourceId": str(customer.id),
@@ -149,7 +151,61 @@ class Views:
             "lineItems": lambda info, **page: connection(info, order.lines, lambda line: self.line_item(line), by_id, **page),
             "fulfillmentOrders": lambda info, displayable=None, query=None, **page: connection(
                 info, order.fulfillment_orders, self.fulfillment_order, by_id, **page),
+            **self._money(order),
         }
+
+    def _money(self, order: Order) -> View:
+        """The order's money fields: totals, transactions, refunds and the suggested refund."""
+        from sandbox.shopify.refunds import (
+            Pricing,
+            bag,
+            order_total,
+            refunded,
+            transaction_view,
+        )
+
+        currency = order.currency
+        total = order_total(order)
+        sale = transaction_view(order, order.sale_id, "SALE", total)
+
+        def suggested(info: GraphQLResolveInfo, refundLineItems: list[dict[str, Any]] | None = None,
+                      refundShipping: bool | None = None, shippingAmount: Any = None,
+                      suggestFullRefund: bool = False, **_: Any) -> View:
+            wanted = refundLineItems or []
+            if suggestFullRefund:
+                wanted = [{"lineItemId": gid("LineItem", line.id), "quantity": line.current, "restockType": "NO_RESTOCK"}
+                          for line in order.lines if line.current > 0]
+            pricing = Pricing(order, wanted, bool(refundShipping or suggestFullRefund))
+            if pricing.errors:
+                raise GraphQLError("; ".join(pricing.errors), extensions={"code": "BAD_REQUEST"})
+            return pricing.view(currency, {line.id: self.line_item(line) for line in order.lines})
+
+        return {
+            "currencyCode": currency, "taxesIncluded": False,
+            "totalPriceSet": bag(total, currency), "currentTotalPriceSet": bag(total - refunded(order), currency),
+            "totalRefundedSet": bag(refunded(order), currency),
+            "cancellation": {"staffNote": order.cancel_note} if order.cancelled_at else None,
+            "transactions": lambda info, first=None, **_: [sale] + [
+                transaction_view(order, refund.transaction_id, "REFUND", refund.amount, sale) for refund in order.refunds],
+            "refunds": lambda info, first=None: [self.refund(order, refund) for refund in order.refunds][:first],
+            "suggestedRefund": suggested,
+        }
+
+    def refund(self, order: Order, refund: Refund) -> View:
+        from sandbox.shopify.refunds import bag, refund_line_view, transaction_view
+
+        lines = {line.id: self.line_item(line) for line in order.lines}
+        sale = transaction_view(order, order.sale_id, "SALE", Decimal(0))
+        return {"__typename": "Refund", "id": gid("Refund", refund.id), "legacyResourceId": str(refund.id),
+                "note": refund.note, "createdAt": iso(refund.created_at), "processedAt": iso(refund.created_at),
+                "updatedAt": iso(refund.created_at), "totalRefundedSet": bag(refund.amount, order.currency),
+                "order": lambda info: self.order(order),
+                "refundLineItems": lambda info, **page: connection(
+                    info, refund.lines, lambda part: refund_line_view(part, lines, order.currency),
+                    lambda part: (part.line_item_id,), **page),
+                "transactions": lambda info, **page: connection(
+                    info, [refund], lambda r: transaction_view(order, r.transaction_id, "REFUND", r.amount, sale),
+                    lambda r: (r.transaction_id,), **page)}
 
     def _metafield(self, order: Order, namespace: str | None, key: str) -> View | None:
         if namespace is None and "." in key:

@@ -11,11 +11,14 @@ from typing import Any
 from connector.errors import AuthError, ConnectorError, NotFoundError, Skipped
 from connector.platforms.base import (
     AccessReport,
+    CancelOutcome,
+    CancelRequest,
     Capabilities,
     ExportStore,
     HoldRequest,
     OrderMarks,
     PlatformName,
+    ReadySplit,
     RemoteOrder,
     ShopProfile,
     StockRecord,
@@ -27,10 +30,11 @@ from . import documents as docs
 from .bulk import BulkPolicy, BulkUnavailable, orders_search, run_bulk_orders
 from .client import Answer, ShopifyClient
 from .cost import largest_page
-from .holds import place_holds, release_holds
+from .holds import place_holds, release_holds, split_ready
 from .mapping import gid, order_from_node, stock_from_item
 from .marks import NAMESPACE, TYPES, desired_values, same_value
 from .notes import merge_note
+from .refunds import cancel_units
 from .scopes import DEFAULT_SCOPES, access_report, has_scope, parse_scopes, requested_scopes
 from .subscriptions import reconcile_subscriptions
 
@@ -290,6 +294,15 @@ class ShopifyPlatform:
 
     def release(self, order_id: str) -> bool:
         return release_holds(self.client, self._fulfillment_orders(order_id))
+
+    # -- cancel and refund ----------------------------------------------------------------------
+
+    def cancel_units(self, order_id: str, request: CancelRequest) -> CancelOutcome:
+        self._require("write_orders", "refunding and cancelling orders")
+        return cancel_units(self.client, order_id, request)
+
+    def ship_ready(self, order_id: str, split: ReadySplit) -> bool:
+        return split_ready(self.client, self._fulfillment_orders(order_id), split)
 
     def send_customer_note(self, order_id: str, text: str, ref: str) -> bool:
         raise ConnectorError("Shopify has no Admin API to email a customer a free-form note "
