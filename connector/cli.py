@@ -41,6 +41,7 @@ COMMANDS = {
     "deliveries": "connector.commands.deliveries:deliveries_group",
     "actions": "connector.commands.deliveries:actions_group",
     "held": "connector.commands.held:held_group",
+    "storefront": "connector.commands.storefront:storefront_group",
     "stock": "connector.commands.stock:stock_group",
     "db": "connector.commands.db:db_group",
     "secret-key": "connector.commands.db:secret_key_command",

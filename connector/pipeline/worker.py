@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 
 from connector.errors import ConfigError
 from connector.pipeline.executor import NotifierFactory, run_due_actions
+from connector.pipeline.storefront import run_due_pushes
 from connector.pipeline.inbox import process_due_deliveries
 from connector.pipeline.retry import RetryPolicy
 from connector.pipeline.scheduler import ensure_all_jobs, release_stale_leases, run_due_jobs
@@ -36,6 +37,7 @@ from connector.services import Services
 log = logging.getLogger(__name__)
 
 BATCH = 50
+STOREFRONT_BATCH = 500  # storefront rows per shop and pass: five Shopify calls of 25 per hundred
 ENSURE_JOBS_EVERY_SECONDS = 60.0
 
 
@@ -124,6 +126,7 @@ def run_pass(
     actions = 0 if stop.is_set() else run_due_actions(
         services, limit=BATCH, worker_id=worker_id, notifier=notifier, retry=retry, stop=stop
     )
+    actions += 0 if stop.is_set() else run_due_pushes(services, limit=STOREFRONT_BATCH, retry=retry)
     stats.passes += 1
     stats.jobs += jobs
     stats.deliveries += deliveries

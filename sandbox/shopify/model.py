@@ -14,6 +14,18 @@ QUANTITY_NAMES = ("available", "committed", "on_hand", "incoming", "reserved", "
 ON_HAND_PARTS = ("available", "committed", "reserved", "damaged", "safety_stock", "quality_control")
 
 
+APP_NAMESPACE = "app--1"  # what Shopify substitutes for an omitted namespace (app id 1 here)
+
+
+def app_namespace(namespace: str | None) -> str:
+    """The namespace Shopify stores: an omitted one is the app's own, `$app:x` is the app's `x`."""
+    if not namespace:
+        return APP_NAMESPACE
+    if namespace.startswith("$app:"):
+        return f"{APP_NAMESPACE}--{namespace[len('$app:'):]}"
+    return namespace
+
+
 def gid(kind: str, number: int) -> str:
     return f"gid://shopify/{kind}/{number}"
 
@@ -56,6 +68,21 @@ class Location:
 
 
 @dataclass(slots=True)
+class Metafield:
+    id: int
+    namespace: str
+    key: str
+    type: str
+    value: str
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def compare_digest(self) -> str:
+        return hashlib.sha256(f"{self.type}\0{self.value}\0{self.updated_at.isoformat()}".encode()).hexdigest()
+
+
+@dataclass(slots=True)
 class Variant:
     id: int
     product_id: int
@@ -66,6 +93,10 @@ class Variant:
     tracked: bool = True
     inventory_policy: str = "DENY"  # DENY | CONTINUE
     price: str = "10.00"
+    metafields: list[Metafield] = field(default_factory=list)
+
+    def metafield(self, namespace: str, key: str) -> Metafield | None:
+        return next((m for m in self.metafields if m.namespace == namespace and m.key == key), None)
 
 
 @dataclass(slots=True)
@@ -92,21 +123,6 @@ class LineItem:
     @property
     def current(self) -> int:
         return self.quantity if self.current_quantity is None else self.current_quantity
-
-
-@dataclass(slots=True)
-class Metafield:
-    id: int
-    namespace: str
-    key: str
-    type: str
-    value: str
-    created_at: datetime
-    updated_at: datetime
-
-    @property
-    def compare_digest(self) -> str:
-        return hashlib.sha256(f"{self.type}\0{self.value}\0{self.updated_at.isoformat()}".encode()).hexdigest()
 
 
 @dataclass(slots=True)
@@ -145,6 +161,18 @@ class FulfillmentOrder:
         if self.in_progress:
             return "IN_PROGRESS"
         return "ON_HOLD" if self.holds else "OPEN"
+
+
+@dataclass(slots=True)
+class MetafieldDefinition:
+    """A metafield definition an app created; `storefront` is its storefront access (NONE | PUBLIC_READ)."""
+
+    id: int
+    owner_type: str
+    namespace: str
+    key: str
+    type: str
+    storefront: str = "NONE"
 
 
 @dataclass(slots=True)

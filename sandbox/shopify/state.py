@@ -17,6 +17,7 @@ from sandbox.shopify.model import (
     ON_HAND_PARTS,
     BulkOperation,
     Customer,
+    MetafieldDefinition,
     FulfillmentOrder,
     FulfillmentOrderLine,
     Hold,
@@ -49,6 +50,7 @@ class ShopifyState:
         self.orders: dict[int, Order] = {}
         self.subscriptions: dict[int, WebhookSubscription] = {}
         self.bulk_operations: dict[int, BulkOperation] = {}
+        self.definitions: list[MetafieldDefinition] = []
         self._listeners: list[Listener] = []
         self._next_id = 1
         self._next_order_number = 1001

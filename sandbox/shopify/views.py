@@ -22,6 +22,7 @@ from sandbox.shopify.model import (
     Refund,
     Variant,
     WebhookSubscription,
+    app_namespace,
     gid,
     iso,
 )
@@ -143,11 +144,7 @@ class Views:
                 "displayName": lambda info, c=customer: REDACTED_NAME if contact_denied(info) else (
                     " ".join(filter(None, [c.first_name, c.last_name])) or (c.email or "")),
             },
-            "metafield": lambda info, key, namespace=None: self._metafield(order, namespace, key),
-            "metafields": lambda info, namespace=None, keys=None, **page: connection(
-                info, [m for m in order.metafields if (namespace is None or m.namespace == namespace)
-                       and (keys is None or f"{m.namespace}.{m.key}" in keys)],
-                self.metafield, by_id, **page),
+            **self._metafield_fields(order, "ORDER"),
             "lineItems": lambda info, **page: connection(info, order.lines, lambda line: self.line_item(line), by_id, **page),
             "fulfillmentOrders": lambda info, displayable=None, query=None, **page: connection(
                 info, order.fulfillment_orders, self.fulfillment_order, by_id, **page),
@@ -207,17 +204,28 @@ class Views:
                     info, [refund], lambda r: transaction_view(order, r.transaction_id, "REFUND", r.amount, sale),
                     lambda r: (r.transaction_id,), **page)}
 
-    def _metafield(self, order: Order, namespace: str | None, key: str) -> View | None:
-        if namespace is None and "." in key:
-            namespace, key = key.split(".", 1)
-        found = order.metafield(namespace or "", key)
-        return self.metafield(found) if found else None
+    def _metafield_fields(self, owner: Order | Variant, owner_type: str) -> View:
+        """`metafield(namespace, key)` and `metafields(namespace, keys)` of an order or a variant."""
+        def one(info: Any, key: str, namespace: str | None = None) -> View | None:
+            if namespace is None and "." in key:
+                namespace, key = key.split(".", 1)
+            found = owner.metafield(app_namespace(namespace), key)
+            return self.metafield(found, owner_type) if found else None
 
-    def metafield(self, metafield: Metafield) -> View:
+        def many(info: Any, namespace: str | None = None, keys: list[str] | None = None, **page: Any) -> View:
+            wanted = None if namespace is None else app_namespace(namespace)
+            chosen = [m for m in owner.metafields if (wanted is None or m.namespace == wanted)
+                      and (keys is None or f"{m.namespace}.{m.key}" in keys)]
+            return connection(info, chosen, lambda m: self.metafield(m, owner_type), by_id, **page)
+
+        return {"metafield": one, "metafields": many}
+
+    def metafield(self, metafield: Metafield, owner_type: str = "ORDER") -> View:
         return {"__typename": "Metafield", "id": gid("Metafield", metafield.id), "namespace": metafield.namespace,
                 "key": metafield.key, "type": metafield.type, "value": metafield.value,
+                "jsonValue": json.loads(metafield.value) if metafield.type == "json" else metafield.value,
                 "compareDigest": metafield.compare_digest, "createdAt": iso(metafield.created_at),
-                "updatedAt": iso(metafield.updated_at), "ownerType": "ORDER",
+                "updatedAt": iso(metafield.updated_at), "ownerType": owner_type,
                 "legacyResourceId": str(metafield.id)}
 
     def line_item(self, line: LineItem) -> View:
@@ -238,13 +246,15 @@ class Views:
                 "inventoryQuantity": sum(q.get("available", 0) for _, q in levels) if variant.tracked else None,
                 "product": {"__typename": "Product", "id": gid("Product", variant.product_id),
                             "title": variant.product_title, "legacyResourceId": str(variant.product_id)},
-                "inventoryItem": lambda info: self.inventory_item(variant)}
+                "inventoryItem": lambda info: self.inventory_item(variant),
+                **self._metafield_fields(variant, "PRODUCTVARIANT")}
 
     def inventory_item(self, variant: Variant) -> View:
         item_id = variant.inventory_item_id
         return {"__typename": "InventoryItem", "id": gid("InventoryItem", item_id), "legacyResourceId": str(item_id),
                 "sku": variant.sku, "tracked": variant.tracked, "requiresShipping": True,
                 "variant": lambda info: self.variant(variant),
+                "variants": lambda info, **page: connection(info, [variant], self.variant, by_id, **page),
                 "inventoryLevels": lambda info, query=None, **page: connection(
                     info, self.state.item_levels(item_id), lambda level: self.inventory_level(variant, *level),
                     lambda level: (level[0].id,), **page)}
@@ -314,3 +324,4 @@ def supported_actions(fo: FulfillmentOrder, location: Location, app: str) -> lis
     if fo.holds:
         actions.append("RELEASE_HOLD")
     return actions
+

@@ -83,6 +83,7 @@ class Product:
     date_modified_gmt: str
     variation_ids: list[int] = field(default_factory=list)
     attributes: list[dict[str, Any]] = field(default_factory=list)
+    meta: list[MetaEntry] = field(default_factory=list)
 
     @property
     def slug(self) -> str:
@@ -103,6 +104,7 @@ class Variation:
     stock_status: str
     date_created_gmt: str
     date_modified_gmt: str
+    meta: list[MetaEntry] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -211,7 +211,7 @@ def product_json(state: WooState, product: Product, root: str) -> dict[str, Any]
         "parent_id": 0,
         "attributes": product.attributes,
         "variations": list(product.variation_ids),
-        "meta_data": [],
+        "meta_data": _meta(product.meta, with_display=False),
         "_links": _links(root, f"products/{product.id}", "products"),
     }
     body.update(_stock_fields(product.manage_stock, product.stock_quantity if product.manage_stock else None,
@@ -238,7 +238,7 @@ def variation_json(state: WooState, variation: Variation, root: str) -> dict[str
         "sale_price": "",
         "status": "publish",
         "attributes": [{"id": 0, "name": attr.get("name", ""), "option": attr.get("option", "")} for attr in variation.attributes],
-        "meta_data": [],
+        "meta_data": _meta(variation.meta, with_display=False),
         "_links": _links(root, f"products/{variation.parent_id}/variations/{variation.id}", f"products/{variation.parent_id}/variations")
         | {"up": [{"href": f"{root}{API_ROOT}/products/{variation.parent_id}"}]},
     }

@@ -289,7 +289,14 @@ class WooState:
             order.date_modified_gmt = gmt_string(now)
             self.emit("order", "updated", order.id)
 
-    def _apply_meta(self, order: Order, update: dict[str, Any]) -> None:
+    def update_catalog_meta(self, record: Product | Variation, updates: list[dict[str, Any]], now: float) -> None:
+        """`meta_data` of a product or variation update, applied as core's `update_meta_data()` does."""
+        with self.lock:
+            for update in updates:
+                self._apply_meta(record, update)
+            record.date_modified_gmt = gmt_string(now)
+
+    def _apply_meta(self, order: Order | Product | Variation, update: dict[str, Any]) -> None:
         value = update.get("value")
         if update.get("id") is not None:
             entry = next((m for m in order.meta if m.id == int(update["id"])), None)

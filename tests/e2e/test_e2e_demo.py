@@ -11,10 +11,10 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
-from sandbox.demo import EXAMPLES, DemoRun, run_demo
+from sandbox.demo import EXAMPLES, DemoRun, run_demo, storefront_etas
 from connector.platforms.base import BACKORDER_TAG, HOLD_HANDLE
 from connector.platforms.woocommerce.adapter import META_NOTE, NOTE_HEADER
-from connector.store.models import Action, LineDecision, Order, Shop
+from connector.store.models import Action, LineDecision, Order, Shop, StorefrontEta
 
 
 def outcome(run: DemoRun) -> dict[str, Any]:
@@ -31,6 +31,8 @@ def outcome(run: DemoRun) -> dict[str, Any]:
             select(Action.payload).where(Action.kind == "notify", Action.status == "sent")))
         unsettled = session.scalar(select(func.count()).select_from(Action)
                                    .where(Action.status.not_in(("done", "sent", "superseded"))))
+        storefront_unsettled = session.scalar(select(func.count()).select_from(StorefrontEta)
+                                              .where(StorefrontEta.status != "done"))
     shopify_orders = requests.get(f"{run.shopify.url}/_sandbox/orders", timeout=10).json()
     woo = woo_of(run.woocommerce.app).state
     with woo.lock:
@@ -45,6 +47,8 @@ def outcome(run: DemoRun) -> dict[str, Any]:
         "held": sum(1 for order in shopify_orders if any(h["handle"] == HOLD_HANDLE for h in order["holds"])),
         "noted": sum(1 for order in shopify_orders if order["note"] and "backorder" in order["note"]),
         "woo_marked": woo_marked, "woo_notes": woo_notes, "woo_emails": woo_emails,
+        "storefront": {platform: len(served) for platform, served in storefront_etas(run).items()},
+        "storefront_unsettled": storefront_unsettled,
     }
 
 
@@ -59,7 +63,7 @@ def test_the_demo_shows_the_whole_loop_and_runs_twice(tmp_path: Path) -> None:
             steps = [title for title, _detail in run.steps]
         finally:
             run.stop()
-        assert steps == ["Installed", "Supplier feeds", "First sync", "New orders", "Supplier delay"]
+        assert steps == ["Installed", "Supplier feeds", "First sync", "Storefront ETA", "New orders", "Supplier delay"]
 
     first, second = results
     assert first["shops"] == [("shopify", True), ("woocommerce", True)]
@@ -69,4 +73,6 @@ def test_the_demo_shows_the_whole_loop_and_runs_twice(tmp_path: Path) -> None:
     assert first["woo_marked"] > 0 and first["woo_notes"] >= first["woo_marked"]
     assert first["notices"]["backordered"] > 0 and first["notices"]["eta_changed"] > 0
     assert first["woo_emails"] > 0
+    assert first["storefront"]["shopify"] > 0 and first["storefront"]["woocommerce"] > 0  # pushed to both stores
+    assert first["storefront_unsettled"] == 0
     assert second == first

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -22,11 +22,13 @@ from connector.platforms.base import (
     RemoteOrder,
     ShopProfile,
     StockRecord,
+    StorefrontEta,
     WebhookInfo,
 )
 from connector.platforms.staging import MemoryExportStore
 
 from . import documents as docs
+from . import storefront
 from .bulk import BulkPolicy, BulkUnavailable, orders_search, run_bulk_orders
 from .client import Answer, ShopifyClient
 from .cost import largest_page
@@ -73,7 +75,8 @@ class ShopifyPlatform:
     """One Shopify shop behind the Platform protocol."""
 
     name: PlatformName = "shopify"
-    capabilities = Capabilities(tags=True, holds=True, customer_notes=False, marks_batch_size=1)
+    capabilities = Capabilities(tags=True, holds=True, customer_notes=False, marks_batch_size=1,
+                                storefront_batch_size=storefront.PER_CALL)
 
     def __init__(self, client: ShopifyClient, *, exports: ExportStore | None = None,
                  required_scopes: Iterable[str] | None = None, granted_scopes: Iterable[str] | None = None,
@@ -263,6 +266,16 @@ class ShopifyPlatform:
         if to_delete:
             self.client.mutate(docs.METAFIELDS_DELETE_MUTATION, {"metafields": to_delete}, "metafieldsDelete")
         return bool(to_set or to_delete)
+
+    # -- storefront ETA -------------------------------------------------------------------------
+
+    def prepare_storefront(self) -> None:
+        self._require("write_products", "writing the storefront ETA on variants")
+        storefront.create_definition(self.client)
+
+    def write_storefront_etas(self, items: Sequence[StorefrontEta]) -> dict[str, str | None]:
+        self._require("write_products", "writing the storefront ETA on variants")
+        return storefront.write_etas(self.client, items)
 
     def write_note(self, order_id: str, text: str) -> bool:
         self._require("write_orders", "writing the order note")

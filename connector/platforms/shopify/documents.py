@@ -123,6 +123,7 @@ query InventoryItems($first: Int!, $after: String, $levels: Int!) {{
     {PAGE_INFO}
     nodes {{
       id sku tracked
+      variants(first: 1) {{ nodes {{ id }} }}
       inventoryLevels(first: $levels) {{ {PAGE_INFO} nodes {{ {INVENTORY_LEVEL_FIELDS} }} }}
     }}
   }}
@@ -166,6 +167,34 @@ mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) {
 METAFIELDS_DELETE_MUTATION = """
 mutation MetafieldsDelete($metafields: [MetafieldIdentifierInput!]!) {
   metafieldsDelete(metafields: $metafields) { deletedMetafields { key } userErrors { field message } }
+}
+"""
+
+# The storefront ETA: one app-owned `json` metafield per variant (see extensions/backorder-eta/README.md).
+STOREFRONT_DEFINITION_MUTATION = """
+mutation BackorderEtaDefinitionCreate($definition: MetafieldDefinitionInput!) {
+  metafieldDefinitionCreate(definition: $definition) {
+    createdDefinition { id namespace key }
+    userErrors { field message code }
+  }
+}
+"""
+
+STOREFRONT_SET_MUTATION = """
+mutation BackorderEtaSet($metafields: [MetafieldsSetInput!]!) {
+  metafieldsSet(metafields: $metafields) {
+    metafields { id namespace key }
+    userErrors { field message code }
+  }
+}
+"""
+
+STOREFRONT_CLEAR_MUTATION = """
+mutation BackorderEtaClear($metafields: [MetafieldIdentifierInput!]!) {
+  metafieldsDelete(metafields: $metafields) {
+    deletedMetafields { ownerId namespace key }
+    userErrors { field message }
+  }
 }
 """
 

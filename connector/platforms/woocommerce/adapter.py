@@ -24,10 +24,12 @@ from connector.platforms.base import (
     RemoteOrder,
     ShopProfile,
     StockRecord,
+    StorefrontEta,
     WebhookInfo,
     WriteOutcome,
     WriteRequest,
 )
+from connector.platforms.woocommerce import storefront
 from connector.platforms.woocommerce.client import PER_PAGE, WooClient
 from connector.platforms.woocommerce.payloads import order_from_rest
 from connector.platforms.woocommerce.refunds import cancel_units, refunded_quantities
@@ -85,7 +87,7 @@ class WooPlatform:
 
     name: PlatformName = "woocommerce"
     capabilities = Capabilities(tags=False, holds=False, customer_notes=True, marks_batch_size=BATCH_LIMIT,
-                                write_batch_size=BATCH_LIMIT)
+                                storefront_batch_size=storefront.PER_CALL, write_batch_size=BATCH_LIMIT)
 
     def __init__(self, client: WooClient) -> None:
         self.client = client
@@ -250,6 +252,12 @@ class WooPlatform:
                 meta = {entry.get("key"): entry.get("value") for entry in order.get("meta_data") or []}
                 found[str(order["id"])] = meta
         return found
+
+    def prepare_storefront(self) -> None:
+        """Nothing to prepare: the plugin reads plain product meta."""
+
+    def write_storefront_etas(self, items: Sequence[StorefrontEta]) -> dict[str, str | None]:
+        return storefront.write_etas(self.client, items)
 
     def write_note(self, order_id: str, text: str) -> bool:
         """Set the order meta `backorder_note` to `text` (headed `[Backorder connector]`) unless it says that already."""
@@ -531,6 +539,9 @@ def _stock(holder: dict[str, Any], sold: dict[str, Any], parent: dict[str, Any] 
         quantity=_quantity(holder.get("stock_quantity")),
         tracked=holder.get("manage_stock") is True,
         item_ref=str(holder["id"]),
+        # the plugin reads the ETA where the stock is held: the product, or a variation with stock of its own
+        storefront_ref=f"{int(parent['id'])}/{int(holder['id'])}" if parent is not None and holder is not parent
+        else str(holder["id"]),
     )
 
 
