@@ -33,6 +33,7 @@ from connector.settings import load_settings
 from connector.pipeline.brake import send_held
 from connector.pipeline.storefront import SETTING_ON as STOREFRONT_SETTING
 from connector.store.models import Action, HeldReconcile, LineDecision, Order, OrderLine, Shop
+from sandbox.demo_cancel import customers_cancel
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "sandbox"
 DEMO_API_KEY = "demo-app-key"
@@ -96,6 +97,7 @@ def demo_services(data_dir: Path, port: int) -> Services:
             mail_from=MAIL_FROM,
             admin_password="demo",
             worker_poll_seconds=0.2,
+            cancel_mode="automatic",  # a customer's cancel is refunded at once (the product's default: approve)
         )
     )
 
@@ -340,6 +342,7 @@ def run_demo(data_dir: Path, *, port: int | None = None) -> DemoRun:
         show_storefront(run)
         place_new_orders(run)
         slip_supplier_dates(run)
+        customers_cancel(run)
     except BaseException:
         run.stop()
         raise
