@@ -31,6 +31,7 @@ from connector.engine.supply import rows_by_sku
 from connector.errors import InputError
 from connector.pipeline.history import load_sales
 from connector.pipeline.reconcile import StockView, load_stock, shop_policy, supply_rows_for
+from connector.platforms import kind_of
 from connector.store.models import Order, OrderLine, Shop, Supplier
 
 def advice_settings(shop: Shop, service_level: float, cover_days: int) -> AdviceSettings:
@@ -97,7 +98,7 @@ def shop_advice(
         if not known:
             raise InputError("--supplier", f"no supplier named {supplier!r}; `connector feeds list` shows them")
     policy = shop_policy(shop, defaults)
-    view = load_stock(session, shop.id)
+    view = load_stock(session, shop.id, kind_of(shop.platform).stock_rules)
     since = as_of - timedelta(days=WINDOW_DAYS - 1)
     sales, history_start = load_sales(session, shop.id, since, view)
     waiting = open_demand(session, shop.id, view)

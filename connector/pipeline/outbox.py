@@ -63,6 +63,7 @@ from connector.pipeline.reconcile import (
     reconcile_shop,
 )
 from connector.pipeline.retry import is_postgres
+from connector.platforms import kind_of
 from connector.pipeline.storefront import record_variants
 from connector.platforms.base import CancelLine, Capabilities, HoldRequest, LineMark, OrderMarks, ReadySplit
 from connector.services import Services
@@ -426,11 +427,7 @@ def reconcile_and_queue(
             settle(session, shop.id, "cleared")
             clock = run_rule_clock(session, shop, as_of, services.settings)
             return result, clock.notices + len(clock.cancels)
-        platform = services.platform_for(shop)
-        try:
-            capabilities = platform.capabilities
-        finally:
-            platform.close()
+        capabilities = kind_of(shop.platform).capabilities  # declared by the platform: no client needed
         key = change_key(result.changes)
         current = latest_held(session, shop.id)
         savepoint = session.begin_nested()

@@ -327,8 +327,12 @@ class Platform(Protocol):
     """One store, reached through its API. Every write is idempotent: it reads before it writes
     and returns False when the store already showed what was asked."""
 
-    name: PlatformName
-    capabilities: Capabilities
+    @property
+    def name(self) -> PlatformName:
+        """Which platform (the adapters take it, and the capabilities, from their `PlatformKind`)."""
+
+    @property
+    def capabilities(self) -> Capabilities: ...
 
     def shop_profile(self) -> ShopProfile:
         """The store's own name, in one read; raises AuthError (with the store's reason) for refused

@@ -16,10 +16,8 @@ from connector.platforms.base import (
     AccessReport,
     CancelOutcome,
     CancelRequest,
-    Capabilities,
     HoldRequest,
     OrderMarks,
-    PlatformName,
     ReadySplit,
     RemoteOrder,
     ShopProfile,
@@ -31,6 +29,7 @@ from connector.platforms.base import (
 )
 from connector.platforms.woocommerce import storefront
 from connector.platforms.woocommerce.client import PER_PAGE, WooClient
+from connector.platforms.woocommerce.kind import BATCH_LIMIT, WooKind
 from connector.platforms.woocommerce.payloads import order_from_rest
 from connector.platforms.woocommerce.refunds import cancel_units, refunded_quantities
 from connector.platforms.woocommerce.webhook_check import send_test_delivery
@@ -46,7 +45,6 @@ NOTE_HEADER = "[Backorder connector]"
 META_NOTE = "backorder_note"
 META_NOTICES = "_backorder_notices"  # {notice reference: store time it was first about to be posted}
 NOTICES_KEPT = 50
-BATCH_LIMIT = 100  # WooCommerce's default woocommerce_rest_batch_items_limit
 _GONE_CODES = frozenset({"woocommerce_rest_shop_order_invalid_id", "woocommerce_rest_order_invalid_id"})
 
 
@@ -77,17 +75,13 @@ def marks_meta(marks: OrderMarks) -> dict[str, str]:
     }
 
 
-class WooPlatform:
+class WooPlatform(WooKind):
     """One WooCommerce store as a `Platform`.
 
     WooCommerce has no order tags and no per-line fulfilment holds, so `add_tag`, `remove_tag`,
     `hold` and `release` do nothing and return False without a request; the decision is shown
     through order meta and notes instead. Customer notes are emailed by WooCommerce itself.
     """
-
-    name: PlatformName = "woocommerce"
-    capabilities = Capabilities(tags=False, holds=False, customer_notes=True, marks_batch_size=BATCH_LIMIT,
-                                storefront_batch_size=storefront.PER_CALL, write_batch_size=BATCH_LIMIT)
 
     def __init__(self, client: WooClient) -> None:
         self.client = client
