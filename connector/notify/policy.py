@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -58,6 +58,8 @@ class NoticeLine:
     title: str
     quantity: int  # units backordered (for "ready": units that were backordered)
     eta: date | None  # None: not known yet
+    reason: str | None = None  # engine.reasons code: why it is backordered
+    reason_note: Mapping[str, str] | None = None  # the merchant's own text for it, per language (notify.reasons)
 
     @property
     def label(self) -> str:

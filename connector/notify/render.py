@@ -33,6 +33,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from connector.errors import InputError
 from connector.notify.locales import DEFAULT_LANGUAGE, format_long_date, language_code
 from connector.notify.policy import DELAY_KINDS, NOTICE_KINDS, NoticeKind, NoticeLine
+from connector.notify.reasons import reason_sentence
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 PARTS = ("subject", "txt", "html")
@@ -89,6 +90,13 @@ def _money(context: Context, amount: str, currency: str) -> str:
     return f"{currency} {amount}".strip()
 
 
+@pass_context
+def _reason(context: Context, line: NoticeLine) -> str:
+    """Why `line` waits, in the notice's language (the merchant's own text where there is one)."""
+    return reason_sentence(getattr(line, "reason", None), context.get("lang", DEFAULT_LANGUAGE),
+                           getattr(line, "reason_note", None))
+
+
 @lru_cache(maxsize=64)
 def _environment(override_dir: str | None) -> SandboxedEnvironment:
     loaders = [FileSystemLoader(override_dir)] if override_dir else []
@@ -103,6 +111,7 @@ def _environment(override_dir: str | None) -> SandboxedEnvironment:
     )
     env.filters["longdate"] = _long_date
     env.filters["money"] = _money
+    env.filters["reason"] = _reason
     return env
 
 

@@ -37,6 +37,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.engine import LinePlan, OrderPlan
+from connector.engine.reasons import waiting_supplier
+from connector.notify.reasons import REASON_SETTING, reason_note
 from connector.notify.policy import (
     DELAY_KINDS,
     NoticeLine,
@@ -63,6 +65,7 @@ from connector.pipeline.reconcile import (
     reconcile_shop,
 )
 from connector.pipeline.retry import is_postgres
+from connector.platforms import kind_of
 from connector.pipeline.storefront import record_variants
 from connector.platforms.base import CancelLine, Capabilities, HoldRequest, LineMark, OrderMarks, ReadySplit
 from connector.services import Services
@@ -193,14 +196,23 @@ def note_text(plan: OrderPlan, titles: dict[str, str]) -> str:
 
 
 def notice_lines_to_payload(lines: Iterable[NoticeLine]) -> list[dict[str, Any]]:
-    return [
-        {"line_id": n.line_id, "sku": n.sku, "title": n.title, "quantity": n.quantity, "eta": _iso(n.eta)} for n in lines
-    ]
+    rows = []
+    for n in lines:
+        row: dict[str, Any] = {"line_id": n.line_id, "sku": n.sku, "title": n.title, "quantity": n.quantity,
+                               "eta": _iso(n.eta)}
+        if n.reason:
+            row["reason"] = n.reason
+        if n.reason_note:
+            row["reason_note"] = dict(n.reason_note)
+        rows.append(row)
+    return rows
 
 
 def notice_lines_from_payload(rows: Sequence[dict[str, Any]]) -> list[NoticeLine]:
     return [
-        NoticeLine(r["line_id"], r.get("sku"), r.get("title") or "", int(r["quantity"]), _date(r.get("eta"))) for r in rows
+        NoticeLine(r["line_id"], r.get("sku"), r.get("title") or "", int(r["quantity"]), _date(r.get("eta")),
+                   r.get("reason"), r.get("reason_note") or None)
+        for r in rows
     ]
 
 
@@ -353,8 +365,10 @@ def _plan_notice(
         lines = _previous_notice_lines(session, order.id)
     else:
         titles = {line.platform_id: line.title for line in order.lines}
+        texts = shop.setting(REASON_SETTING, None)
         lines = [
-            NoticeLine(line.line_id, line.sku, titles.get(line.line_id, ""), line.backordered, line.eta)
+            NoticeLine(line.line_id, line.sku, titles.get(line.line_id, ""), line.backordered, line.eta, line.reason,
+                       reason_note(texts, line.sku, waiting_supplier(line.eta_source)))
             for line in backordered_lines(plan)
         ]
     ref = notice_fingerprint(verdict.kind, plan.eta, lines, previous=state)
@@ -426,11 +440,7 @@ def reconcile_and_queue(
             settle(session, shop.id, "cleared")
             clock = run_rule_clock(session, shop, as_of, services.settings)
             return result, clock.notices + len(clock.cancels)
-        platform = services.platform_for(shop)
-        try:
-            capabilities = platform.capabilities
-        finally:
-            platform.close()
+        capabilities = kind_of(shop.platform).capabilities  # declared by the platform: no client needed
         key = change_key(result.changes)
         current = latest_held(session, shop.id)
         savepoint = session.begin_nested()

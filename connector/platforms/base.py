@@ -161,6 +161,43 @@ class Capabilities:
     customer_notes: bool  # the platform itself emails the customer a note we write
     marks_batch_size: int = 1  # orders whose marks one request can write
     storefront_batch_size: int = 1  # variants whose storefront ETA one request can write
+    # Orders whose store writes (tag, marks, note, hold, release) one `write_batch` call takes; 0: the
+    # platform has no `write_batch` and each write is its own call.
+    write_batch_size: int = 0
+
+
+WriteKind = Literal["tag", "untag", "marks", "note", "hold", "release"]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRequest:
+    """One store write of a batch; its outcome comes back under `key` (the caller's action id)."""
+
+    key: int
+    order_id: str
+    kind: WriteKind
+    marks: OrderMarks | None = None
+    text: str = ""  # the note
+    hold: HoldRequest | None = None
+
+
+# Per request: True written, False nothing to change, or the exception that settles it alone
+# (Skipped, NotFoundError, a UserError the store gave for it, a TransportError worth a retry).
+WriteOutcome = bool | Exception
+
+
+class BatchWriting(Protocol):
+    """A platform whose `capabilities.write_batch_size` is set: many orders' writes in few requests."""
+
+    def write_batch(self, requests: Sequence[WriteRequest]) -> dict[int, WriteOutcome]:
+        """Read the current state of the requests' orders (after the caller claimed them), write what
+        differs, and give each request its outcome. At most one request per order and kind family
+        (tag/untag, hold/release). Raises when nothing of the batch can be known to be settled (the
+        store throttled or refused the whole request): the caller then retries every request."""
+
+    def prepare_customer_notes(self, items: Sequence[tuple[str, str]]) -> None:
+        """Before `send_customer_note` is called for these (order id, notice reference) pairs: do
+        their bookkeeping in bulk (a platform with none does nothing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,8 +327,12 @@ class Platform(Protocol):
     """One store, reached through its API. Every write is idempotent: it reads before it writes
     and returns False when the store already showed what was asked."""
 
-    name: PlatformName
-    capabilities: Capabilities
+    @property
+    def name(self) -> PlatformName:
+        """Which platform (the adapters take it, and the capabilities, from their `PlatformKind`)."""
+
+    @property
+    def capabilities(self) -> Capabilities: ...
 
     def shop_profile(self) -> ShopProfile:
         """The store's own name, in one read; raises AuthError (with the store's reason) for refused
