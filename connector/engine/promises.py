@@ -2,8 +2,10 @@
 
 A promise is a supplier's word that `quantity` units of a SKU arrive on `promised` (restock date + lead).
 An arrival settles open promises of its supplier and SKU: the one with its `reference` first when it
-names one, then the rest by promised date (earliest first), then by when they were first seen. Each
-settlement is one lateness sample, `received_on - promised`.
+names one, then the rest by promised date (earliest first), then by when they were first seen. An
+inferred arrival (a stock rise, with no supplier or reference) settles first the promises its
+supplier's feed no longer lists (a dropped row has usually shipped). Each settlement is one lateness
+sample, `received_on - promised`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class OpenPromise:
     promised: date
     first_seen_order: int = 0  # ties on `promised` go to the promise seen first
     reference: str | None = None
+    listed: bool = True  # still in the supplier's latest feed (a dropped row has usually shipped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +49,9 @@ def settle(arrival: Arrival, promises: Iterable[OpenPromise]) -> tuple[list[Sett
     """The settlements `arrival` makes, and the units it leaves over (received but promised by no one)."""
     candidates = [p for p in promises if p.sku == arrival.sku and p.outstanding > 0
                   and (arrival.supplier is None or p.supplier == arrival.supplier)]
+    inferred = arrival.supplier is None
     candidates.sort(key=lambda p: (not (arrival.reference and p.reference == arrival.reference),
-                                   p.promised, p.first_seen_order, p.promise_id))
+                                   inferred and p.listed, p.promised, p.first_seen_order, p.promise_id))
     left = arrival.quantity
     settlements: list[Settlement] = []
     for promise in candidates:

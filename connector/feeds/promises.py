@@ -93,8 +93,22 @@ def record_promises(session: Session, supplier: Supplier, default_lead_days: int
         promise.promised_on, promise.quantity = row.promised, row.quantity
         promise.restock_date, promise.lead_time_days = restock, days
         promise.last_seen_at = now
+    referenced = sorted({row.reference for row in new if row.reference})
+    closed: dict[tuple[str, str | None], SupplyPromise] = {}
+    for start in range(0, len(referenced), 500):
+        for seen_before in session.scalars(
+            select(SupplyPromise).where(SupplyPromise.supplier_id == supplier.id,
+                                        SupplyPromise.reference.in_(referenced[start : start + 500]))
+        ):
+            closed[(seen_before.sku, seen_before.reference)] = seen_before
     fresh = []
     for row in new:
+        known_before = closed.get((row.sku, row.reference)) if row.reference else None
+        if known_before is not None:  # settled or dropped before, listed again: the same promise, seen again
+            known_before.last_seen_at = now
+            if known_before.status == "open":
+                known_before.listed = True
+            continue
         restock, days = details[id(row)]
         fresh.append({"supplier_id": supplier.id, "sku": row.sku, "reference": row.reference, "quantity": row.quantity,
                       "received": 0, "restock_date": restock, "lead_time_days": days, "promised_on": row.promised,
@@ -185,7 +199,7 @@ def receive(session: Session, receipts: Iterable[Receipt]) -> ReceiveResult:
         by_id = {promise.id: (promise, name) for promise, name in found}
         open_promises = [
             OpenPromise(p.id, name, p.sku, (p.quantity - p.received) if p.quantity is not None else arrival.quantity,
-                        p.promised_on, p.id, p.reference)
+                        p.promised_on, p.id, p.reference, p.listed)
             for p, name in found
         ]
         settlements, left = settle(arrival, open_promises)
