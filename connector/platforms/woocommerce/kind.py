@@ -30,7 +30,8 @@ class WooKind(PlatformKind):
     name: ClassVar[PlatformName] = "woocommerce"
     capabilities: ClassVar[Capabilities] = Capabilities(tags=False, holds=False, customer_notes=True,
                                                         marks_batch_size=BATCH_LIMIT,
-                                                        storefront_batch_size=storefront.PER_CALL)
+                                                        storefront_batch_size=storefront.PER_CALL,
+                                                        write_batch_size=BATCH_LIMIT)
     # Stock is taken off when an order is paid (lines marked `_reduced_stock`), and a variation may have
     # its stock managed by its parent product.
     stock_rules: ClassVar[StockRules] = StockRules(reduced_stock_counts_back=True, shared_stock_items=True)
