@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from connector.engine.types import Order as EngineOrder
 from connector.engine.types import OrderLine as EngineLine
@@ -37,6 +37,7 @@ class RemoteLine:
     title: str = ""
     # WooCommerce only: the store already took these units off stock_quantity (`_reduced_stock`).
     stock_reduced: int = 0
+    unit_price: float | None = None  # in the shop's currency where the store reports it (for revenue waiting)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,26 @@ class LineMark:
     sku: str
     backordered: int
     eta: date | None
+    eta_earliest: date | None = None  # the range told to the customer; None (or the ETA itself): no range
+    eta_latest: date | None = None
+
+    @property
+    def ranged(self) -> bool:
+        return has_range(self.eta, self.eta_earliest, self.eta_latest)
+
+
+def has_range(eta: date | None, earliest: date | None, latest: date | None) -> bool:
+    """A learned range wider than the ETA itself (written as `eta_earliest` / `eta_latest`)."""
+    return eta is not None and earliest is not None and latest is not None and (earliest, latest) != (eta, eta)
+
+
+def line_entry(line: LineMark) -> dict[str, Any]:
+    """One line of the marks' `lines` JSON, as both platforms store it: its range only while it has one."""
+    entry: dict[str, Any] = {"line_id": line.line_id, "sku": line.sku, "backordered": line.backordered,
+                             "eta": line.eta.isoformat() if line.eta else None}
+    if line.ranged and line.eta_earliest and line.eta_latest:
+        entry["eta_earliest"], entry["eta_latest"] = line.eta_earliest.isoformat(), line.eta_latest.isoformat()
+    return entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +123,12 @@ class OrderMarks:
     status: Literal["backordered", "ok"]
     eta: date | None
     lines: tuple[LineMark, ...] = ()
+    eta_earliest: date | None = None
+    eta_latest: date | None = None
+
+    @property
+    def ranged(self) -> bool:
+        return has_range(self.eta, self.eta_earliest, self.eta_latest)
 
 
 @dataclass(frozen=True, slots=True)
