@@ -572,6 +572,8 @@ def notice_context(shop: Shop, order: Order, payload: dict[str, Any], *, choice_
         store_name=shop.label,
         lines=notice_lines_from_payload(payload.get("lines", [])),
         order_eta=datetime.fromisoformat(eta).date() if eta else None,
+        order_eta_earliest=_day(payload.get("eta_earliest")),
+        order_eta_latest=_day(payload.get("eta_latest")),
         customer_first_name=order.customer_first_name,
         choice_url=choice_link,
         previous_eta=datetime.fromisoformat(previous).date() if previous else None,

@@ -46,6 +46,7 @@ from connector.notify.policy import (
     decide_notice,
     notice_fingerprint,
 )
+from connector.pipeline.outcomes import record_told
 from connector.pipeline.brake import (
     BrakeLimits,
     PlannedNotice,
@@ -65,9 +66,9 @@ from connector.pipeline.reconcile import (
     reconcile_shop,
 )
 from connector.pipeline.retry import is_postgres
+from connector.platforms.base import CancelLine, Capabilities, HoldRequest, LineMark, OrderMarks, ReadySplit, line_entry
 from connector.platforms import kind_of
 from connector.pipeline.storefront import record_variants
-from connector.platforms.base import CancelLine, Capabilities, HoldRequest, LineMark, OrderMarks, ReadySplit
 from connector.services import Services
 from connector.settings import Settings
 from connector.store.models import Action, Order, OrderDecision, Shop, utcnow
@@ -109,18 +110,20 @@ def marks_for(plan: OrderPlan) -> OrderMarks:
     return OrderMarks(
         status=plan.status,
         eta=plan.eta,
-        lines=tuple(LineMark(line.line_id, line.sku, line.backordered, line.eta) for line in backordered_lines(plan)),
+        lines=tuple(LineMark(line.line_id, line.sku, line.backordered, line.eta, line.eta_earliest, line.eta_latest)
+                    for line in backordered_lines(plan)),
+        eta_earliest=plan.eta_earliest,
+        eta_latest=plan.eta_latest,
     )
 
 
 def marks_to_payload(marks: OrderMarks) -> dict[str, Any]:
-    return {
-        "status": marks.status,
-        "eta": _iso(marks.eta),
-        "lines": [
-            {"line_id": m.line_id, "sku": m.sku, "backordered": m.backordered, "eta": _iso(m.eta)} for m in marks.lines
-        ],
-    }
+    """The marks as queued; a range appears only while there is one, so without a lateness model the
+    payload is exactly what it was before ranges existed."""
+    payload: dict[str, Any] = {"status": marks.status, "eta": _iso(marks.eta), "lines": [line_entry(m) for m in marks.lines]}
+    if marks.ranged:
+        payload["eta_earliest"], payload["eta_latest"] = _iso(marks.eta_earliest), _iso(marks.eta_latest)
+    return payload
 
 
 def marks_from_payload(payload: dict[str, Any]) -> OrderMarks:
@@ -128,8 +131,12 @@ def marks_from_payload(payload: dict[str, Any]) -> OrderMarks:
         status=payload["status"],
         eta=_date(payload.get("eta")),
         lines=tuple(
-            LineMark(m["line_id"], m["sku"], int(m["backordered"]), _date(m.get("eta"))) for m in payload.get("lines", [])
+            LineMark(m["line_id"], m["sku"], int(m["backordered"]), _date(m.get("eta")), _date(m.get("eta_earliest")),
+                     _date(m.get("eta_latest")))
+            for m in payload.get("lines", [])
         ),
+        eta_earliest=_date(payload.get("eta_earliest")),
+        eta_latest=_date(payload.get("eta_latest")),
     )
 
 
@@ -200,6 +207,8 @@ def notice_lines_to_payload(lines: Iterable[NoticeLine]) -> list[dict[str, Any]]
     for n in lines:
         row: dict[str, Any] = {"line_id": n.line_id, "sku": n.sku, "title": n.title, "quantity": n.quantity,
                                "eta": _iso(n.eta)}
+        if n.eta_earliest != n.eta or n.eta_latest != n.eta:
+            row["eta_earliest"], row["eta_latest"] = _iso(n.eta_earliest), _iso(n.eta_latest)
         if n.reason:
             row["reason"] = n.reason
         if n.reason_note:
@@ -211,7 +220,8 @@ def notice_lines_to_payload(lines: Iterable[NoticeLine]) -> list[dict[str, Any]]
 def notice_lines_from_payload(rows: Sequence[dict[str, Any]]) -> list[NoticeLine]:
     return [
         NoticeLine(r["line_id"], r.get("sku"), r.get("title") or "", int(r["quantity"]), _date(r.get("eta")),
-                   r.get("reason"), r.get("reason_note") or None)
+                   r.get("reason"), r.get("reason_note") or None,
+                   _date(r.get("eta_earliest", r.get("eta"))), _date(r.get("eta_latest", r.get("eta"))))
         for r in rows
     ]
 
@@ -368,7 +378,8 @@ def _plan_notice(
         texts = shop.setting(REASON_SETTING, None)
         lines = [
             NoticeLine(line.line_id, line.sku, titles.get(line.line_id, ""), line.backordered, line.eta, line.reason,
-                       reason_note(texts, line.sku, waiting_supplier(line.eta_source)))
+                       reason_note(texts, line.sku, waiting_supplier(line.eta_source)),
+                       line.eta_earliest, line.eta_latest)
             for line in backordered_lines(plan)
         ]
     ref = notice_fingerprint(verdict.kind, plan.eta, lines, previous=state)
@@ -380,6 +391,8 @@ def _plan_notice(
         "lines": notice_lines_to_payload(lines),
         "told_on": today.isoformat(),  # the shop's day it was planned for (the mail-order rule counts from it)
     }
+    if plan.eta is not None and (plan.eta_earliest, plan.eta_latest) not in ((None, None), (plan.eta, plan.eta)):
+        payload["eta_earliest"], payload["eta_latest"] = _iso(plan.eta_earliest), _iso(plan.eta_latest)
     if verdict.kind in DELAY_KINDS and ready_lines(plan) and ship_ready_wanted(shop, settings):
         titles = {line.platform_id: line.title for line in order.lines}
         payload["ships_now"] = notice_lines_to_payload(
@@ -398,6 +411,8 @@ def _plan_notice(
                  verdict.kind)
         return None, False
     queued = _queue(session, shop, order.id, "notify", ref, ref, payload)
+    if verdict.kind in DELAY_KINDS:
+        record_told(session, shop.id, order, plan, today)
     decision.notice_kind = verdict.kind
     decision.notice_eta = None if verdict.kind == "ready" else plan.eta
     decision.notice_on = today

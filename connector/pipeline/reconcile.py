@@ -17,6 +17,7 @@ from connector.engine import OrderLine as EngineLine
 from connector.engine import OrderPlan, Plan, Policy, SupplyRow, VariantAvailability, make_plan, variant_availability
 from connector.engine.lateness import LatenessModel
 from connector.feeds.promises import lateness_model
+from connector.pipeline.outcomes import settle_ready
 from connector.platforms import kind_of
 from connector.platforms.inbound import StockRules
 from connector.pipeline.reasons import explain_plan
@@ -283,6 +284,8 @@ def reconcile_shop(
             )
     if not dry_run:
         session.flush()
+        settle_ready(session, shop.id, {order_plan.order_id: order_plan for order_plan in plan.orders}, as_of,
+                     policy.handling_days)
     return result
 
 

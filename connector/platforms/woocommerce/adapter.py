@@ -13,6 +13,7 @@ from typing import Any
 
 from connector.errors import NotFoundError, TransportError, UserError
 from connector.platforms.base import (
+    line_entry,
     AccessReport,
     CancelOutcome,
     CancelRequest,
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 META_STATUS = "_backorder_status"
 META_ETA = "_backorder_eta"
+META_ETA_EARLIEST, META_ETA_LATEST = "_backorder_eta_earliest", "_backorder_eta_latest"
 META_LINES = "_backorder_lines"
 NOTE_HEADER = "[Backorder connector]"
 # The merchant's note is order meta, written in the same batch request as the marks. No leading
@@ -59,20 +61,15 @@ class BatchWriteError(UserError):
 
 def marks_meta(marks: OrderMarks) -> dict[str, str]:
     """The order meta values that show `marks`; an empty ETA string means no date is known."""
-    lines = [
-        {
-            "line_id": line.line_id,
-            "sku": line.sku,
-            "backordered": line.backordered,
-            "eta": line.eta.isoformat() if line.eta else None,
-        }
-        for line in marks.lines
-    ]
-    return {
+    lines = [line_entry(line) for line in marks.lines]
+    meta = {
         META_STATUS: marks.status,
         META_ETA: marks.eta.isoformat() if marks.eta else "",
         META_LINES: json.dumps(lines, separators=(",", ":"), sort_keys=True),
     }
+    if marks.ranged and marks.eta_earliest and marks.eta_latest:  # only while there is a range
+        meta[META_ETA_EARLIEST], meta[META_ETA_LATEST] = marks.eta_earliest.isoformat(), marks.eta_latest.isoformat()
+    return meta
 
 
 class WooPlatform(WooKind):
@@ -211,6 +208,9 @@ class WooPlatform(WooKind):
             if order_id not in current:
                 log.warning("order %s is gone; marks not written", order_id)
                 continue
+            for key in (META_ETA_EARLIEST, META_ETA_LATEST):
+                if key not in meta and current[order_id].get(key):
+                    meta[key] = ""  # the range is gone: clear it
             if all(current[order_id].get(key) == value for key, value in meta.items()):
                 continue
             updates.append({"id": int(order_id), "meta_data": [{"key": k, "value": v} for k, v in meta.items()]})
