@@ -15,13 +15,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reliability_support import EAGER_RETRY, quick_platform  # noqa: E402
+from reliability_support import EAGER_RETRY, quick_platform
 
-from connector.pipeline.executor import run_due_actions  # noqa: E402
-from connector.services import Services  # noqa: E402
-from connector.store.models import utcnow  # noqa: E402
-from tests.conftest import make_settings  # noqa: E402
-from tests.fakes import FileLogChannel  # noqa: E402
+from connector.pipeline.executor import run_due_actions
+from connector.services import Services
+from connector.store.models import utcnow
+from tests.conftest import make_settings
+from tests.fakes import FileLogChannel
 
 
 def main() -> None:
