@@ -160,6 +160,7 @@ def request_from_payload(payload: dict[str, Any]) -> CancelRequest:
         marker=str(payload["marker"]),
         restock=bool(payload.get("restock", True)),
         note="Cancelled by the backorder connector at the customer's request",
+        earlier_markers=tuple(str(m) for m in payload.get("earlier_markers", [])),
     )
 
 
@@ -214,6 +215,11 @@ def retry_failed(session: Session, row: Cancellation, who: str) -> bool:
     action = session.scalar(select(Action).where(Action.order_id == row.order_id, Action.kind == CANCEL_KIND))
     if action is None:
         return False
+    payload = dict(action.payload or {})
+    earlier = [*payload.get("earlier_markers", []), payload["marker"]]
+    # A new marker, so a store that keeps the declined refund (Shopify) makes a new one under a new key.
+    payload.update(earlier_markers=earlier, marker=marker_for(f"{row.idempotency_key}:retry{len(earlier)}"))
+    action.payload = payload
     action.status = "pending"
     action.next_attempt_at = utcnow()
     action.finished_at = None
