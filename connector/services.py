@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 
+from connector import outbound
 from connector.crypto import SecretBox
 from connector.engine import Policy
 from connector.platforms import connect
@@ -50,6 +51,7 @@ class Services:
     def __init__(self, settings: Settings | None = None, *, platform_factory: PlatformFactory | None = None,
                  on_new_database: Callable[[str], None] | None = None) -> None:
         self.settings = settings or get_settings()
+        outbound.configure(allow_loopback=self.settings.outbound_allow_loopback)
         self._platform_factory = platform_factory or _connect_shop
         self._on_new_database = on_new_database
 

@@ -91,6 +91,7 @@ def demo_services(data_dir: Path, port: int) -> Services:
             shopify_api_secret=DEMO_API_SECRET,
             shopify_api_secret_previous=None,
             allow_loopback_api_url=True,
+            outbound_allow_loopback=True,
             smtp_url=None,
             mail_from=MAIL_FROM,
             admin_password="demo",
