@@ -39,6 +39,7 @@ COMMANDS = {
     "deliveries": "connector.commands.deliveries:deliveries_group",
     "actions": "connector.commands.deliveries:actions_group",
     "held": "connector.commands.held:held_group",
+    "stock": "connector.commands.stock:stock_group",
     "db": "connector.commands.db:db_group",
     "secret-key": "connector.commands.db:secret_key_command",
     "hash-password": "connector.commands.db:hash_password_command",

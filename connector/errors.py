@@ -15,7 +15,9 @@
         ├── AuthError          401/403: bad token or key, or a missing scope; never retried
         ├── NotFoundError      the store says the resource does not exist
         └── UserError          the store refused the request's content (GraphQL userErrors,
-                               WooCommerce 400s); carries every message
+            │                  WooCommerce 400s); carries every message
+            └── RefundRefused  the store or its payment gateway refused a refund; never retried on
+                               its own (the merchant settles it), carries the gateway's message
 
 CLI commands turn ConnectorError into one line on stderr and an exit status (2 for bad input or
 configuration, 1 for everything else); anything else is a bug and keeps its traceback.
@@ -125,6 +127,10 @@ class UserError(PlatformError):
     def __init__(self, messages: Sequence[str], *, status: int | None = None, code: str | None = None) -> None:
         self.messages = list(messages)
         super().__init__("; ".join(self.messages) or "request refused", status=status, code=code)
+
+
+class RefundRefused(UserError):
+    """The store or its payment gateway refused a refund; `messages` has the gateway's own words."""
 
 
 def is_retryable(error: BaseException) -> bool:

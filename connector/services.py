@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from functools import cached_property
 
 from connector import outbound
@@ -12,7 +13,7 @@ from connector.platforms import connect
 from connector.platforms.base import Platform
 from connector.settings import Settings, get_settings
 from connector.store.db import Database
-from connector.store.models import Shop
+from connector.store.models import Shop, utcnow
 from connector.store.repo import shop_access
 
 PlatformFactory = Callable[["Services", Shop], Platform]
@@ -49,9 +50,12 @@ class Services:
     """Lazily built shared services; tests pass their own settings or platform factory."""
 
     def __init__(self, settings: Settings | None = None, *, platform_factory: PlatformFactory | None = None,
-                 on_new_database: Callable[[str], None] | None = None) -> None:
+                 on_new_database: Callable[[str], None] | None = None,
+                 today: Callable[[], date] | None = None) -> None:
         self.settings = settings or get_settings()
         outbound.configure(allow_loopback=self.settings.outbound_allow_loopback)
+        # The shop's day as pages count deadlines from it (tests and the demo pass their own clock).
+        self.today: Callable[[], date] = today or (lambda: utcnow().date())
         self._platform_factory = platform_factory or _connect_shop
         self._on_new_database = on_new_database
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 from functools import lru_cache
+from typing import Literal
 from pathlib import Path
 
 from dotenv.parser import parse_stream
@@ -128,6 +129,18 @@ class Settings(BaseSettings):
     notice_brake_share: float = Field(default=0.5, ge=0, le=1)
     notice_brake_min: int = Field(default=10, ge=1)
     notice_brake_max: int = Field(default=200, ge=0)
+    # What a customer's cancel (or the mail-order rule's) does: refund and cancel at once (automatic),
+    # wait for the merchant's Approve on the dashboard (approve), or only record it (off). A shop's own
+    # `cancel_mode` setting wins.
+    cancel_mode: Literal["automatic", "approve", "off"] = "approve"
+    # Cancelled units go back to stock (Shopify restockType CANCEL, WooCommerce api_restock).
+    restock_cancelled: bool = True
+    # Send the in-stock part of a partly backordered order now (Shopify: split the fulfillment order and
+    # hold only the backordered part; WooCommerce: an order note asking the merchant to ship it).
+    ship_ready: bool = False
+    # Reorder advice: the chance a SKU's stock lasts until the next order arrives, and the days of demand one order covers.
+    service_level: float = Field(default=0.95, ge=0.5, le=0.9999)
+    reorder_cover_days: int = Field(default=30, ge=1, le=365)
 
     @field_validator("database_url")
     @classmethod

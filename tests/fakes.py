@@ -13,10 +13,14 @@ from pathlib import Path
 from connector.notify.message import DeliveryReceipt, OutgoingNotice
 from connector.platforms.base import (
     AccessReport,
+    CancelLine,
+    CancelOutcome,
+    CancelRequest,
     Capabilities,
     HoldRequest,
     OrderMarks,
     PlatformName,
+    ReadySplit,
     RemoteOrder,
     ShopProfile,
     StockRecord,
@@ -48,6 +52,10 @@ class FakePlatform:
     store_name: str = "Fake Outfitters"
     profile_reads: int = 0
     access: AccessReport = field(default_factory=AccessReport)
+    # order id -> the refunds the store holds for it: (marker, units cancelled, whole order)
+    refunds: dict[str, list[tuple[str, tuple[CancelLine, ...], bool]]] = field(default_factory=lambda: defaultdict(list))
+    unit_price: str = "10.00"
+    splits: dict[str, ReadySplit] = field(default_factory=dict)
 
     def check_access(self) -> AccessReport:
         self._maybe_fail("check_access")
@@ -131,6 +139,22 @@ class FakePlatform:
             return False
         self.customer_notes[ref] = text
         return True
+
+    def cancel_units(self, order_id: str, request: CancelRequest) -> CancelOutcome:
+        self._maybe_fail("cancel_units")
+        self.calls.append(("cancel_units", order_id))
+        units = sum(line.quantity for line in request.lines)
+        amount = f"{units * float(self.unit_price):.2f}"
+        if any(marker == request.marker for marker, _, _ in self.refunds[order_id]):
+            return CancelOutcome(f"refund-{order_id}", amount, "USD", already_done=True)
+        self.refunds[order_id].append((request.marker, request.lines, request.whole_order))
+        return CancelOutcome(f"refund-{order_id}", amount, "USD")
+
+    def ship_ready(self, order_id: str, split: ReadySplit) -> bool:
+        self.calls.append(("ship_ready", order_id))
+        changed = self.splits.get(order_id) != split
+        self.splits[order_id] = split
+        return changed
 
     def ensure_webhooks(self, address: str, topics: Iterable[str], *,
                         secrets: Mapping[str, str] | None = None) -> list[WebhookInfo]:

@@ -94,11 +94,13 @@ def test_db_upgrade_says_what_it_applied(database_url: str, tmp_path: Path, monk
     env = {"DATABASE_URL": database_url, "CONNECTOR_SECRET_KEY": TEST_SECRET_KEY}
     first = CliRunner().invoke(cli, ["db", "upgrade"], env=env)
     assert first.exit_code == 0, first.output
-    assert "applied 3 migration(s)" in first.stdout and "0001: initial schema" in first.stdout
+    versions = sorted((Path(__file__).parents[1] / "connector/store/migrations/versions").glob("0*.py"))
+    head = versions[-1].stem
+    assert f"applied {len(versions)} migration(s)" in first.stdout and "0001: initial schema" in first.stdout
     assert "0003_operators: operators in control" in first.stdout
-    assert "database is now at 0003_operators" in first.stdout
+    assert f"database is now at {head}" in first.stdout
     second = CliRunner().invoke(cli, ["db", "upgrade"], env=env)
-    assert "already up to date (at 0003_operators); nothing applied" in second.stdout
+    assert f"already up to date (at {head}); nothing applied" in second.stdout
 
 
 def test_the_worker_logs_each_batch_and_a_heartbeat(database_url: str, tmp_path: Path,

@@ -47,8 +47,9 @@ def test_shopify_example_plan_json_follows_the_contract() -> None:
     ]
     first = plan["orders"][0]
     assert first["order_id"] == "820982911946154501"  # a big id, exact, as a string
-    assert list(first) == ["order_id", "order_name", "status", "eta", "lines"]
-    assert list(first["lines"][0]) == ["line_id", "sku", "ordered", "allocated", "backordered", "eta"]
+    assert list(first) == ["order_id", "order_name", "status", "eta", "eta_earliest", "eta_latest", "lines"]
+    assert list(first["lines"][0]) == ["line_id", "sku", "ordered", "allocated", "backordered", "eta",
+                                       "eta_earliest", "eta_latest"]
     assert "acme.csv, line 5: restock_date: unknown date format '03/12/2026'" in result.stderr
 
 
@@ -58,7 +59,8 @@ def test_woocommerce_example_plans_only_open_statuses() -> None:
     plan = json.loads(result.stdout)
     assert [o["order_id"] for o in plan["orders"]] == ["727", "728", "731", "732"]
     assert plan["orders"][1]["lines"][0] == {"line_id": "303", "sku": "MUG-RED", "ordered": 2, "allocated": 1,
-                                             "backordered": 1, "eta": "2026-12-02"}
+                                             "backordered": 1, "eta": "2026-12-02",
+                                             "eta_earliest": "2026-12-02", "eta_latest": "2026-12-02"}
 
 
 def test_policy_options_move_the_etas() -> None:
@@ -150,3 +152,20 @@ def test_missing_orders_file_is_named(tmp_path: Path) -> None:
     result = run_plan(orders=tmp_path / "missing.json")
     assert result.exit_code == 2
     assert "missing.json: cannot read the file" in result.stderr
+
+
+def test_plan_json_lists_each_inventory_sku_with_its_availability_eta() -> None:
+    result = run_plan(*FEEDS, "--as-of", "2026-11-26", "--json")
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert list(plan) == ["as_of", "orders", "variants"]
+    assert plan["variants"] == [
+        {"sku": "CAP-GRN", "available_now": 0, "eta": "2026-12-01"},  # the restock's 4 spare units
+        {"sku": "DESK-01", "available_now": 2},  # in stock: no eta key
+        {"sku": "GIFT-CARD", "available_now": 100},
+        {"sku": "LAMP-01", "available_now": 0, "eta": None},  # supply ran out at order #1008
+        {"sku": "MUG-BLUE", "available_now": 0, "eta": "2026-12-09"},
+        {"sku": "MUG-RED", "available_now": 0, "eta": "2026-12-23"},  # behind #1012, on globex's open restock
+        {"sku": "POSTER-A2", "available_now": 0, "eta": None},
+        {"sku": "TEE-M", "available_now": 4},
+    ]

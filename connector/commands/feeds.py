@@ -66,7 +66,7 @@ def import_command(services: Services, source: str, supplier: str, shop_ref: str
         with _progress_bar(source) as progress:
             result = import_feed(session, source, supplier, shop_id=shop_id, column_map=column_map, force=force,
                                  allow_shrink=allow_shrink, max_shrink=services.settings.feed_max_shrink,
-                                 progress=progress)
+                                 progress=progress, default_lead_days=services.settings.default_lead_time_days)
         if result.status == "imported":
             mark_reconcile_for_scope(session, "all" if shop_id is None else f"shop:{shop_id}")
     # Committed first: a refusal is recorded (and shown on the dashboard) before the command fails.

@@ -14,7 +14,7 @@ from typing import Any
 import click
 from pydantic import TypeAdapter, ValidationError
 
-from connector.engine import Order, Plan, Policy, SupplyRow, make_plan, plan_to_json
+from connector.engine import Order, Plan, Policy, SupplyRow, make_plan, plan_to_json, variant_availability
 from connector.errors import ConnectorError, InputError
 from connector.feeds.inventory import parse_inventory_csv
 from connector.feeds.parse import parse_column_map, parse_feed, to_supply
@@ -264,6 +264,6 @@ def _plan(platform: PlatformName, orders_path: str, inventory_path: str, feed_pa
     orders = load_engine_orders(orders_path, platform)
     plan = make_plan(orders, stock, supply, as_of, policy)
     if as_json:
-        click.echo(plan_to_json(plan))
+        click.echo(plan_to_json(plan, variant_availability(plan, stock, supply, policy)))
     else:
         print_table(plan)

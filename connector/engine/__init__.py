@@ -1,5 +1,6 @@
 """The backorder engine: pure functions that allocate stock FIFO and date backordered lines (no I/O)."""
 
+from connector.engine.availability import VariantAvailability, variant_availability, variant_to_dict
 from connector.engine.convert import order_from_remote, orders_from_remote
 from connector.engine.output import order_plan_to_dict, plan_to_dict, plan_to_json
 from connector.engine.planner import is_open_line, make_plan, order_id_key, priority_key
@@ -31,6 +32,7 @@ __all__ = [
     "Policy",
     "SupplyEvent",
     "SupplyRow",
+    "VariantAvailability",
     "is_open_line",
     "make_plan",
     "order_from_remote",
@@ -43,4 +45,6 @@ __all__ = [
     "supply_events",
     "events_from_rows",
     "rows_by_sku",
+    "variant_availability",
+    "variant_to_dict",
 ]

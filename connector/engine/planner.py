@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 
+from connector.engine.lateness import DEFAULT_CONFIDENCE, LatenessModel
 from connector.engine.supply import SupplyEvent, events_from_rows, rows_by_sku
 from connector.engine.types import (
     IN_STOCK,
@@ -51,7 +52,7 @@ def priority_key(order: Order) -> tuple[float, int, int, str]:
     return (_utc_seconds(order.created_at), *order_id_key(order.order_id))
 
 
-def _cumulative(events: list[SupplyEvent]) -> tuple[list[float], list[SupplyEvent]]:
+def cumulative_supply(events: list[SupplyEvent]) -> tuple[list[float], list[SupplyEvent]]:
     """Running totals of units supplied after each event (an unbounded event ends the list),
     so the event that supplies waiting unit number n is found by bisection."""
     totals: list[float] = []
@@ -73,6 +74,8 @@ def make_plan(
     supply: Iterable[SupplyRow],
     as_of: date,
     policy: Policy = Policy(),
+    lateness: LatenessModel | None = None,
+    confidence: float = DEFAULT_CONFIDENCE,
 ) -> Plan:
     """Allocate `stock` to open order lines in priority order and date every backordered unit.
 
@@ -82,6 +85,10 @@ def make_plan(
     the rest is backordered and, in the same priority order, consumes the SKU's supply events in
     arrival order (see `supply_events`). A backordered line's ETA is the arrival of the event that
     supplies its last unit plus `policy.handling_days`; None when supply runs out first.
+
+    `lateness` (a learned model) shifts promised restocks by the supplier's lateness at `confidence`
+    and gives each dated line and order its range, `eta_earliest` (p50) to `eta_latest` (p90). With no
+    model, or an empty one, the plan is exactly what it was without: the range is the ETA itself.
     """
     # The two loops below see every line of a whole store's backlog, so helpers such as
     # is_open_line, priority_key and supply_events are inlined and hot names bound locally.
@@ -116,6 +123,8 @@ def make_plan(
         backordered_any = False
         eta_known = True
         latest: date | None = None
+        range_low: date | None = None
+        range_high: date | None = None
         for line in order.lines:
             sku = line.sku
             wanted_units = line.open_quantity
@@ -136,7 +145,9 @@ def make_plan(
             waiting[sku] = position
             found = supply_by_sku.get(sku)
             if found is None:
-                found = supply_by_sku[sku] = _cumulative(events_from_rows(supply_rows.get(sku, ()), as_of, policy))
+                sku_rows = supply_rows.get(sku, ())
+                found = supply_by_sku[sku] = cumulative_supply(
+                    events_from_rows(sku_rows, as_of, policy, lateness, confidence))
             totals, sku_events = found
             index = bisect_left(totals, position)
             if index == len(totals):
@@ -148,12 +159,21 @@ def make_plan(
             eta = event.arrival + handling
             if latest is None or eta > latest:
                 latest = eta
-            add_line(line_plan(line.line_id, sku, wanted_units, left, short, eta, event.source))
+            low = eta if event.earliest is None else event.earliest + handling
+            high = eta if event.latest is None else event.latest + handling
+            if range_low is None or low > range_low:
+                range_low = low
+            if range_high is None or high > range_high:
+                range_high = high
+            add_line(line_plan(line.line_id, sku, wanted_units, left, short, eta, event.source, low, high))
         if not line_plans:
             continue
         if backordered_any:
-            add_order(OrderPlan(order.order_id, order.name, "backordered", latest if eta_known else None,
-                                tuple(line_plans)))
+            if eta_known:
+                add_order(OrderPlan(order.order_id, order.name, "backordered", latest, tuple(line_plans),
+                                    range_low, range_high))
+            else:
+                add_order(OrderPlan(order.order_id, order.name, "backordered", None, tuple(line_plans)))
         else:
             add_order(OrderPlan(order.order_id, order.name, "ok", None, tuple(line_plans)))
     return Plan(as_of, tuple(order_plans))

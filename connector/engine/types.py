@@ -76,6 +76,10 @@ class LinePlan:
     backordered: int
     eta: date | None
     eta_source: str | None
+    # The range a customer is told: the ETA at the lateness model's p50 and p90 (both the `eta` itself
+    # when no model applies; None whenever `eta` is).
+    eta_earliest: date | None = None
+    eta_latest: date | None = None
 
 
 @dataclass(slots=True)
@@ -87,6 +91,8 @@ class OrderPlan:
     status: OrderStatus
     eta: date | None
     lines: tuple[LinePlan, ...]
+    eta_earliest: date | None = None  # the latest backordered line's range ends (None with `eta`)
+    eta_latest: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

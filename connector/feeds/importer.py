@@ -21,8 +21,12 @@ from sqlalchemy.orm import Session
 from connector import __version__
 from connector.errors import InputError, OutboundRefused, PlatformError
 from connector.feeds.parse import guess_format
+<<<<<<< HEAD
 from connector.outbound import OutboundPolicy, current_policy, guarded_session, read_body
 from connector.outbound.addresses import display_url
+=======
+from connector.feeds.promises import record_promises, touch_promises
+>>>>>>> main
 from connector.feeds.reader import FeedReader, FeedTally, SupplyTuple
 from connector.store.models import FeedImport, Supplier, SupplyItem, utcnow
 from connector.store.repo import insert_or_ignore
@@ -37,9 +41,9 @@ MAX_FEED_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_SHRINK = 0.5  # FEED_MAX_SHRINK: a feed losing more than this share of rows or units is refused
 REJECTED_KEPT = 1000  # rejected rows kept with their reasons (all are counted)
 IMPORT_CACHE_KIB = -65536  # SQLite page cache during an import: 64 MiB (negative: KiB)
-_COLUMNS = "supplier_id, sku, available, restock_date, restock_qty, lead_time_days, line_no"
+_COLUMNS = "supplier_id, sku, available, restock_date, restock_qty, lead_time_days, line_no, reference"
 _COPY_SQL = f"COPY supply_items ({_COLUMNS}) FROM STDIN"
-_INSERT_SQL = f"INSERT INTO supply_items ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_INSERT_SQL = f"INSERT INTO supply_items ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +187,7 @@ def import_feed(
     allow_shrink: bool = False,
     max_shrink: float = DEFAULT_MAX_SHRINK,
     progress: Progress | None = None,
+    default_lead_days: int = 7,
 ) -> ImportResult:
     """Import `source` as `supplier_name`'s feed in the caller's transaction.
 
@@ -191,6 +196,8 @@ def import_feed(
     supplier and in its history) when it cannot be read, has no valid row, or has fewer rows or
     units than `max_shrink` allows below the previous import (unless `allow_shrink`). The same
     content imported twice changes nothing. Never raises for the feed's content: look at `status`.
+    An imported feed's restock rows are recorded as promises (see `connector.feeds.promises`), dated
+    with `default_lead_days` where a row gives no lead time.
     """
     mapping = dict(column_map or {})
     scope = scope_for(shop_id)
@@ -229,6 +236,7 @@ def import_feed(
         return _refuse(session, supplier, error.problem if error.line is None else f"line {error.line}: {error.problem}")
     if digest == supplier.content_hash and not force and not supplier.is_refused:
         opened.close()
+        touch_promises(session, supplier)
         return _in_force(supplier, "unchanged")
     with opened:
         outcome = _load(session, supplier, opened, source, mapping, size, progress,
@@ -251,6 +259,7 @@ def import_feed(
     supplier.refused_reason = None
     session.add(FeedImport(supplier_id=supplier.id, at=supplier.imported_at, outcome="imported", rows=tally.rows,
                            units=tally.units, rejected=tally.rejected_count))
+    record_promises(session, supplier, default_lead_days, supplier.imported_at)
     log.info("feed %s imported: %d rows, %d rejected", supplier_name, tally.rows, tally.rejected_count)
     return ImportResult(supplier_name, "imported", tally.rows, tally.units, rejected, tally.rejected_count)
 
@@ -398,9 +407,9 @@ def supply_values(supplier_id: int, batch: list[SupplyTuple], *, iso_dates: bool
     ordered = sorted(batch, key=_by_sku)
     if iso_dates:
         return [(supplier_id, row.sku, row.available, row.restock_date.isoformat() if row.restock_date else None,
-                 row.restock_qty, row.lead_time_days, row.line) for row in ordered]
-    return [(supplier_id, row.sku, row.available, row.restock_date, row.restock_qty, row.lead_time_days, row.line)
-            for row in ordered]
+                 row.restock_qty, row.lead_time_days, row.line, row.reference) for row in ordered]
+    return [(supplier_id, row.sku, row.available, row.restock_date, row.restock_qty, row.lead_time_days, row.line,
+             row.reference) for row in ordered]
 
 
 def write_supply_rows(connection: Connection, rows: list[tuple[Any, ...]]) -> None:

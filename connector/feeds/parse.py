@@ -18,6 +18,9 @@ from connector.errors import InputError
 
 FeedFormat = Literal["csv", "json"]
 CANONICAL_FIELDS = ("sku", "available", "restock_date", "restock_qty", "lead_time_days")
+# Optional columns beside them: `reference` (a purchase-order or shipment number) names a promise across imports.
+FEED_FIELDS = (*CANONICAL_FIELDS, "reference")
+MAX_REFERENCE_LENGTH = 200
 
 # Only formats whose day and month cannot be confused; 01/02/2026 is refused rather than guessed.
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y")
@@ -154,11 +157,11 @@ def canonical_names(columns: list[str], column_map: Mapping[str, str], source: s
     """Each column's canonical name (mapped first, then by its own name, case-insensitively)."""
     mapping = {key.strip().lower(): value.strip().lower() for key, value in column_map.items()}
     for target in mapping.values():
-        if target not in CANONICAL_FIELDS:
+        if target not in FEED_FIELDS:
             raise InputError(source, f"cannot map a column to unknown field {target!r} "
-                                     f"(fields: {', '.join(CANONICAL_FIELDS)})")
+                                     f"(fields: {', '.join(FEED_FIELDS)})")
     names = [mapping.get(column.strip().lower(), column.strip().lower()) for column in columns]
-    for name in CANONICAL_FIELDS:
+    for name in FEED_FIELDS:
         if names.count(name) > 1:
             raise InputError(source, f"more than one column becomes {name!r}: check the column map")
     return names
@@ -194,8 +197,8 @@ def parse_column_map(pairs: list[str] | tuple[str, ...], source: str = "--map") 
     mapping: dict[str, str] = {}
     for pair in pairs:
         column, sep, target = pair.partition("=")
-        if not sep or not column.strip() or target.strip().lower() not in CANONICAL_FIELDS:
-            raise InputError(source, f"expected COLUMN=FIELD with FIELD one of {', '.join(CANONICAL_FIELDS)}, "
+        if not sep or not column.strip() or target.strip().lower() not in FEED_FIELDS:
+            raise InputError(source, f"expected COLUMN=FIELD with FIELD one of {', '.join(FEED_FIELDS)}, "
                                      f"got {pair!r}")
         mapping[column.strip()] = target.strip().lower()
     return mapping

@@ -28,6 +28,8 @@ from pydantic_core import PydanticCustomError
 from connector.errors import InputError
 from connector.feeds.parse import (
     CANONICAL_FIELDS,
+    FEED_FIELDS,
+    MAX_REFERENCE_LENGTH,
     MAX_SKU_LENGTH,
     FeedFormat,
     RejectedRow,
@@ -51,6 +53,7 @@ class SupplyTuple(NamedTuple):
     restock_qty: int | None
     lead_time_days: int | None
     line: int
+    reference: str | None = None  # the optional purchase-order or shipment number
 
     @property
     def units(self) -> int:
@@ -238,6 +241,7 @@ class FeedReader:
         header: list[str] = []
         positions: tuple[int, ...] = ()
         width, full, getter = 0, False, None
+        reference_at = -1
         records = 0
         try:
             for fields in reader:
@@ -255,6 +259,7 @@ class FeedReader:
                     positions = tuple(names.index(name) if name in names else -1 for name in CANONICAL_FIELDS)
                     width, full = len(fields), all(at >= 0 for at in positions)
                     getter = itemgetter(*positions) if full else None
+                    reference_at = names.index("reference") if "reference" in names else -1
                     continue
                 records += 1
                 count = len(fields)
@@ -271,6 +276,8 @@ class FeedReader:
                 row, reason = _validated(sku, available, restock, restock_qty, lead, line)
                 accepted = self._accept(row, reason, lambda: dict(zip(columns, fields, strict=False)), line, "line")
                 if accepted is not None:
+                    if 0 <= reference_at < count and fields[reference_at].strip():
+                        accepted = accepted._replace(reference=fields[reference_at].strip()[:MAX_REFERENCE_LENGTH])
                     yield accepted
         except csv.Error as error:
             raise InputError(self.source, f"not readable as CSV: {error}", reader.line_num) from None
@@ -294,16 +301,19 @@ class FeedReader:
             for key in item:
                 if key not in mapping:
                     name = canonical_names([key], self.column_map, self.source)[0]
-                    if name in CANONICAL_FIELDS:
+                    if name in FEED_FIELDS:
                         other = claimed.setdefault(name, key)
                         if other != key:
                             raise InputError(self.source, f"more than one column becomes {name!r}: check the column map")
                     mapping[key] = name
-            canonical = {mapping[key]: value for key, value in item.items() if mapping[key] in CANONICAL_FIELDS}
+            canonical = {mapping[key]: value for key, value in item.items() if mapping[key] in FEED_FIELDS}
             seen_sku = seen_sku or "sku" in canonical
             row, reason = validate_record(canonical, number)
             accepted = self._accept(row, reason, lambda: item, number, "item")
             if accepted is not None:
+                reference = canonical.get("reference")
+                if reference is not None and str(reference).strip():
+                    accepted = accepted._replace(reference=str(reference).strip()[:MAX_REFERENCE_LENGTH])
                 yield accepted
         if count == 0:
             raise InputError(self.source, "the feed is empty")

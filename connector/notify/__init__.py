@@ -26,7 +26,14 @@ from connector.notify.policy import (
     notice_fingerprint,
     record_sent,
 )
-from connector.notify.render import ChoicePage, NoticeContext, RenderedNotice, render_choice_page, render_notice
+from connector.notify.render import (
+    ChoicePage,
+    NoticeContext,
+    Refund,
+    RenderedNotice,
+    render_choice_page,
+    render_notice,
+)
 
 __all__ = [
     "Channel",
@@ -41,6 +48,7 @@ __all__ = [
     "NoticeState",
     "OutgoingNotice",
     "PlatformNoteChannel",
+    "Refund",
     "RenderedNotice",
     "SmtpChannel",
     "build_email",

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-NoticeKind = Literal["backordered", "eta_changed", "ready"]
+NoticeKind = Literal["backordered", "eta_changed", "ready", "cancelled"]
 OrderStatus = Literal["backordered", "ok"]
 
 DELAY_KINDS: frozenset[str] = frozenset({"backordered", "eta_changed"})
-NOTICE_KINDS: tuple[NoticeKind, ...] = ("backordered", "eta_changed", "ready")
+# "cancelled" confirms a cancel and refund (pipeline.cancels); the policy below never chooses it.
+NOTICE_KINDS: tuple[NoticeKind, ...] = ("backordered", "eta_changed", "ready", "cancelled")
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,20 @@ class NoticeContext:
     customer_first_name: str | None = None  # None or blank: a greeting without a name
     choice_url: str | None = None  # keep-waiting-or-cancel link; required for delay notices
     previous_eta: date | None = None  # eta_changed: the ETA the customer was told before
+    # A renewed delay notice (mail-order rule): the customer must choose "keep waiting" by this day, or
+    # the backordered items are cancelled and refunded.
+    answer_by: date | None = None
+    refund: Refund | None = None  # cancelled: what was refunded
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    """What a cancel refunded, for the customer's confirmation."""
+
+    amount: str
+    currency: str
+    arrives_by: date | None  # the latest day the money reaches the customer
+    whole_order: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +80,14 @@ def _long_date(context: Context, value: date | None) -> str:
     return format_long_date(value, context.get("lang", DEFAULT_LANGUAGE))
 
 
+@pass_context
+def _money(context: Context, amount: str, currency: str) -> str:
+    """An amount as the store stated it, in the reader's way: "USD 49.90" or "49,90 EUR"."""
+    if context.get("lang", DEFAULT_LANGUAGE) == "de":
+        return f"{amount.replace('.', ',')} {currency}".strip()
+    return f"{currency} {amount}".strip()
+
+
 @lru_cache(maxsize=64)
 def _environment(override_dir: str | None) -> SandboxedEnvironment:
     loaders = [FileSystemLoader(override_dir)] if override_dir else []
@@ -79,6 +101,7 @@ def _environment(override_dir: str | None) -> SandboxedEnvironment:
         keep_trailing_newline=True,  # included pieces end with their newline
     )
     env.filters["longdate"] = _long_date
+    env.filters["money"] = _money
     return env
 
 
@@ -143,6 +166,8 @@ def render_notice(
         "order_eta": context.order_eta,
         "previous_eta": context.previous_eta,
         "choice_url": context.choice_url,
+        "answer_by": context.answer_by,
+        "refund": context.refund,
     }
     names = _template_names(language, kind)
     subject = " ".join(_render(env, names["subject"], variables).split())
@@ -162,6 +187,7 @@ class ChoicePage:
     body: str  # HTML: the order, its items and ETA, and the offer exactly as the delay notices word it
     wait_label: str
     cancel_label: str
+    settled: bool = False  # the items are cancelled and refunded: nothing is left to choose
 
 
 def render_choice_page(
@@ -171,11 +197,13 @@ def render_choice_page(
     override_dir: Path | None = None,
     previous: str | None = None,
     picked: str | None = None,
+    cancel_state: Refund | None | bool = None,
 ) -> ChoicePage:
     """The choice page for `context` (or, with `picked` "wait" or "cancel", the page thanking for it).
 
     The item lines, the ETA sentence and the offer come from the same template pieces as the
-    delay notices, so the page says exactly what the email said."""
+    delay notices, so the page says exactly what the email said. `cancel_state`: the order's cancel, if one
+    was asked for (a Refund once refunded, True while it is being processed)."""
     env = _environment(str(override_dir) if override_dir else None)
     wanted = language_code(locale)
     language = wanted if wanted and _has_page(env, wanted) else DEFAULT_LANGUAGE
@@ -192,10 +220,13 @@ def render_choice_page(
         "previous": labels.get(previous or "", None),
         "picked": picked,
         "picked_label": labels.get(picked or "", ""),
+        "cancel_state": None if not cancel_state else {
+            "refund": cancel_state if isinstance(cancel_state, Refund) else None},
     }
     name = f"{language}/choice_done.html.j2" if picked else f"{language}/choice_page.html.j2"
     body = _render(env, name, variables).strip() + "\n"
-    return ChoicePage(language=language, body=body, wait_label=labels["wait"], cancel_label=labels["cancel"])
+    return ChoicePage(language=language, body=body, wait_label=labels["wait"], cancel_label=labels["cancel"],
+                      settled=isinstance(cancel_state, Refund))
 
 
 def available_languages(override_dir: Path | None = None) -> list[str]:

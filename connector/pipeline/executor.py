@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from threading import Event
 from typing import Any
@@ -29,11 +29,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from connector.errors import ConnectorError, InputError, NotFoundError, Skipped
+from connector.errors import ConnectorError, InputError, NotFoundError, Skipped, UserError
 from connector.notify import (
     Channel,
     NoticeContext,
     OutgoingNotice,
+    Refund,
     RenderedNotice,
     choice_url,
     choose_channel,
@@ -42,6 +43,7 @@ from connector.notify import (
     render_notice,
 )
 from connector.notify.policy import DELAY_KINDS
+from connector.pipeline.cancels import CANCEL_KIND, carry_out, record_done, record_refused
 from connector.pipeline.outbox import hold_from_payload, marks_from_payload, notice_lines_from_payload
 from connector.pipeline.retry import RetryPolicy, classify, describe, is_postgres, skip_locked
 from connector.platforms.base import BACKORDER_TAG, Platform
@@ -53,7 +55,8 @@ log = logging.getLogger(__name__)
 
 NotifierFactory = Callable[[Shop, Platform], Channel]
 CLAIM_GROUP = 25
-SLOTS = {"tag": "tag", "untag": "tag", "hold": "hold", "release": "hold", "marks": "marks", "note": "note", "notify": "notify"}
+SLOTS = {"tag": "tag", "untag": "tag", "hold": "hold", "release": "hold", "marks": "marks", "note": "note", "notify": "notify",
+         "cancel": "cancel"}
 STUCK_HINT = "resolve with `connector actions resolve ID --sent` or `--retry` after checking whether the customer got it"
 
 
@@ -275,6 +278,8 @@ class _Runner:
         """Execute one action; False when it failed (its slot then waits)."""
         if action.kind == "notify":
             return self._send_notice(shop, order, action)
+        if action.kind == CANCEL_KIND:
+            return self._cancel(order, action)
         assert self.platform is not None
         try:
             self._write(order.platform_id, action)
@@ -307,6 +312,25 @@ class _Runner:
             platform.release(order_ref)
         else:
             raise InputError(f"action {action.id}", f"unknown action kind {action.kind!r}")
+
+    def _cancel(self, order: Order, action: Action) -> bool:
+        """Refund and cancel through the store, then record it with the customer's confirmation in one
+        transaction. A crash in between leaves the action pending: the next run's re-read finds the refund."""
+        assert self.platform is not None
+        try:
+            outcome = carry_out(self.platform, order.platform_id, action.payload or {})
+        except UserError as error:  # the store or its payment gateway said no: the merchant settles it
+            with self.db.session() as session:
+                record_refused(session, action, error, self.worker_id)
+            self.executed += 1
+            return False
+        except Exception as error:  # noqa: BLE001 - transport trouble: retried; the re-read keeps it single
+            self._failed(action.id, error)
+            return False
+        with self.db.session() as session:
+            record_done(session, action, outcome, self.worker_id)
+        self.executed += 1
+        return True
 
     # -- notices -----------------------------------------------------------------------------------
 
@@ -398,7 +422,15 @@ def notice_context(shop: Shop, order: Order, payload: dict[str, Any], *, choice_
         customer_first_name=order.customer_first_name,
         choice_url=choice_link,
         previous_eta=datetime.fromisoformat(previous).date() if previous else None,
+        answer_by=_day(payload.get("answer_by")),
+        refund=Refund(str(payload["refund_amount"]), str(payload.get("currency") or ""),
+                      _day(payload.get("refund_by")), bool(payload.get("whole_order")))
+        if payload.get("refund_amount") is not None else None,
     )
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(str(value)) if value else None
 
 
 def templates_dir_for(shop: Shop, settings: Settings) -> Path | None:

@@ -16,6 +16,9 @@ was told before. When the one-notice-per-day rule holds a notice back, `pushed_f
 alone, so tomorrow's reconcile sees the change again: its store writes are ignored as duplicates and
 the notice goes out then.
 
+After planning, the mail-order rule's clock (`pipeline/mailorder.py`) runs for the shop: it queues
+the delay notices and cancels the rule calls for that day, whether or not the reconcile changed anything.
+
 A reconcile is planned inside a savepoint. When it would tell too many waiting customers that their
 delivery date changed, the notice brake (`pipeline/brake.py`) rolls the savepoint back and records a
 held reconcile instead: nothing of it is queued until the merchant sends it. The brake writes no
@@ -37,6 +40,7 @@ from connector.engine import LinePlan, OrderPlan
 from connector.notify.policy import DELAY_KINDS, NoticeLine, NoticeState, decide_notice, notice_fingerprint
 from connector.pipeline.brake import BrakeLimits, PlannedNotice, PlanReport, change_key, hold, latest_held, settle
 from connector.pipeline.brake import summarize, waiting_customers
+from connector.pipeline.mailorder import consent_terms, run_rule_clock
 from connector.pipeline.reconcile import CLEARED_FINGERPRINT, OrderChange, ReconcileResult, reconcile_shop
 from connector.pipeline.retry import is_postgres
 from connector.platforms.base import Capabilities, HoldRequest, LineMark, OrderMarks
@@ -206,6 +210,9 @@ def _queue(session: Session, shop: Shop, order_id: int, kind: str, fingerprint: 
     )
 
 
+queue_action = _queue
+
+
 def plan_actions(
     session: Session,
     shop: Shop,
@@ -309,7 +316,11 @@ def _plan_notice(
         "eta": _iso(plan.eta),
         "previous_eta": _iso(state.last_eta) if state and verdict.kind == "eta_changed" else None,
         "lines": notice_lines_to_payload(lines),
+        "told_on": today.isoformat(),  # the shop's day it was planned for (the mail-order rule counts from it)
     }
+    if verdict.kind in DELAY_KINDS:
+        # The mail-order rule: a first delay is consented to by silence, a further one needs an answer.
+        payload.update(consent_terms(session, order, plan.eta, today))
     if order.contact_withheld:
         # Recorded, not sent: what the customer has been told stays as it was, so once the store lets the
         # connector see their contact details the notice the next change calls for does go out.
@@ -358,7 +369,8 @@ def reconcile_and_queue(
             return result, 0
         if not result.changes:
             settle(session, shop.id, "cleared")
-            return result, 0
+            clock = run_rule_clock(session, shop, as_of, services.settings)
+            return result, clock.notices + len(clock.cancels)
         platform = services.platform_for(shop)
         try:
             capabilities = platform.capabilities
@@ -383,7 +395,8 @@ def reconcile_and_queue(
             return result, 0
         savepoint.commit()
         settle(session, shop.id, "sent" if approved else "cleared")
-        queued = report.inserted
+        clock = run_rule_clock(session, shop, as_of, services.settings)
+        queued = report.inserted + clock.notices + len(clock.cancels)
     if result.changes:
         log.info("shop %s: %d orders changed, %d actions queued", shop_id, len(result.changes), queued)
     return result, queued

@@ -143,6 +143,11 @@ def load_supply(session: Session, shop_id: int, view: StockView | None = None) -
     if view is not None and view.pool_of:
         pools = {view.pool_of[sku] for sku in wanted if sku in view.pool_of}
         wanted |= {sku for sku, pool in view.pool_of.items() if pool in pools}
+    return supply_rows_for(session, shop_id, wanted, view)
+
+
+def supply_rows_for(session: Session, shop_id: int, wanted: set[str], view: StockView | None = None) -> list[SupplyRow]:
+    """Every feed row the shop sees for the `wanted` SKUs, by supplier name and feed line (SKUs as stock keys)."""
     if not wanted:
         return []
     scope = or_(Supplier.scope == "all", Supplier.scope == f"shop:{shop_id}")

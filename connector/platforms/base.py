@@ -95,6 +95,46 @@ class HoldRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class CancelLine:
+    line_id: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    """Cancel and refund these units of an order (all of it with `whole_order`: refund, restock, cancel).
+
+    `marker` is the connector's unique reference for this cancel. It goes into the store's refund (its
+    note or reason, and Shopify's idempotency key), so a re-read finds a refund already made."""
+
+    lines: tuple[CancelLine, ...]
+    whole_order: bool
+    marker: str
+    restock: bool = True
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOutcome:
+    """What the store refunded: `amount` as the store states it (tax and, for a whole order, shipping
+    included); `already_done` when the re-read found the connector's refund already there."""
+
+    refund_id: str
+    amount: str
+    currency: str
+    already_done: bool = False
+    shipping: str = "0.00"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadySplit:
+    """Ship these in-stock units now; the backordered ones (`held`) stay behind."""
+
+    ready: tuple[CancelLine, ...]
+    held: tuple[CancelLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Capabilities:
     tags: bool  # orders carry free-form tags
     holds: bool  # fulfilment of individual lines can be held
@@ -271,6 +311,14 @@ class Platform(Protocol):
     def send_customer_note(self, order_id: str, text: str, ref: str) -> bool:
         """Have the store email `text` to the customer; `ref` identifies the notice so a
         repeated call does not send it twice. Only where capabilities.customer_notes."""
+
+    def cancel_units(self, order_id: str, request: CancelRequest) -> CancelOutcome:
+        """Re-read the order, then refund and cancel the units asked (the whole order with its shipping
+        when `whole_order`); a refund carrying `request.marker` already there is returned as done.
+        A refund the payment gateway refuses raises `errors.RefundRefused` with the gateway's message."""
+
+    def ship_ready(self, order_id: str, split: ReadySplit) -> bool:
+        """Let the in-stock units ship now while the backordered ones wait (see `ReadySplit`)."""
 
     def ensure_webhooks(self, address: str, topics: Iterable[str], *,
                         secrets: Mapping[str, str] | None = None) -> list[WebhookInfo]:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -149,6 +150,7 @@ class OrderLine(Base):
     requires_shipping: Mapped[bool] = mapped_column(Boolean, default=True)
     variant_id: Mapped[str | None] = mapped_column(String(64))
     stock_reduced: Mapped[int] = mapped_column(Integer, default=0)
+    unit_price: Mapped[float | None] = mapped_column(Float)  # in the shop's currency, for "revenue waiting"
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
@@ -224,6 +226,111 @@ class SupplyItem(Base):
     restock_qty: Mapped[int | None] = mapped_column(Integer)
     lead_time_days: Mapped[int | None] = mapped_column(Integer)
     line_no: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str | None] = mapped_column(String(200))  # the feed's optional purchase-order number
+
+
+class SupplyPromise(Base):
+    """A supplier's word that units of a SKU arrive on a date: one per restock row, kept across imports.
+
+    `promised_on` is the arrival promised now (restock date + lead); `first_promised_on` the first one
+    seen; each move is a `PromiseChange`. Open until receipts settle it (`received`) or the feed stops
+    listing it and no arrival comes (`withdrawn`)."""
+
+    __tablename__ = "supply_promises"
+    __table_args__ = (
+        UniqueConstraint("supplier_id", "sku", "reference", name="uq_supply_promises_supplier_sku_reference"),
+        Index("ix_supply_promises_sku_status", "sku", "status"),
+        Index("ix_supply_promises_supplier_status", "supplier_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(String(255))
+    reference: Mapped[str | None] = mapped_column(String(200))  # purchase-order or shipment number
+    quantity: Mapped[int | None] = mapped_column(Integer)  # None: the feed gave no quantity
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    restock_date: Mapped[date] = mapped_column(Date)
+    lead_time_days: Mapped[int] = mapped_column(Integer)
+    promised_on: Mapped[date] = mapped_column(Date)
+    first_promised_on: Mapped[date] = mapped_column(Date)
+    slips: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open, received, withdrawn
+    listed: Mapped[bool] = mapped_column(Boolean, default=True)  # in the supplier's latest import
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+
+
+class PromiseChange(Base):
+    """A re-import moved a promise's date or quantity (a later date is a slip)."""
+
+    __tablename__ = "promise_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promise_id: Mapped[int] = mapped_column(ForeignKey("supply_promises.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    old_promised_on: Mapped[date] = mapped_column(Date)
+    new_promised_on: Mapped[date] = mapped_column(Date)
+    old_quantity: Mapped[int | None] = mapped_column(Integer)
+    new_quantity: Mapped[int | None] = mapped_column(Integer)
+
+
+class SupplyReceipt(Base):
+    """Units that arrived: a row of a receipts file, or inferred from a stock rise (`source`)."""
+
+    __tablename__ = "supply_receipts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_key: Mapped[str] = mapped_column(String(64), unique=True)  # the same receipt imported twice counts once
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    supplier: Mapped[str | None] = mapped_column(String(200))  # None: inferred, any supplier's promise
+    sku: Mapped[str] = mapped_column(String(255), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    received_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(20))  # file, inferred
+    unmatched: Mapped[int] = mapped_column(Integer, default=0)  # units no open promise was waiting for
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PromiseSettlement(Base):
+    """Units of one receipt that settled one promise: one lateness sample."""
+
+    __tablename__ = "promise_settlements"
+    __table_args__ = (UniqueConstraint("promise_id", "receipt_id", name="uq_promise_settlements_promise_receipt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promise_id: Mapped[int] = mapped_column(ForeignKey("supply_promises.id", ondelete="CASCADE"))
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("supply_receipts.id", ondelete="CASCADE"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    received_on: Mapped[date] = mapped_column(Date)
+    lateness_days: Mapped[int] = mapped_column(Integer)
+
+
+class LinePromise(Base):
+    """What a backordered line's customer was told: the first ETA, each later one, and how it ended.
+
+    Kept when the line's units were ready (in stock, plus handling days: the same footing as an ETA) by
+    the first date told; `outcome` is waiting, kept, missed or cancelled."""
+
+    __tablename__ = "line_promises"
+    __table_args__ = (Index("ix_line_promises_shop_outcome", "shop_id", "outcome"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    sku: Mapped[str | None] = mapped_column(String(255))
+    supplier: Mapped[str | None] = mapped_column(String(200))
+    units: Mapped[int] = mapped_column(Integer, default=0)  # backordered units when first told
+    first_eta: Mapped[date] = mapped_column(Date)
+    first_told_on: Mapped[date] = mapped_column(Date)
+    latest_eta: Mapped[date | None] = mapped_column(Date)
+    eta_earliest: Mapped[date | None] = mapped_column(Date)
+    eta_latest: Mapped[date | None] = mapped_column(Date)
+    history: Mapped[list[list[str]]] = mapped_column(JSON, default=list)  # [[told on, eta], ...]
+    ready_on: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(20), default="waiting")
 
 
 class OrderDecision(Base):
@@ -451,3 +558,36 @@ class LoginAttempt(Base):
     client: Mapped[str] = mapped_column(String(100), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Cancellation(Base):
+    """A cancel-and-refund of an order's backordered units, asked for by the customer or by the mail-order
+    rule, and how it went; one per order (the unique key), carried out through the outbox.
+
+    status: awaiting_approval (cancel_mode approve) -> queued -> done | failed (the store or its payment
+    gateway refused: `error` has its message, never retried on its own); declined (the merchant said no);
+    off (cancel_mode off: recorded for the merchant, nothing written to the store).
+    """
+
+    __tablename__ = "cancellations"
+    __table_args__ = (Index("ix_cancellations_shop_status", "shop_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
+    reason: Mapped[str] = mapped_column(String(20))  # customer (chose cancel), no_consent (the rule's timeout)
+    status: Mapped[str] = mapped_column(String(30))
+    whole_order: Mapped[bool] = mapped_column(Boolean, default=False)
+    # [{line_id, sku, title, quantity}]: the backordered units to cancel, as planned
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    requested_on: Mapped[date] = mapped_column(Date)
+    refund_due_by: Mapped[date] = mapped_column(Date)  # 7 working days after the request
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    refund_amount: Mapped[str | None] = mapped_column(String(40))  # as the store reported it
+    currency: Mapped[str | None] = mapped_column(String(10))
+    refund_ref: Mapped[str | None] = mapped_column(String(200))  # the store's refund (or cancel job) id
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(Text)

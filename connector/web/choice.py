@@ -7,7 +7,9 @@ GET  /choice/<token>
     shows the choice already recorded, if any.
 POST /choice/<token>   form: choice=wait|cancel, csrf_token
     Records the choice in customer_choices (one row per order and notice; the last choice wins
-    and is shown to the merchant again) and shows a thank-you page.
+    and is shown to the merchant again) and shows a thank-you page. A "cancel" is requested at once
+    (`pipeline.cancels`: queued, or waiting for the merchant's approval, per cancel_mode); once it is
+    refunded, the page says what was refunded and by when the money arrives, and offers no buttons.
 A malformed, altered or expired token, an order that no longer exists, a bad choice or a missing
 CSRF token: a 400 page. The token is signed by connector.notify.links.
 """
@@ -15,15 +17,17 @@ CSRF token: a 400 page. The token is signed by connector.notify.links.
 from __future__ import annotations
 
 from flask import Blueprint, Response, make_response, render_template, request
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connector.errors import InputError
-from connector.notify import ChoicePage, NoticeContext, render_choice_page
+from connector.notify import ChoicePage, NoticeContext, Refund, render_choice_page
 from connector.notify.links import ChoiceClaim, read_choice_token
 from connector.notify.policy import DELAY_KINDS
+from connector.pipeline.cancels import cancel_mode, request_cancel
 from connector.pipeline.executor import notice_context, templates_dir_for
-from connector.store.models import Action, CustomerChoice, Order, Shop, utcnow
+from connector.settings import Settings
+from connector.store.models import Action, Cancellation, CustomerChoice, Order, Shop, utcnow
 from connector.store.repo import upsert
 from connector.web.context import current_services
 from connector.web.csrf import FORM_FIELD, csrf_token, csrf_valid
@@ -63,7 +67,8 @@ def choice(token: str) -> Response:
                     CustomerChoice.order_id == claim.order_id, CustomerChoice.notice_ref == claim.notice_ref
                 )
             )
-            page = render_choice_page(context, locale=order.locale, override_dir=override, previous=previous)
+            page = render_choice_page(context, locale=order.locale, override_dir=override, previous=previous,
+                                      cancel_state=_cancel_state(session, order))
             return _choice_page(page, context)
         if not csrf_valid():
             return _problem("This form has expired. Please open the link from your email again.")
@@ -77,8 +82,41 @@ def choice(token: str) -> Response:
              "choice": picked, "chosen_at": utcnow(), "handled_at": None},
             ("order_id", "notice_ref"),
         )
-        done = render_choice_page(context, locale=order.locale, override_dir=override, picked=picked)
+        if picked == "cancel":
+            _carry_out_choice(session, shop, order, services.settings)
+        done = render_choice_page(context, locale=order.locale, override_dir=override, picked=picked,
+                                  cancel_state=_refund_of(session, order))
     return _page("choice_done.html", page=done, order_name=context.order_name, store_name=context.store_name)
+
+
+def _carry_out_choice(session: Session, shop: Shop, order: Order, settings: Settings) -> None:
+    """A cancel is requested at once (queued, or waiting for the merchant's approval, per cancel_mode)."""
+    if cancel_mode(shop, settings) == "off":
+        return  # recorded as the customer's choice; the merchant handles it
+    session.flush()
+    request_cancel(session, shop, order, reason="customer", today=utcnow().date(), settings=settings)
+    session.execute(update(CustomerChoice).where(CustomerChoice.order_id == order.id, CustomerChoice.choice == "cancel",
+                                                 CustomerChoice.handled_at.is_(None)).values(handled_at=utcnow()))
+
+
+def _cancellation(session: Session, order: Order) -> Cancellation | None:
+    return session.scalar(select(Cancellation).where(Cancellation.order_id == order.id,
+                                                     Cancellation.status.not_in(("declined", "off"))))
+
+
+def _refund_of(session: Session, order: Order) -> Refund | None:
+    row = _cancellation(session, order)
+    if row is None or row.status != "done" or row.refund_amount is None:
+        return None
+    return Refund(row.refund_amount, row.currency or "", row.refund_due_by, row.whole_order)
+
+
+def _cancel_state(session: Session, order: Order) -> Refund | bool | None:
+    """What the page says about the order's cancel: refunded (the amount), being processed, or nothing."""
+    row = _cancellation(session, order)
+    if row is None:
+        return None
+    return _refund_of(session, order) or True
 
 
 def _choice_page(page: ChoicePage, context: NoticeContext) -> Response:

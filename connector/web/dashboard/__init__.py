@@ -6,7 +6,19 @@ their routes to it.
 
 from __future__ import annotations
 
-from connector.web.dashboard import access, auth, feeds, formatting, health, held, notices, orders, ops, skus  # noqa: F401 - routes
+from connector.web.dashboard import (  # noqa: F401 - routes
+    access,
+    auth,
+    cancels,
+    feeds,
+    formatting,
+    health,
+    held,
+    notices,
+    ops,
+    orders,
+    skus,
+)
 from connector.web.dashboard.access import blueprint
 from connector.web.dashboard.auth import hash_password
 

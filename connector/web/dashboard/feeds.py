@@ -127,7 +127,8 @@ def upload_feed() -> Response:
             result = import_feed(db, str(path), supplier, shop_id=None if every_shop else shop.id,
                                  column_map=column_map, force=True,
                                  allow_shrink=request.form.get("allow_shrink") == "yes",
-                                 max_shrink=services.settings.feed_max_shrink)
+                                 max_shrink=services.settings.feed_max_shrink,
+                                 default_lead_days=services.settings.default_lead_time_days)
             if result.status == "imported":
                 mark_reconcile_for_scope(db, "all" if every_shop else f"shop:{shop.id}")
     except InputError as error:

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from connector.errors import ConnectorError
-from connector.notify import NoticeContext, NoticeLine, OutgoingNotice, RenderedNotice, render_notice
+from connector.notify import NoticeContext, NoticeLine, OutgoingNotice, Refund, RenderedNotice, render_notice
 from connector.notify.channels import email_channel
 from connector.notify.message import message_id_for
+from connector.engine.mailorder import refund_due_by
 from connector.notify.policy import DELAY_KINDS, NOTICE_KINDS
 from connector.notify.render import available_languages
 from connector.pipeline.executor import templates_dir_for
@@ -31,7 +32,8 @@ from connector.store.models import LineDecision, Order, OrderDecision, OrderLine
 from connector.web.context import current_services
 from connector.web.dashboard.access import blueprint, current_shop, no_shop_page, render, viewer
 
-KIND_LABELS = {"backordered": "Backordered", "eta_changed": "ETA changed", "ready": "Ready to ship"}
+KIND_LABELS = {"backordered": "Backordered", "eta_changed": "ETA changed", "ready": "Ready to ship",
+               "cancelled": "Cancelled and refunded"}
 LANGUAGE_LABELS = {"en": "English", "de": "German"}
 
 
@@ -65,9 +67,11 @@ def sample_context(db: Session, shop: Shop, kind: str) -> NoticeContext:
         lines = [NoticeLine("1", "MUG-RED", "Red mug", 2, eta), NoticeLine("2", "LAMP-01", "Desk lamp", 1, today + timedelta(days=4))]
         name, first_name = "#1001", "Ada"
     link = f"{current_services().settings.app_url}/choice/preview-only" if kind in DELAY_KINDS else None
+    refund = Refund("49.90", "USD", refund_due_by(today), whole_order=False) if kind == "cancelled" else None
     return NoticeContext(order_name=name, store_name=shop.label, lines=lines, order_eta=eta,
                          customer_first_name=first_name, choice_url=link,
-                         previous_eta=(eta - timedelta(days=7)) if eta and kind == "eta_changed" else None)
+                         previous_eta=(eta - timedelta(days=7)) if eta and kind == "eta_changed" else None,
+                         refund=refund)
 
 
 def previews(db: Session, shop: Shop) -> list[Preview]:

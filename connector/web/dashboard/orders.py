@@ -18,6 +18,7 @@ from flask import Response, abort, flash, redirect, request, stream_with_context
 from sqlalchemy import select
 
 from connector.errors import InputError
+from connector.pipeline.mailorder import rule_summary
 from connector.store.models import CustomerChoice, SyncCursor
 from connector.web.context import current_services
 from connector.web.dashboard.access import blueprint, current_shop, no_shop_page, render, viewer, visible_order
@@ -122,8 +123,9 @@ def order_detail(order_id: int) -> str:
         history = eta_history(db, order.id)
         choices = list(db.scalars(select(CustomerChoice).where(CustomerChoice.order_id == order.id)
                                   .order_by(CustomerChoice.chosen_at.desc())))
+        rule = rule_summary(db, order, current_services().today())
     return render("order.html", title=f"Order {views[0].name}", order=views[0], actions=actions, choices=choices,
-                  notices=notices, history=history)
+                  notices=notices, history=history, rule=rule)
 
 
 def _queue(order_id: int, what: str) -> Response:

@@ -1,0 +1,183 @@
+"""Reorder advice for a shop: reads demand history, stock, open orders and feeds, and runs the engine's advice.
+
+One loader serves `connector stock advice`, the dashboard's Reorder page, its CSV export and the SKU
+page's demand chart, so each shows the same figures.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from connector.engine import Policy
+from connector.engine.demand import WINDOW_DAYS, DemandStats, Sale, demand_stats
+from connector.engine.reorder import (
+    Advice,
+    AdviceSettings,
+    Lateness,
+    SkuPosition,
+    advice_order,
+    advise,
+    incoming_arrivals,
+    reorder_supplier,
+)
+from connector.engine.supply import rows_by_sku
+from connector.errors import InputError
+from connector.pipeline.reconcile import StockView, load_stock, shop_policy, supply_rows_for
+from connector.store.models import Order, OrderLine, Shop, Supplier
+
+# Order statuses that are not demand: Shopify's "cancelled" and WooCommerce's ended-without-sale ones.
+CANCELLED_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
+
+
+def is_cancelled(status: str | None) -> bool:
+    """Whether a stored order status (Shopify "cancelled, paid", WooCommerce "cancelled") means no sale."""
+    return (status or "").split(",")[0].strip().lower() in CANCELLED_STATUSES
+
+
+def advice_settings(shop: Shop, service_level: float, cover_days: int) -> AdviceSettings:
+    """The service level and cover days for `shop`: its own settings over the connector's defaults."""
+    return AdviceSettings(
+        service_level=float(shop.setting("service_level", service_level)),
+        cover_days=int(shop.setting("reorder_cover_days", cover_days)),
+    )
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def load_sales(session: Session, shop_id: int, since: date, view: StockView | None = None,
+               skus: set[str] | None = None) -> tuple[list[Sale], date | None]:
+    """Units per order line ordered since `since` (SKUs as stock keys; cancelled ones flagged), and the
+    day of the shop's first synced order (where its history starts)."""
+    statement = (
+        select(OrderLine.sku, Order.created_at, OrderLine.quantity, Order.status)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.shop_id == shop_id, Order.created_at >= _day_start(since), OrderLine.sku.is_not(None))
+    )
+    if skus is not None:
+        statement = statement.where(OrderLine.sku.in_(sorted(skus)))
+    sales = [
+        Sale(view.key(sku) if view else sku, created.date(), int(quantity), is_cancelled(status))  # type: ignore[arg-type]
+        for sku, created, quantity, status in session.execute(statement)
+    ]
+    first = session.scalar(select(func.min(Order.created_at)).where(Order.shop_id == shop_id))
+    return sales, first.date() if first is not None else None
+
+
+def open_demand(session: Session, shop_id: int, view: StockView) -> dict[str, int]:
+    """Unfulfilled units of the shop's open orders per stock key (shipping lines with a SKU)."""
+    totals: dict[str, int] = defaultdict(int)
+    rows = session.execute(
+        select(OrderLine.sku, OrderLine.open_quantity)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.shop_id == shop_id, Order.is_open.is_(True), OrderLine.sku.is_not(None),
+               OrderLine.requires_shipping.is_(True), OrderLine.open_quantity > 0)
+    )
+    for sku, units in rows:
+        key = view.key(sku)
+        if key:
+            totals[key] += int(units)
+    return dict(totals)
+
+
+def shop_demand(session: Session, shop: Shop, as_of: date, skus: set[str] | None = None) -> dict[str, DemandStats]:
+    """Demand per SKU (its own SKU, not a shared stock pool) over the window ending `as_of`."""
+    since = as_of - timedelta(days=WINDOW_DAYS - 1)
+    sales, history_start = load_sales(session, shop.id, since, skus=skus)
+    return demand_stats(sales, as_of, history_start=history_start, skus=skus or ())
+
+
+@dataclass(frozen=True, slots=True)
+class ShopAdvice:
+    shop_id: int
+    as_of: date
+    settings: AdviceSettings
+    items: list[Advice]
+
+
+def shop_advice(
+    session: Session,
+    shop: Shop,
+    as_of: date,
+    defaults: Policy,
+    settings: AdviceSettings,
+    *,
+    supplier: str | None = None,
+    lateness: Mapping[str, Lateness] | None = None,
+) -> ShopAdvice:
+    """Advice for every tracked SKU that sold in the window or has open orders, likely backorders first.
+
+    `supplier` keeps the SKUs reordered from that supplier (see `reorder_supplier`); `lateness` is the
+    learned lateness per supplier name, where there is one."""
+    if supplier is not None:
+        known = session.scalar(select(func.count()).select_from(Supplier).where(Supplier.name == supplier))
+        if not known:
+            raise InputError("--supplier", f"no supplier named {supplier!r}; `connector feeds list` shows them")
+    policy = shop_policy(shop, defaults)
+    view = load_stock(session, shop.id)
+    since = as_of - timedelta(days=WINDOW_DAYS - 1)
+    sales, history_start = load_sales(session, shop.id, since, view)
+    waiting = open_demand(session, shop.id, view)
+    sold = {sale.sku for sale in sales if not sale.cancelled}
+    keys = {key for key in sold | set(waiting) if key in view.units}
+    demand = demand_stats(sales, as_of, history_start=history_start, skus=keys)
+    members = {sku for sku, pool in view.pool_of.items() if pool in keys}
+    supply = rows_by_sku(supply_rows_for(session, shop.id, (keys - set(view.pool_of.values())) | members, view))
+    items: list[Advice] = []
+    for key in sorted(keys):
+        rows = supply.get(key, [])
+        name, lead_days = reorder_supplier(rows, policy)
+        if supplier is not None and name != supplier:
+            continue
+        stats = demand[key]
+        position = SkuPosition(
+            sku=key, on_hand=view.units.get(key, 0), open_demand=waiting.get(key, 0),
+            arrivals=incoming_arrivals(rows, as_of, policy), rate=stats.rate, std=stats.std,
+            lead_days=lead_days, lateness=(lateness or {}).get(name) if name else None, supplier=name,
+        )
+        items.append(advise(position, as_of, settings))
+    items.sort(key=advice_order)
+    return ShopAdvice(shop.id, as_of, settings, items)
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def advice_to_dict(item: Advice) -> dict[str, Any]:
+    """One SKU's advice as `connector stock advice --json` prints it (the CSV has the same columns)."""
+    return {
+        "sku": item.sku,
+        "supplier": item.supplier,
+        "status": item.status,
+        "backorder_likely_by": _day(item.likely_on),
+        "on_hand": item.on_hand,
+        "incoming": item.incoming,
+        "incoming_unbounded": item.incoming_unbounded,
+        "open_demand": item.open_demand,
+        "demand_per_day": round(item.rate, 3),
+        "demand_std_per_day": round(item.std, 3),
+        "lead_time_days": round(item.lead.days, 1),
+        "lead_time_std_days": round(item.lead.std_days, 1),
+        "safety_stock": item.safety_stock,
+        "reorder_point": item.reorder_point,
+        "position": item.position,
+        "suggested_qty": item.suggested,
+        "order_by": _day(item.order_by),
+        "next_arrival": _day(item.next_arrival),
+    }
+
+
+ADVICE_COLUMNS = (
+    "sku", "supplier", "status", "backorder_likely_by", "on_hand", "incoming", "incoming_unbounded", "open_demand",
+    "demand_per_day", "demand_std_per_day", "lead_time_days", "lead_time_std_days", "safety_stock", "reorder_point",
+    "position", "suggested_qty", "order_by", "next_arrival",
+)
