@@ -21,12 +21,9 @@ from sqlalchemy.orm import Session
 from connector import __version__
 from connector.errors import InputError, OutboundRefused, PlatformError
 from connector.feeds.parse import guess_format
-<<<<<<< HEAD
+from connector.feeds.promises import record_promises, touch_promises
 from connector.outbound import OutboundPolicy, current_policy, guarded_session, read_body
 from connector.outbound.addresses import display_url
-=======
-from connector.feeds.promises import record_promises, touch_promises
->>>>>>> main
 from connector.feeds.reader import FeedReader, FeedTally, SupplyTuple
 from connector.store.models import FeedImport, Supplier, SupplyItem, utcnow
 from connector.store.repo import insert_or_ignore
