@@ -21,10 +21,11 @@ __all__ = ["DeadlineExceeded", "OutboundPolicy", "Resolver", "ResponseTooLarge",
            "current_policy", "guarded_session", "literal_address", "read_body", "system_resolver"]
 
 
-def configure(*, allow_loopback: bool) -> OutboundPolicy:
-    """Set the process's policy (from OUTBOUND_ALLOW_LOOPBACK) and return it."""
+def configure(*, allow_loopback: bool, resolver: Resolver | None = None) -> OutboundPolicy:
+    """Set the process's policy (from OUTBOUND_ALLOW_LOOPBACK) and return it; the resolver stays as it was
+    unless one is given (tests give one that knows their made-up store names)."""
     global _policy
-    _policy = OutboundPolicy(allow_loopback=allow_loopback)
+    _policy = OutboundPolicy(allow_loopback=allow_loopback, resolver=resolver or _policy.resolver)
     return _policy
 
 
