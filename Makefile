@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test soak bench install clean migration theme-check theme-check-install
+.PHONY: demo test lint soak bench install clean migration theme-check theme-check-install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ demo: $(STAMP)
 
 test: $(STAMP) $(if $(HAVE_NPM),$(THEME_CHECK))
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# ruff's rule set and mypy's settings are stated in pyproject.toml; both must report nothing.
+lint: $(STAMP)
+	$(BIN)/ruff check
+	$(BIN)/mypy
 
 soak: $(STAMP)
 	$(BIN)/python -m pytest -m soak --run-soak $(PYTEST_ARGS)

@@ -39,7 +39,7 @@ def _import(feed: str, database_url: str, data_dir: str, *, force: bool) -> tupl
     from connector.feeds.importer import import_feed
 
     services = _services(database_url, data_dir)
-    services.db  # migrations are not part of the import
+    services.db  # noqa: B018 - opening the database migrates it; migrations are not part of the import
     started = time.perf_counter()
     with services.db.session() as session:
         result = import_feed(session, feed, "bench-supplier", force=force)

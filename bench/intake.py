@@ -55,7 +55,7 @@ def postgres_available(url: str) -> bool:
             connection.execute(text("SELECT 1"))
         engine.dispose()
         return True
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure to connect means the database is not there
         return False
 
 
@@ -162,13 +162,15 @@ def _rate(figures: dict[str, Any]) -> float:
     return figures["requests"] / (figures["duration_us"] / 1e6)
 
 
-def run_connector(database_url: str, work: Path, body_path: Path, body: bytes, seconds: int) -> dict[str, Any]:
+def run_connector(database_url: str, work: Path, body_path: Path, body: bytes, seconds: int, *,
+                  group_commit: bool = False) -> dict[str, Any]:
     data_dir = work / "data"
     prepare_database(database_url, data_dir)
     port = free_port()
     command = [sys.executable, "-m", "connector", "serve", "--port", str(port), "--workers", str(WORKERS),
                "--threads", str(THREADS)]
-    with serving(command, server_env(database_url, data_dir), port, "/healthz"):
+    env = server_env(database_url, data_dir) | {"INTAKE_GROUP_COMMIT": "true" if group_commit else "false"}
+    with serving(command, env, port, "/healthz"):
         figures = load(port, body_path, body, seconds)
     figures["inbox_rows"] = inbox_rows(database_url)
     return figures
@@ -221,16 +223,27 @@ def run(seconds: int = 30) -> Section:
                  f"in the last seconds, so no stored delivery is still in flight when the generator stops)")
     section.note(f"servers: gunicorn, {WORKERS} workers × {THREADS} threads (gthread) for both the connector and "
                  "the reference (a bare Flask app answering 200 with no work)")
+    section.note("the connector stores each delivery with one autocommitted INSERT … ON CONFLICT DO NOTHING "
+                 "RETURNING on the driver's own connection (PostgreSQL: one round trip, answered after the commit with "
+                 "synchronous_commit on; SQLite: one writer at a time, threads and processes queued on locks). The "
+                 "\"group commit\" rows set INTAKE_GROUP_COMMIT=true: the deliveries that arrive while one commit "
+                 "runs go together in the next statement")
     all_exact = True
     sqlite = run_connector(f"sqlite:///{work}/data/connector.db", work, body_path, body, seconds)
     all_exact &= _report(section, "SQLite", sqlite, bare)
+    sqlite_group = run_connector(f"sqlite:///{work}/group/connector.db", work / "group", body_path, body, seconds,
+                                 group_commit=True)
+    all_exact &= _report(section, "SQLite, group commit", sqlite_group, bare)
     postgres_url = postgres_base_url()
-    met = False
+    met = sqlite["p99_us"] / 1000 < GOAL_P99_MS
     if postgres_available(postgres_url):
         with postgres_schema(postgres_url) as url:
             postgres = run_connector(url, work / "pg", body_path, body, seconds)
         all_exact &= _report(section, "PostgreSQL", postgres, bare)
-        met = postgres["p99_us"] / 1000 < GOAL_P99_MS and _rate(postgres) >= 0.5 * _rate(bare)
+        with postgres_schema(postgres_url) as url:
+            postgres_group = run_connector(url, work / "pg-group", body_path, body, seconds, group_commit=True)
+        all_exact &= _report(section, "PostgreSQL, group commit", postgres_group, bare)
+        met = met and postgres["p99_us"] / 1000 < GOAL_P99_MS and _rate(postgres) >= 0.5 * _rate(bare)
     else:
         section.note(f"PostgreSQL not reachable at {postgres_url.split('@')[-1]}: skipped (set BENCH_DATABASE_URL)")
     section.verdict = ("met" if met and all_exact else

@@ -7,6 +7,7 @@
     python -m bench.run --only engine,intake --quick     a smoke run on small data (RESULTS.md not written)
     python -m bench.run --only bulk --update-results     one benchmark, its section replaced in RESULTS.md
     python -m bench.run --only feeds --update-results    the 50 MB supplier feed import (about 2 minutes)
+    python -m bench.run --only storefront --update-results   storefront ETA requests per 1,000 variants (~3 minutes)
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from bench import engine, feeds, intake, sync
+from bench import engine, feeds, intake, storefront, sync
 from bench.machine import machine_summary
 from bench.report import RESULTS_PATH, Section, update_results, write_results
 
-NAMES = ("engine", "intake", "sync", "bulk", "push", "feeds")
+NAMES = ("engine", "intake", "sync", "bulk", "push", "feeds", "storefront")
 
 
 def _guarded(title: str, work: Callable[[], Section]) -> Section:
@@ -36,7 +37,7 @@ def _guarded(title: str, work: Callable[[], Section]) -> Section:
         section.note(f"load average (1 min) when this benchmark started: {load:.2f} on {os.cpu_count()} core(s); "
                      "other work on the machine inflates times and latencies")
         return section
-    except Exception as error:  # a broken benchmark must not hide the others' figures
+    except Exception as error:  # noqa: BLE001 - a broken benchmark must not hide the others' figures
         traceback.print_exc()
         section = Section(title, verdict="not measured")
         section.note(f"the benchmark failed: {type(error).__name__}: {str(error)[:300]}")
@@ -82,6 +83,8 @@ def main(argv: list[str] | None = None) -> None:
             sections.append(_guarded("4. Push-back", lambda: sync.run_push(orders=100 if quick else 1_000)))
     if "feeds" in chosen:
         sections.append(_guarded("5. Supplier feed import", lambda: feeds.run(rows=100_000 if quick else feeds.ROWS)))
+    if "storefront" in chosen:
+        sections.append(_guarded("6. Storefront ETA", lambda: storefront.run(variants=100 if quick else storefront.VARIANTS)))
     elapsed = time.monotonic() - started
     print(f"\nall benchmarks done in {elapsed / 60:.1f} minutes", flush=True)
     if options.update_results and not quick and set(chosen) != set(NAMES):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from connector import outbound
 from connector.crypto import SecretBox
@@ -16,6 +18,10 @@ from connector.store.db import Database
 from connector.store.models import Shop, utcnow
 from connector.store.repo import shop_access
 
+if TYPE_CHECKING:
+    from connector.pipeline.intake import DeliveryWriter
+
+_INTAKE_GUARD = threading.Lock()
 PlatformFactory = Callable[["Services", Shop], Platform]
 
 
@@ -49,6 +55,10 @@ def _connect_shop(services: "Services", shop: Shop) -> Platform:
 class Services:
     """Lazily built shared services; tests pass their own settings or platform factory."""
 
+    # Concurrent requests the web server runs per process (`connector serve --threads`): the webhook
+    # intake keeps this many database connections.
+    web_threads = 4
+
     def __init__(self, settings: Settings | None = None, *, platform_factory: PlatformFactory | None = None,
                  on_new_database: Callable[[str], None] | None = None,
                  today: Callable[[], date] | None = None) -> None:
@@ -69,6 +79,16 @@ class Services:
         return database
 
     @cached_property
+    def intake(self) -> "DeliveryWriter":
+        """Stores webhook deliveries: one statement each, committed before it returns."""
+        from connector.pipeline.intake import open_writer
+
+        with _INTAKE_GUARD:  # the first requests of a worker arrive together: open one writer, not several
+            if "intake" in self.__dict__:
+                return self.__dict__["intake"]
+            return open_writer(self.db, threads=self.web_threads, group_commit=self.settings.intake_group_commit)
+
+    @cached_property
     def box(self) -> SecretBox:
         return SecretBox(self.settings.connector_secret_key)
 
@@ -77,11 +97,15 @@ class Services:
         return Policy(
             handling_days=self.settings.handling_days,
             default_lead_time_days=self.settings.default_lead_time_days,
+            eta_confidence=self.settings.eta_confidence,
+            learn_lateness=self.settings.learn_lateness,
         )
 
     def platform_for(self, shop: Shop) -> Platform:
         return self._platform_factory(self, shop)
 
     def close(self) -> None:
+        if "intake" in self.__dict__:
+            self.intake.close()
         if "db" in self.__dict__:
             self.db.dispose()

@@ -107,11 +107,21 @@ class Settings(BaseSettings):
     # Webhook deliveries may be larger (an order with hundreds of lines); one over this is answered 413 and
     # recorded without its body, and the order is fetched by the next sync.
     webhook_max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    # On: webhook deliveries that arrive together are committed together (one statement, one commit,
+    # each answered after it). Off (default): one autocommitted INSERT per delivery; bench/RESULTS.md
+    # section 2 measures both.
+    intake_group_commit: bool = False
     proxy_count: int = Field(default=0, ge=0, le=5)
 
     handling_days: int = Field(default=1, ge=0, le=365)
     default_lead_time_days: int = Field(default=7, ge=0, le=365)
     eta_improvement_days: int = Field(default=3, ge=0, le=365)
+    # Learned supplier lateness: ETAs are dated at this quantile of each supplier's lateness (0.8: four
+    # promises in five are kept); LEARN_LATENESS=false dates them from the feed's word only.
+    eta_confidence: float = Field(default=0.8, gt=0, lt=1)
+    learn_lateness: bool = True
+    # A sync that sees a SKU's stock rise while a promise of it is due counts that promise as received.
+    infer_arrivals: bool = True
 
     sync_interval_minutes: int = Field(default=10, ge=1)
     full_sync_hours: int = Field(default=24, ge=1)

@@ -32,7 +32,9 @@ from sandbox.common import ServerThread
 from connector.services import Services
 from connector.settings import load_settings
 from connector.pipeline.brake import send_held
+from connector.pipeline.storefront import SETTING_ON as STOREFRONT_SETTING
 from connector.store.models import Action, HeldReconcile, LineDecision, Order, OrderLine, Shop
+from sandbox.demo_cancel import customers_cancel
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "sandbox"
 DEMO_API_KEY = "demo-app-key"
@@ -98,6 +100,7 @@ def demo_services(data_dir: Path, port: int) -> Services:
             mail_from=MAIL_FROM,
             admin_password=DEMO_ADMIN_PASSWORD,
             worker_poll_seconds=0.2,
+            cancel_mode="automatic",  # a customer's cancel is refunded at once (the product's default: approve)
         )
     )
 
@@ -176,8 +179,47 @@ def install_shops(run: DemoRun) -> None:
         if time.monotonic() > deadline:
             raise DemoError(f"install did not finish: shops {sorted(run.shop_ids)}, webhooks pending for {pending}")
         time.sleep(0.1)
+    with run.services.db.session() as session:  # the merchant has added the theme block and the plugin
+        for shop in session.scalars(select(Shop)):
+            shop.set_setting(STOREFRONT_SETTING, True)
     run.step("Installed", f"Shopify {shop_domain} by OAuth, WooCommerce {run.woocommerce.url} by wc-auth; "
-                          "webhooks subscribed")
+                          "webhooks subscribed; storefront ETA turned on")
+
+
+def storefront_etas(run: DemoRun) -> dict[str, dict[str, str]]:
+    """SKU -> the ETA each sandbox serves on its product pages (Shopify: the variant's metafield; WooCommerce:
+    the product or variation meta the plugin reads)."""
+    import json
+
+    from sandbox.shopify import sandbox_of as shopify_of
+    from sandbox.shopify.model import app_namespace
+    from sandbox.woocommerce import sandbox_of as woo_of
+    from sandbox.woocommerce.model import Product, Variation
+
+    shopify = shopify_of(run.shopify.app).state
+    served: dict[str, dict[str, str]] = {"shopify": {}, "woocommerce": {}}
+    with shopify.lock:
+        for variant in shopify.variants.values():
+            found = variant.metafield(app_namespace("$app:backorder"), "eta")
+            if found is not None and variant.sku:
+                served["shopify"][variant.sku] = json.loads(found.value)["date"]
+    woo = woo_of(run.woocommerce.app).state
+    with woo.lock:
+        items: list[Product | Variation] = [*woo.products.values(), *woo.variations.values()]
+        for item in items:
+            eta = next((entry.value for entry in item.meta if entry.key == "_backorder_eta" and entry.value), None)
+            if eta and item.sku:
+                served["woocommerce"][item.sku] = str(eta)
+    return served
+
+
+def show_storefront(run: DemoRun) -> None:
+    served = storefront_etas(run)
+    parts = []
+    for platform, label in (("shopify", "Shopify variants"), ("woocommerce", "WooCommerce products")):
+        sample = ", ".join(f"{sku} {eta}" for sku, eta in sorted(served[platform].items())[:2])
+        parts.append(f"{len(served[platform])} {label} show an ETA before purchase ({sample})")
+    run.step("Storefront ETA", "; ".join(parts) + "; in-stock variants show none (see each SKU page)")
 
 
 def import_feeds(run: DemoRun) -> None:
@@ -258,12 +300,16 @@ def slip_supplier_dates(run: DemoRun) -> None:
             import_feed(session, str(source), f"{platform}-supplier", shop_id=shop_id)
             mark_reconcile(session, shop_id)
     before = _count_notices(run)
+    shown = storefront_etas(run)
     drain(run)
     braked = _send_held(run)
     after = _count_notices(run)
+    now_shown = storefront_etas(run)
+    moved = sum(1 for platform in now_shown for sku, eta in now_shown[platform].items()
+                if shown[platform].get(sku) != eta)
     run.step("Supplier delay", f"restock dates of {', '.join(slipped) or 'no SKU'} moved {SLIP_DAYS} days later; "
                                f"{braked}{after.get('eta_changed', 0) - before.get('eta_changed', 0)} ETA-changed "
-                               "notices sent")
+                               f"notices sent; {moved} storefront ETA(s) moved with them")
 
 
 def _send_held(run: DemoRun) -> str:
@@ -322,8 +368,10 @@ def run_demo(data_dir: Path, *, port: int | None = None) -> DemoRun:
         with run.services.db.session() as session:
             synced = session.scalar(select(func.count()).select_from(Order))
         run.step("First sync", f"{synced} orders synced from both stores, reconciled and pushed back")
+        show_storefront(run)
         place_new_orders(run)
         slip_supplier_dates(run)
+        customers_cancel(run)
     except BaseException:
         run.stop()
         raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from connector.platforms.base import (
     RemoteOrder,
     ShopProfile,
     StockRecord,
+    StorefrontEta,
     WebhookInfo,
 )
 
@@ -56,6 +57,26 @@ class FakePlatform:
     refunds: dict[str, list[tuple[str, tuple[CancelLine, ...], bool]]] = field(default_factory=lambda: defaultdict(list))
     unit_price: str = "10.00"
     splits: dict[str, ReadySplit] = field(default_factory=dict)
+    storefront: dict[str, StorefrontEta] = field(default_factory=dict)  # target -> what its page shows
+    storefront_refused: dict[str, str] = field(default_factory=dict)  # target -> the store's reason
+    storefront_requests: int = 0
+
+    def prepare_storefront(self) -> None:
+        self._maybe_fail("prepare_storefront")
+        self.calls.append(("prepare_storefront", ""))
+
+    def write_storefront_etas(self, items: Sequence[StorefrontEta]) -> dict[str, str | None]:
+        self._maybe_fail("write_storefront_etas")
+        self.storefront_requests += 1
+        answers: dict[str, str | None] = {}
+        for item in items:
+            answers[item.target] = self.storefront_refused.get(item.target)
+            if answers[item.target] is None:
+                if item.eta is None:
+                    self.storefront.pop(item.target, None)
+                else:
+                    self.storefront[item.target] = item
+        return answers
 
     def check_access(self) -> AccessReport:
         self._maybe_fail("check_access")

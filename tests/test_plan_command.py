@@ -49,7 +49,7 @@ def test_shopify_example_plan_json_follows_the_contract() -> None:
     assert first["order_id"] == "820982911946154501"  # a big id, exact, as a string
     assert list(first) == ["order_id", "order_name", "status", "eta", "eta_earliest", "eta_latest", "lines"]
     assert list(first["lines"][0]) == ["line_id", "sku", "ordered", "allocated", "backordered", "eta",
-                                       "eta_earliest", "eta_latest"]
+                                       "eta_earliest", "eta_latest", "reason"]
     assert "acme.csv, line 5: restock_date: unknown date format '03/12/2026'" in result.stderr
 
 
@@ -60,7 +60,8 @@ def test_woocommerce_example_plans_only_open_statuses() -> None:
     assert [o["order_id"] for o in plan["orders"]] == ["727", "728", "731", "732"]
     assert plan["orders"][1]["lines"][0] == {"line_id": "303", "sku": "MUG-RED", "ordered": 2, "allocated": 1,
                                              "backordered": 1, "eta": "2026-12-02",
-                                             "eta_earliest": "2026-12-02", "eta_latest": "2026-12-02"}
+                                             "eta_earliest": "2026-12-02", "eta_latest": "2026-12-02",
+                                             "reason": "awaiting_restock"}
 
 
 def test_policy_options_move_the_etas() -> None:
@@ -154,6 +155,19 @@ def test_missing_orders_file_is_named(tmp_path: Path) -> None:
     assert "missing.json: cannot read the file" in result.stderr
 
 
+def test_a_shopify_custom_line_without_a_variant_is_never_planned_as_backordered(tmp_path: Path) -> None:
+    from connector.commands.plan import load_engine_orders
+
+    order = {"id": "1", "name": "#1001", "created_at": "2026-11-02T10:00:00Z", "line_items": [
+        {"id": "11", "sku": "GIFT-WRAP", "quantity": 1, "variant_id": None},
+        {"id": "12", "sku": "BOOT-42", "quantity": 2, "variant_id": "7"},
+    ]}
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps([order]))
+    [loaded] = load_engine_orders(path, "shopify")
+    assert [(line.line_id, line.sku) for line in loaded.lines] == [("11", None), ("12", "BOOT-42")]
+
+
 def test_plan_json_lists_each_inventory_sku_with_its_availability_eta() -> None:
     result = run_plan(*FEEDS, "--as-of", "2026-11-26", "--json")
     assert result.exit_code == 0, result.output
@@ -169,3 +183,28 @@ def test_plan_json_lists_each_inventory_sku_with_its_availability_eta() -> None:
         {"sku": "POSTER-A2", "available_now": 0, "eta": None},
         {"sku": "TEE-M", "available_now": 4},
     ]
+
+
+def test_each_backordered_line_states_its_reason(tmp_path: Path) -> None:
+    result = run_plan(*FEEDS, "--as-of", "2026-11-26", "--json")
+    plan = json.loads(result.stdout)
+    lines = [line for order in plan["orders"] for line in order["lines"]]
+    assert {line["reason"] for line in lines if line["backordered"]} == {"awaiting_restock", "no_supplier_date"}
+    assert all(line["reason"] is None for line in lines if not line["backordered"])
+    assert all((line["reason"] == "no_supplier_date") == (line["eta"] is None) for line in lines if line["backordered"])
+    # A burst of POSTER-A2 orders in the last days (a long quiet history before it) is a demand surge.
+    base = json.loads((EXAMPLES / "orders_shopify.json").read_text())
+    template = base[0]
+    extra = []
+    for number in range(12):
+        day = "2026-08-01" if number < 2 else "2026-11-2" + str(number % 6)
+        extra.append({**template, "id": 900 + number, "name": f"#9{number:02d}", "order_number": 900 + number,
+                      "created_at": f"{day}T10:00:00+00:00", "updated_at": f"{day}T10:00:00+00:00",
+                      "line_items": [{**template["line_items"][0], "id": 9900 + number, "sku": "POSTER-A2",
+                                      "quantity": 1, "fulfillable_quantity": 0 if number < 2 else 1}]})
+    orders = tmp_path / "orders.json"
+    orders.write_text(json.dumps(base + extra))
+    surged = json.loads(run_plan(*FEEDS, "--as-of", "2026-11-26", "--json", orders=orders).stdout)
+    posters = [line for order in surged["orders"] for line in order["lines"] if line["sku"] == "POSTER-A2"]
+    assert posters and all(line["reason"] == "demand_surge" for line in posters if line["backordered"])
+    assert "Reason" in run_plan(*FEEDS, "--as-of", "2026-11-26").stdout

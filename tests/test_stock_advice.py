@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from connector.cli import cli
 from connector.engine import Policy
 from connector.engine.reorder import AdviceSettings
-from connector.pipeline.advice import ADVICE_COLUMNS, advice_to_dict, is_cancelled, shop_advice, shop_demand
+from connector.engine.demand import is_cancelled
+from connector.pipeline.advice import ADVICE_COLUMNS, advice_to_dict, shop_advice, shop_demand
 from connector.platforms.base import RemoteLine, RemoteOrder, StockRecord
 from connector.services import Services
 from connector.store.models import Shop, Supplier, SupplyItem

@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from connector.platforms.shopify.oauth import valid_shop_domain, verify_webhook_digests
-from connector.pipeline.intake import store_delivery
+from connector.pipeline.intake import Delivery, ShopMissing
 from connector.services import Services
 from connector.store.models import Shop
 from connector.web.context import current_services, error_response
 from webhooks.body import HARD_CAP_FACTOR, read_signed_body
+from webhooks import stored_answer
 from webhooks.cache import TTLCache
 from webhooks.headers import header, kept_headers
 
@@ -66,10 +66,9 @@ def _shop_id(services: Services, domain: str) -> int | None:
 
 def _store(services: Services, webhook_id: str, topic: str, domain: str, shop_id: int | None,
            headers: dict[str, str], body: bytes | None, size: int) -> bool:
-    with services.db.transaction() as connection:
-        return store_delivery(connection, platform="shopify", delivery_id=webhook_id, topic=topic, shop_domain=domain,
-                              shop_id=shop_id, headers=headers, body=body or b"",
-                              body_omitted=None if body is not None else size)
+    return services.intake.store(Delivery(platform="shopify", delivery_id=webhook_id, topic=topic, shop_domain=domain,
+                                          shop_id=shop_id, headers=headers, body=body or b"",
+                                          body_omitted=None if body is not None else size))
 
 
 @blueprint.post("/webhooks/shopify")
@@ -99,7 +98,7 @@ def receive() -> tuple[Response | str, int]:
     shop_id = shop_ids(current_app).get(domain, lambda: _shop_id(services, domain))
     try:
         stored = _store(services, webhook_id, topic, domain, shop_id, headers, read.body, read.size)
-    except IntegrityError:
+    except ShopMissing:
         # The cached shop was erased since (shop/redact): the worker finds shops by domain anyway.
         shop_ids(current_app).forget(domain)
         stored = _store(services, webhook_id, topic, domain, None, headers, read.body, read.size)
@@ -109,4 +108,4 @@ def receive() -> tuple[Response | str, int]:
         return error_response(413, "Payload Too Large", f"the body ({read.size} bytes) is over the {limit}-byte "
                               "limit; the delivery is recorded and the order will be fetched by the next sync")
     log.info("shopify %s from %s: %s", topic[:100], domain, "stored" if stored else "duplicate")
-    return jsonify(status="stored" if stored else "duplicate"), 200
+    return stored_answer(stored)

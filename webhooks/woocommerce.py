@@ -22,14 +22,15 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import select
 
-from connector.pipeline.intake import store_delivery
+from connector.pipeline.intake import Delivery, ShopMissing
 from connector.platforms.woocommerce.auth import is_ping, verify_webhook
 from connector.services import Services
 from connector.store.models import Shop, WebhookSubscription
 from connector.web.context import current_services, error_response
+from webhooks import stored_answer
 from webhooks.cache import TTLCache
 from webhooks.headers import header, kept_headers
 
@@ -126,9 +127,8 @@ def receive(shop_id: int) -> tuple[Response | str, int]:
     delivery_id = header(request.headers, "WC-Webhook-Delivery-ID")
     if not topic or not delivery_id:
         return error_response(400, "Bad Request", "X-WC-Webhook-Topic and X-WC-Webhook-Delivery-ID are required")
-    with services.db.transaction() as connection:
-        stored = store_delivery(
-            connection,
+    try:
+        stored = services.intake.store(Delivery(
             platform="woocommerce",
             # Scoped by shop, so one store's ids never shadow another's, and by the body's digest:
             # WooCommerce derives the id from the webhook id and the current second, so two
@@ -139,6 +139,9 @@ def receive(shop_id: int) -> tuple[Response | str, int]:
             shop_id=shop_id,
             headers=kept_headers(request.headers, KEPT_HEADERS),
             body=body,
-        )
+        ))
+    except ShopMissing:
+        forget_shop_secrets(current_app, shop_id)  # removed since its secrets were cached
+        return error_response(404, "Not Found", "no WooCommerce shop with this id")
     log.info("woocommerce %s for shop %s: %s", topic[:100], shop_id, "stored" if stored else "duplicate")
-    return jsonify(status="stored" if stored else "duplicate"), 200
+    return stored_answer(stored)

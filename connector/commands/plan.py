@@ -15,7 +15,11 @@ import click
 from pydantic import TypeAdapter, ValidationError
 
 from connector.engine import Order, Plan, Policy, SupplyRow, make_plan, plan_to_json, variant_availability
+from connector.engine.demand import demand_stats, sales_from_orders, surging_skus
+from connector.engine.lateness import LatenessModel
+from connector.engine.reasons import apply_reasons
 from connector.errors import ConnectorError, InputError
+from connector.feeds.lateness_file import read_lateness_csv
 from connector.feeds.inventory import parse_inventory_csv
 from connector.feeds.parse import parse_column_map, parse_feed, to_supply
 from connector.platforms.base import PlatformName, RemoteOrder
@@ -99,7 +103,7 @@ def _load_payloads(path: str | Path, platform: PlatformName, planning: bool) -> 
         raise InputError(source, "the file is empty")
     if raw[start:start + 1] == b"[":
         try:
-            return many.validate_json(raw)  # type: ignore[no-any-return]
+            return many.validate_json(raw)
         except ValidationError as error:
             syntax = _json_error(error, source)
             if syntax is not None:
@@ -171,13 +175,14 @@ def summary_line(plan: Plan) -> str:
             f"{len(plan.orders) - len(backordered)} ok")
 
 
-_COLUMNS = ("Order", "Line", "SKU", "Ordered", "Allocated", "Backordered", "ETA", "Source")
+_COLUMNS = ("Order", "Line", "SKU", "Ordered", "Allocated", "Backordered", "ETA", "Source", "Reason")
 
 
 def _rows(plan: Plan) -> list[tuple[str, ...]]:
     return [
         (order.order_name, line.line_id, line.sku, str(line.ordered), str(line.allocated), str(line.backordered),
-         line.eta.isoformat() if line.eta else ("-" if not line.backordered else "unknown"), line.eta_source or "")
+         line.eta.isoformat() if line.eta else ("-" if not line.backordered else "unknown"), line.eta_source or "",
+         line.reason or "")
         for order in plan.orders for line in order.lines
     ]
 
@@ -234,11 +239,15 @@ def _parse_as_of(_ctx: click.Context, _param: click.Parameter, value: str | None
               help="Days from stock arriving to the order shipping.")
 @click.option("--default-lead-days", type=click.IntRange(min=0), default=7, show_default=True,
               help="Supplier lead time for feed rows that give none.")
+@click.option("--lateness", "lateness_path", type=click.Path(dir_okay=False), default=None,
+              help="A lateness model (the CSV of `connector suppliers lateness --csv`) to date promises with.")
+@click.option("--eta-confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.8,
+              show_default=True, help="The quantile of learned lateness an ETA is dated at (with --lateness).")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (the documented contract).")
 @click.pass_context
 def plan_command(ctx: click.Context, platform: PlatformName, orders_path: str, inventory_path: str,
                  feed_paths: tuple[str, ...], feed_map: tuple[str, ...], as_of: date, handling_days: int,
-                 default_lead_days: int, as_json: bool) -> None:
+                 default_lead_days: int, lateness_path: str | None, eta_confidence: float, as_json: bool) -> None:
     """Show which open order lines are backordered and when they can ship, from files only
     (no database, no network)."""
     # Everything built here lives until the command ends and holds no cycles; the cyclic collector
@@ -246,8 +255,9 @@ def plan_command(ctx: click.Context, platform: PlatformName, orders_path: str, i
     collecting = gc.isenabled()
     gc.disable()
     try:
+        lateness = read_lateness_csv(lateness_path) if lateness_path else None
         _plan(platform, orders_path, inventory_path, feed_paths, feed_map, as_of,
-              Policy(handling_days, default_lead_days), as_json)
+              Policy(handling_days, default_lead_days, eta_confidence), as_json, lateness)
     except ConnectorError as error:
         click.echo(f"error: {error}", err=True)
         ctx.exit(error.exit_code)
@@ -257,13 +267,18 @@ def plan_command(ctx: click.Context, platform: PlatformName, orders_path: str, i
 
 
 def _plan(platform: PlatformName, orders_path: str, inventory_path: str, feed_paths: tuple[str, ...],
-          feed_map: tuple[str, ...], as_of: date, policy: Policy, as_json: bool) -> None:
+          feed_map: tuple[str, ...], as_of: date, policy: Policy, as_json: bool,
+          lateness: LatenessModel | None = None) -> None:
     column_map = parse_column_map(feed_map)
     stock = parse_inventory_csv(inventory_path)
     supply = load_feed_files(feed_paths, column_map, lambda message: click.echo(message, err=True))
     orders = load_engine_orders(orders_path, platform)
-    plan = make_plan(orders, stock, supply, as_of, policy)
+    plan = make_plan(orders, stock, supply, as_of, policy, lateness)
+    sales, history_start = sales_from_orders(orders)
+    waiting = {line.sku for order in plan.orders for line in order.lines if line.backordered}
+    apply_reasons(plan, surging_skus(demand_stats((sale for sale in sales if sale.sku in waiting), as_of,
+                                                  history_start=history_start)))
     if as_json:
-        click.echo(plan_to_json(plan, variant_availability(plan, stock, supply, policy)))
+        click.echo(plan_to_json(plan, variant_availability(plan, stock, supply, policy, lateness=lateness)))
     else:
         print_table(plan)

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 from flask import Flask
-from gunicorn.app.base import BaseApplication
+from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]  # gunicorn ships no type hints
 
 from connector.services import Services
 from connector.web.app import create_app
@@ -21,7 +21,7 @@ DEFAULT_PORT = 8000
 REQUEST_TIMEOUT_SECONDS = 60  # the install callback waits on Shopify's token endpoint (30 s timeout)
 
 
-class ConnectorServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
+class ConnectorServer(BaseApplication):
     """Gunicorn serving an already-built Flask app, configured from `options` (never from sys.argv)."""
 
     def __init__(self, app: Flask, options: dict[str, Any]) -> None:
@@ -45,6 +45,7 @@ def gunicorn_options(services: Services, host: str, port: int, workers: int, thr
         # Connections opened by the parent must not be shared with a forked worker.
         if "db" in services.__dict__:
             services.db.engine.dispose(close=False)
+        services.__dict__.pop("intake", None)  # each worker opens its own intake connections
 
     return {
         "bind": f"{bind_host}:{port}",
@@ -73,8 +74,9 @@ def serve_command(host: str, port: int, workers: int, threads: int, dev: bool) -
     services = click.get_current_context().obj
     if not isinstance(services, Services):
         services = Services()
+    services.web_threads = threads
     app = create_app(services)
-    services.db  # migrate now, once, rather than in every worker at its first request
+    services.db  # noqa: B018 - opening the database migrates it: once, rather than in every worker at its first request
     services.db.engine.dispose()
     if dev:
         click.echo(f"development server on http://{host}:{port} (use gunicorn in production: drop --dev)", err=True)

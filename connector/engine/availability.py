@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from connector.engine.lateness import DEFAULT_CONFIDENCE, LatenessModel
+from connector.engine.lateness import LatenessModel
 from connector.engine.planner import cumulative_supply
 from connector.engine.supply import events_from_rows, rows_by_sku
 from connector.engine.types import NO_SUPPLY, SUPPLY_RUNS_OUT, Plan, Policy, SupplyRow
@@ -21,12 +21,16 @@ class VariantAvailability:
     above zero the variant is in stock and has no ETA (`in_stock`). Otherwise `eta` is the date the
     next unit ordered would be ready under the same rules as an order line's ETA, or None when the
     known supply runs out before reaching it; `eta_source` says which supply event (or why none).
+    `eta_earliest`/`eta_latest` are the range the supplier's learned lateness gives that event (p50 to
+    p90, plus handling), None where no lateness model applies to it.
     """
 
     sku: str
     available_now: int
     eta: date | None
     eta_source: str | None
+    eta_earliest: date | None = None
+    eta_latest: date | None = None
 
     @property
     def in_stock(self) -> bool:
@@ -40,7 +44,7 @@ def variant_availability(
     policy: Policy = Policy(),
     skus: Collection[str] | None = None,
     lateness: LatenessModel | None = None,
-    confidence: float = DEFAULT_CONFIDENCE,
+    confidence: float | None = None,
 ) -> list[VariantAvailability]:
     """The availability of every tracked SKU (each key of `stock`, or only `skus`), sorted by SKU.
 
@@ -59,6 +63,8 @@ def variant_availability(
     wanted = sorted(stock if skus is None else (sku for sku in skus if sku in stock))
     short = [sku for sku in wanted if max(stock[sku], 0) - allocated.get(sku, 0) <= 0]
     supply_rows = rows_by_sku(supply, set(short))
+    if confidence is None:
+        confidence = policy.eta_confidence
     handling = timedelta(days=policy.handling_days)
     found: dict[str, VariantAvailability] = {}
     for sku in short:
@@ -69,7 +75,11 @@ def variant_availability(
             found[sku] = VariantAvailability(sku, 0, None, SUPPLY_RUNS_OUT if totals else NO_SUPPLY)
         else:
             event = events[index]
-            found[sku] = VariantAvailability(sku, 0, event.arrival + handling, event.source)
+            ranged = event.earliest is not None and event.latest is not None
+            found[sku] = VariantAvailability(
+                sku, 0, event.arrival + handling, event.source,
+                event.earliest + handling if ranged and event.earliest else None,
+                event.latest + handling if ranged and event.latest else None)
     return [
         found.get(sku) or VariantAvailability(sku, max(stock[sku], 0) - allocated.get(sku, 0), None, None)
         for sku in wanted
@@ -78,8 +88,11 @@ def variant_availability(
 
 def variant_to_dict(variant: VariantAvailability) -> dict[str, object]:
     """One entry of `connector plan --json`'s `variants`: `eta` is left out while the SKU is in stock
-    and is null when supply runs out."""
+    and is null when supply runs out; `eta_earliest`/`eta_latest` follow only where a range exists."""
     entry: dict[str, object] = {"sku": variant.sku, "available_now": variant.available_now}
     if not variant.in_stock:
         entry["eta"] = variant.eta.isoformat() if variant.eta is not None else None
+        if variant.eta_earliest is not None and variant.eta_latest is not None:
+            entry["eta_earliest"] = variant.eta_earliest.isoformat()
+            entry["eta_latest"] = variant.eta_latest.isoformat()
     return entry

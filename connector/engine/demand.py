@@ -19,11 +19,21 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
+
+from connector.engine.types import Order
 
 WINDOW_DAYS = 90
 RECENT_DAYS = 14
 OUTLIER_SIGMAS = 4.0
+
+# Order statuses that are not demand: Shopify's "cancelled" and WooCommerce's ended-without-sale ones.
+CANCELLED_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
+
+
+def is_cancelled(status: str | None) -> bool:
+    """Whether a stored order status (Shopify "cancelled, paid", WooCommerce "cancelled") means no sale."""
+    return (status or "").split(",")[0].strip().lower() in CANCELLED_STATUSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,3 +168,24 @@ def is_demand_surge(stats: DemandStats | None, rule: SurgeRule | None = None) ->
     # The 90-day rate includes the recent days; the uncapped rate keeps the rule about real orders.
     baseline = stats.units / stats.days
     return stats.recent_rate >= rule.ratio * baseline - 1e-9
+
+
+def surging_skus(stats: dict[str, DemandStats], rule: SurgeRule | None = None) -> set[str]:
+    """The SKUs of `stats` whose demand surged by `rule`."""
+    return {sku for sku, found in stats.items() if is_demand_surge(found, rule)}
+
+
+def sales_from_orders(orders: Iterable[Order]) -> tuple[list[Sale], date | None]:
+    """Sales from engine orders (an order that is not open counts as cancelled), and the first order's
+    day (UTC). Used where only the engine's view of the orders is at hand (`connector plan`)."""
+    sales: list[Sale] = []
+    first: date | None = None
+    for order in orders:
+        created = order.created_at if order.created_at.tzinfo is not None else order.created_at.replace(tzinfo=UTC)
+        day = created.astimezone(UTC).date()
+        if first is None or day < first:
+            first = day
+        for line in order.lines:
+            if line.sku:
+                sales.append(Sale(line.sku, day, line.quantity, cancelled=not order.is_open))
+    return sales, first

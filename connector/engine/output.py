@@ -21,6 +21,7 @@ def _line_to_dict(line: LinePlan) -> dict[str, Any]:
         "eta": line.eta.isoformat() if line.eta is not None else None,
         "eta_earliest": line.eta_earliest.isoformat() if line.eta_earliest is not None else None,
         "eta_latest": line.eta_latest.isoformat() if line.eta_latest is not None else None,
+        "reason": line.reason,
     }
 
 
@@ -50,6 +51,14 @@ class _IsoDates(dict[date | None, str]):
         return text
 
 
+class _Reasons(dict[str | None, str]):
+    """JSON text per reason code (a handful of distinct values)."""
+
+    def __missing__(self, code: str | None) -> str:
+        text = self[code] = "null" if code is None else _text(code)
+        return text
+
+
 def plan_to_json(plan: Plan, variants: list[VariantAvailability] | None = None) -> str:
     """`json.dumps(plan_to_dict(plan))`, character for character, written directly; with `variants`
     a last key `"variants"` follows `"orders"` (see `variant_to_dict`), every other field unchanged.
@@ -58,6 +67,7 @@ def plan_to_json(plan: Plan, variants: list[VariantAvailability] | None = None) 
     writer formats the same text itself, escaping strings with the json module's own encoder.
     """
     stamp = _IsoDates()
+    reason_text = _Reasons()
 
     parts: list[str] = []
     add = parts.append
@@ -65,7 +75,8 @@ def plan_to_json(plan: Plan, variants: list[VariantAvailability] | None = None) 
         lines = ", ".join([
             f'{{"line_id": {_text(line.line_id)}, "sku": {_text(line.sku)}, "ordered": {line.ordered}, '
             f'"allocated": {line.allocated}, "backordered": {line.backordered}, "eta": {stamp[line.eta]}, '
-            f'"eta_earliest": {stamp[line.eta_earliest]}, "eta_latest": {stamp[line.eta_latest]}}}'
+            f'"eta_earliest": {stamp[line.eta_earliest]}, "eta_latest": {stamp[line.eta_latest]}, '
+            f'"reason": {reason_text[line.reason]}}}'
             for line in order.lines
         ])
         add(f'{{"order_id": {_text(order.order_id)}, "order_name": {_text(order.order_name)}, '

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 
-from connector.engine.lateness import DEFAULT_CONFIDENCE, LatenessModel
+from connector.engine.lateness import LatenessModel
 from connector.engine.supply import SupplyEvent, events_from_rows, rows_by_sku
 from connector.engine.types import (
     IN_STOCK,
@@ -75,7 +75,7 @@ def make_plan(
     as_of: date,
     policy: Policy = Policy(),
     lateness: LatenessModel | None = None,
-    confidence: float = DEFAULT_CONFIDENCE,
+    confidence: float | None = None,
 ) -> Plan:
     """Allocate `stock` to open order lines in priority order and date every backordered unit.
 
@@ -87,6 +87,7 @@ def make_plan(
     supplies its last unit plus `policy.handling_days`; None when supply runs out first.
 
     `lateness` (a learned model) shifts promised restocks by the supplier's lateness at `confidence`
+    (default `policy.eta_confidence`)
     and gives each dated line and order its range, `eta_earliest` (p50) to `eta_latest` (p90). With no
     model, or an empty one, the plan is exactly what it was without: the range is the ETA itself.
     """
@@ -108,6 +109,8 @@ def make_plan(
     candidates.sort(key=itemgetter(0))
 
     supply_rows = rows_by_sku(supply)
+    if confidence is None:
+        confidence = policy.eta_confidence
     stock_left = {sku: max(units, 0) for sku, units in stock.items()}
     supply_by_sku: dict[str, tuple[list[float], list[SupplyEvent]]] = {}  # built when a SKU first runs short
     waiting: dict[str, int] = {}  # backordered units per SKU so far, in priority order

@@ -14,7 +14,7 @@ plain restocking because it is why the stock ran out when it did.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -57,16 +57,40 @@ def _never_slipped(_line: LinePlan) -> bool:
 
 def plan_reasons(
     plan: Plan, surging_skus: Collection[str] = (), slipped: SlipCheck = _never_slipped
-) -> dict[str, ReasonCode]:
-    """The reason of every backordered line of `plan`, keyed by line id. `slipped(line)` says
-    whether the promise that dates `line` slipped (from the promise history)."""
-    reasons: dict[str, ReasonCode] = {}
+) -> dict[tuple[str, str], ReasonCode]:
+    """The reason of every backordered line of `plan`, keyed by (order id, line id). `slipped(line)`
+    says whether the promise that dates `line` slipped (from the promise history)."""
+    reasons: dict[tuple[str, str], ReasonCode] = {}
     for order in plan.orders:
         for line in order.lines:
-            reason = line_reason(
-                LineEvidence(line.backordered, line.eta, slipped(line) if line.backordered else False,
-                             line.sku in surging_skus)
-            )
+            if line.backordered <= 0:
+                continue
+            reason = line_reason(LineEvidence(line.backordered, line.eta, slipped(line), line.sku in surging_skus))
             if reason is not None:
-                reasons[line.line_id] = reason
+                reasons[(order.order_id, line.line_id)] = reason
     return reasons
+
+
+def apply_reasons(plan: Plan, surging_skus: Collection[str] = (), slipped: SlipCheck = _never_slipped) -> Plan:
+    """Fill in `reason` on every backordered line of `plan` (the one step that sets it) and return the plan."""
+    reasons = plan_reasons(plan, surging_skus, slipped)
+    for order in plan.orders:
+        for line in order.lines:
+            line.reason = reasons.get((order.order_id, line.line_id))
+    return plan
+
+
+def slipped_promises(promises: Iterable[tuple[str, str, date]]) -> SlipCheck:
+    """A `SlipCheck` from the (supplier, SKU, current restock date) of each promise that slipped.
+
+    A line waits on the restock whose supply event dated it; `supply.events_from_rows` names that event
+    "supplier NAME: restock YYYY-MM-DD ...", so the line's `eta_source` says which promise it is."""
+    prefixes: dict[str, set[str]] = {}
+    for supplier, sku, restock_date in promises:
+        prefixes.setdefault(sku, set()).add(f"supplier {supplier}: restock {restock_date.isoformat()}")
+
+    def check(line: LinePlan) -> bool:
+        source = line.eta_source or ""
+        return line.eta is not None and any(source.startswith(prefix) for prefix in prefixes.get(line.sku, ()))
+
+    return check

@@ -144,6 +144,7 @@ class Advice:
     status: AdviceStatus
     likely_on: date | None
     next_arrival: date | None
+    arrivals: tuple[Arrival, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +254,7 @@ def advise(position: SkuPosition, as_of: date, settings: AdviceSettings | None =
         status=status,
         likely_on=likely_on,
         next_arrival=next_arrival,
+        arrivals=position.arrivals,
     )
 
 

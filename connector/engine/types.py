@@ -58,6 +58,8 @@ class Policy:
 
     handling_days: int = 1  # days between stock arriving and the order leaving the store
     default_lead_time_days: int = 7  # supplier-to-store days when a feed row gives none
+    eta_confidence: float = 0.8  # the learned-lateness quantile an ETA is dated at (see engine.lateness)
+    learn_lateness: bool = True  # date promises from learned supplier lateness (False: the feed's word only)
 
 
 @dataclass(slots=True)
@@ -80,6 +82,9 @@ class LinePlan:
     # when no model applies; None whenever `eta` is).
     eta_earliest: date | None = None
     eta_latest: date | None = None
+    # Why the line is backordered (`reasons.REASON_CODES`), set by `reasons.apply_reasons`; None when
+    # it is not backordered or no reasons were worked out.
+    reason: str | None = None
 
 
 @dataclass(slots=True)

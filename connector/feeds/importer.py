@@ -336,7 +336,7 @@ def _bulk_sqlite(connection: Connection) -> Iterator[None]:
     if connection.dialect.name != "sqlite":
         yield
         return
-    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
     connection.exec_driver_sql(f"PRAGMA cache_size={IMPORT_CACHE_KIB}")
     connection.exec_driver_sql("PRAGMA secure_delete=OFF")
     try:

@@ -32,6 +32,7 @@ from connector.store.models import (
     SupplyReceipt,
     utcnow,
 )
+from connector.store.db import rows_changed
 from connector.store.repo import insert_or_ignore
 
 WITHDRAWN_AFTER_DAYS = 60
@@ -107,13 +108,13 @@ def record_promises(session: Session, supplier: Supplier, default_lead_days: int
         promise.listed = False
         tally.unlisted += 1
     overdue = today - timedelta(days=WITHDRAWN_AFTER_DAYS)
-    withdrawn = session.execute(
+    tally.withdrawn = rows_changed(
+        session,
         update(SupplyPromise)
         .where(SupplyPromise.supplier_id == supplier.id, SupplyPromise.status == "open",
                SupplyPromise.listed.is_(False), SupplyPromise.received == 0, SupplyPromise.promised_on < overdue)
-        .values(status="withdrawn", closed_on=today)
+        .values(status="withdrawn", closed_on=today),
     )
-    tally.withdrawn = int(withdrawn.rowcount or 0)
     session.flush()
     return tally
 

@@ -268,13 +268,15 @@ class FeedReader:
                     raw = dict(zip(columns, fields, strict=False))
                     self._reject(line, f"{count} fields but the header has {len(columns)}", raw, "line")
                     continue
-                if count == width and full:
+                if count == width and getter is not None:  # set exactly when every column is present
                     sku, available, restock, restock_qty, lead = getter(fields)
                 else:
                     sku, available, restock, restock_qty, lead = (
                         fields[at] if 0 <= at < count else None for at in positions)
                 row, reason = _validated(sku, available, restock, restock_qty, lead, line)
-                accepted = self._accept(row, reason, lambda: dict(zip(columns, fields, strict=False)), line, "line")
+                # _accept calls the lambda before the loop moves on, so the late binding is safe.
+                accepted = self._accept(
+                    row, reason, lambda: dict(zip(columns, fields, strict=False)), line, "line")  # noqa: B023
                 if accepted is not None:
                     if 0 <= reference_at < count and fields[reference_at].strip():
                         accepted = accepted._replace(reference=fields[reference_at].strip()[:MAX_REFERENCE_LENGTH])
@@ -309,7 +311,7 @@ class FeedReader:
             canonical = {mapping[key]: value for key, value in item.items() if mapping[key] in FEED_FIELDS}
             seen_sku = seen_sku or "sku" in canonical
             row, reason = validate_record(canonical, number)
-            accepted = self._accept(row, reason, lambda: item, number, "item")
+            accepted = self._accept(row, reason, lambda: item, number, "item")  # noqa: B023 - called at once
             if accepted is not None:
                 reference = canonical.get("reference")
                 if reference is not None and str(reference).strip():

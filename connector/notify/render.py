@@ -53,6 +53,7 @@ class NoticeContext:
     # the backordered items are cancelled and refunded.
     answer_by: date | None = None
     refund: Refund | None = None  # cancelled: what was refunded
+    ships_now: Sequence[NoticeLine] = ()  # ship what's ready: the in-stock units that go out now
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +169,7 @@ def render_notice(
         "choice_url": context.choice_url,
         "answer_by": context.answer_by,
         "refund": context.refund,
+        "ships_now": list(context.ships_now),
     }
     names = _template_names(language, kind)
     subject = " ".join(_render(env, names["subject"], variables).split())

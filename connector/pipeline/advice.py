@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connector.engine import Policy
-from connector.engine.demand import WINDOW_DAYS, DemandStats, Sale, demand_stats
+from connector.engine.demand import WINDOW_DAYS, DemandStats, demand_stats
 from connector.engine.reorder import (
     Advice,
     AdviceSettings,
@@ -29,17 +29,9 @@ from connector.engine.reorder import (
 )
 from connector.engine.supply import rows_by_sku
 from connector.errors import InputError
+from connector.pipeline.history import load_sales
 from connector.pipeline.reconcile import StockView, load_stock, shop_policy, supply_rows_for
 from connector.store.models import Order, OrderLine, Shop, Supplier
-
-# Order statuses that are not demand: Shopify's "cancelled" and WooCommerce's ended-without-sale ones.
-CANCELLED_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
-
-
-def is_cancelled(status: str | None) -> bool:
-    """Whether a stored order status (Shopify "cancelled, paid", WooCommerce "cancelled") means no sale."""
-    return (status or "").split(",")[0].strip().lower() in CANCELLED_STATUSES
-
 
 def advice_settings(shop: Shop, service_level: float, cover_days: int) -> AdviceSettings:
     """The service level and cover days for `shop`: its own settings over the connector's defaults."""
@@ -47,29 +39,6 @@ def advice_settings(shop: Shop, service_level: float, cover_days: int) -> Advice
         service_level=float(shop.setting("service_level", service_level)),
         cover_days=int(shop.setting("reorder_cover_days", cover_days)),
     )
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def load_sales(session: Session, shop_id: int, since: date, view: StockView | None = None,
-               skus: set[str] | None = None) -> tuple[list[Sale], date | None]:
-    """Units per order line ordered since `since` (SKUs as stock keys; cancelled ones flagged), and the
-    day of the shop's first synced order (where its history starts)."""
-    statement = (
-        select(OrderLine.sku, Order.created_at, OrderLine.quantity, Order.status)
-        .join(Order, Order.id == OrderLine.order_id)
-        .where(Order.shop_id == shop_id, Order.created_at >= _day_start(since), OrderLine.sku.is_not(None))
-    )
-    if skus is not None:
-        statement = statement.where(OrderLine.sku.in_(sorted(skus)))
-    sales = [
-        Sale(view.key(sku) if view else sku, created.date(), int(quantity), is_cancelled(status))  # type: ignore[arg-type]
-        for sku, created, quantity, status in session.execute(statement)
-    ]
-    first = session.scalar(select(func.min(Order.created_at)).where(Order.shop_id == shop_id))
-    return sales, first.date() if first is not None else None
 
 
 def open_demand(session: Session, shop_id: int, view: StockView) -> dict[str, int]:
@@ -101,6 +70,10 @@ class ShopAdvice:
     as_of: date
     settings: AdviceSettings
     items: list[Advice]
+    demand: dict[str, DemandStats]  # per stock key, for every SKU advised
+
+    def for_sku(self, sku: str) -> Advice | None:
+        return next((item for item in self.items if item.sku == sku), None)
 
 
 def shop_advice(
@@ -112,11 +85,13 @@ def shop_advice(
     *,
     supplier: str | None = None,
     lateness: Mapping[str, Lateness] | None = None,
+    only: set[str] | None = None,
 ) -> ShopAdvice:
     """Advice for every tracked SKU that sold in the window or has open orders, likely backorders first.
 
     `supplier` keeps the SKUs reordered from that supplier (see `reorder_supplier`); `lateness` is the
-    learned lateness per supplier name, where there is one."""
+    learned lateness per supplier name, where there is one; `only` limits the advice to those SKUs
+    (the SKU page), even when they neither sold nor are waited for."""
     if supplier is not None:
         known = session.scalar(select(func.count()).select_from(Supplier).where(Supplier.name == supplier))
         if not known:
@@ -128,6 +103,8 @@ def shop_advice(
     waiting = open_demand(session, shop.id, view)
     sold = {sale.sku for sale in sales if not sale.cancelled}
     keys = {key for key in sold | set(waiting) if key in view.units}
+    if only is not None:
+        keys = {key for key in (view.key(sku) for sku in only) if key and key in view.units}
     demand = demand_stats(sales, as_of, history_start=history_start, skus=keys)
     members = {sku for sku, pool in view.pool_of.items() if pool in keys}
     supply = rows_by_sku(supply_rows_for(session, shop.id, (keys - set(view.pool_of.values())) | members, view))
@@ -145,7 +122,7 @@ def shop_advice(
         )
         items.append(advise(position, as_of, settings))
     items.sort(key=advice_order)
-    return ShopAdvice(shop.id, as_of, settings, items)
+    return ShopAdvice(shop.id, as_of, settings, items, demand)
 
 
 def _day(value: date | None) -> str | None:

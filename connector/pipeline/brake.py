@@ -178,7 +178,7 @@ def summarize(session: Session, shop: Shop, changes: Sequence[OrderChange], repo
     skus: dict[str, dict[str, Any]] = defaultdict(lambda: {"orders": 0, "units": 0, "before": Counter(),
                                                           "after": Counter(), "before_eta": Counter(),
                                                           "after_eta": Counter()})
-    orders = []
+    orders: list[dict[str, Any]] = []
     for change in changes:
         decision = told.get(change.order_id)
         old_lines = before.get(change.order_id, {})

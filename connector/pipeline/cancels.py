@@ -30,7 +30,16 @@ from connector.engine.mailorder import refund_due_by
 from connector.errors import InputError, UserError
 from connector.platforms.base import CancelLine, CancelOutcome, CancelRequest, Platform
 from connector.settings import Settings
-from connector.store.models import Action, Cancellation, LineDecision, Order, OrderDecision, OrderLine, Shop, utcnow
+from connector.store.models import (
+    Action,
+    Cancellation,
+    LineDecision,
+    Order,
+    OrderDecision,
+    OrderLine,
+    Shop,
+    utcnow,
+)
 from connector.store.repo import insert_or_ignore
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from connector.errors import ConnectorError, InputError, NotFoundError, Skipped, UserError
+from connector.errors import (
+    ConnectorError,
+    InputError,
+    NotFoundError,
+    Skipped,
+    UserError,
+)
 from connector.notify import (
     Channel,
     NoticeContext,
@@ -43,10 +49,27 @@ from connector.notify import (
     render_notice,
 )
 from connector.notify.policy import DELAY_KINDS
-from connector.pipeline.cancels import CANCEL_KIND, carry_out, record_done, record_refused
-from connector.pipeline.outbox import hold_from_payload, marks_from_payload, notice_lines_from_payload
-from connector.pipeline.retry import RetryPolicy, classify, describe, is_postgres, skip_locked
+from connector.pipeline.cancels import (
+    CANCEL_KIND,
+    carry_out,
+    record_done,
+    record_refused,
+)
+from connector.pipeline.outbox import (
+    hold_from_payload,
+    split_from_payload,
+    marks_from_payload,
+    notice_lines_from_payload,
+)
+from connector.pipeline.retry import (
+    RetryPolicy,
+    classify,
+    describe,
+    is_postgres,
+    skip_locked,
+)
 from connector.platforms.base import BACKORDER_TAG, Platform
+from connector.services import Services
 from connector.settings import Settings
 from connector.store.db import Database
 from connector.store.models import Action, Order, Shop, utcnow
@@ -56,7 +79,7 @@ log = logging.getLogger(__name__)
 NotifierFactory = Callable[[Shop, Platform], Channel]
 CLAIM_GROUP = 25
 SLOTS = {"tag": "tag", "untag": "tag", "hold": "hold", "release": "hold", "marks": "marks", "note": "note", "notify": "notify",
-         "cancel": "cancel"}
+         "cancel": "cancel", "ship_ready": "hold"}
 STUCK_HINT = "resolve with `connector actions resolve ID --sent` or `--retry` after checking whether the customer got it"
 
 
@@ -123,7 +146,7 @@ def _claim_orders(db: Database, now: datetime, group: int) -> _Claim | None:
 class _Runner:
     """Executes the actions of one claim and records each result as soon as it is known."""
 
-    def __init__(self, services: Any, claim: _Claim, *, now: datetime, worker_id: str, retry: RetryPolicy,
+    def __init__(self, services: Services, claim: _Claim, *, now: datetime, worker_id: str, retry: RetryPolicy,
                  notifier: NotifierFactory, stop: Event | None) -> None:
         self.services = services
         self.db: Database = services.db
@@ -310,6 +333,8 @@ class _Runner:
             platform.hold(order_ref, hold_from_payload(payload))
         elif action.kind == "release":
             platform.release(order_ref)
+        elif action.kind == "ship_ready":
+            platform.ship_ready(order_ref, split_from_payload(payload))
         else:
             raise InputError(f"action {action.id}", f"unknown action kind {action.kind!r}")
 
@@ -423,6 +448,7 @@ def notice_context(shop: Shop, order: Order, payload: dict[str, Any], *, choice_
         choice_url=choice_link,
         previous_eta=datetime.fromisoformat(previous).date() if previous else None,
         answer_by=_day(payload.get("answer_by")),
+        ships_now=notice_lines_from_payload(payload.get("ships_now", [])),
         refund=Refund(str(payload["refund_amount"]), str(payload.get("currency") or ""),
                       _day(payload.get("refund_by")), bool(payload.get("whole_order")))
         if payload.get("refund_amount") is not None else None,
@@ -440,7 +466,7 @@ def templates_dir_for(shop: Shop, settings: Settings) -> Path | None:
 
 
 def run_due_actions(
-    services: Any,
+    services: Services,
     *,
     limit: int = 100,
     worker_id: str = "worker",

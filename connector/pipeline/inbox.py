@@ -37,6 +37,8 @@ from connector.pipeline.scheduler import (
     shop_target,
 )
 from connector.platforms.woocommerce.webhook_check import TEST_TOPIC as WOO_TEST_TOPIC
+from connector.services import Services
+from connector.store.db import rows_changed
 from connector.store.exports import record_export_finished
 from connector.store.models import InboxItem, InventoryLevel, Order, Shop, WebhookSubscription, utcnow
 from connector.store.repo import upsert_order
@@ -61,7 +63,7 @@ class Outcome:
     personal_data_erased: bool = False  # then SQLite's write-ahead log is emptied of the old pages
 
 
-Handler = Callable[[Any, Session, InboxItem, Shop], Outcome]
+Handler = Callable[[Services, Session, InboxItem, Shop], Outcome]
 
 
 def _json_body(item: InboxItem) -> dict[str, Any]:
@@ -84,7 +86,7 @@ def _shop_for(session: Session, item: InboxItem) -> Shop | None:
 # --- handlers ------------------------------------------------------------------------------------
 
 
-def _shopify_order(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+def _shopify_order(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
     from connector.platforms.shopify.payloads import order_from_webhook
 
     remote = order_from_webhook(_json_body(item), source=f"delivery {item.id} ({item.topic})")
@@ -92,7 +94,7 @@ def _shopify_order(services: Any, session: Session, item: InboxItem, shop: Shop)
     return Outcome(shop.id if stored else None, None if stored else "older than the stored order; ignored")
 
 
-def _woo_order(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+def _woo_order(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
     from connector.platforms.woocommerce.payloads import order_from_rest
 
     remote = order_from_rest(_json_body(item), source=f"delivery {item.id} ({item.topic})")
@@ -100,7 +102,7 @@ def _woo_order(services: Any, session: Session, item: InboxItem, shop: Shop) -> 
     return Outcome(shop.id if stored else None, None if stored else "older than the stored order; ignored")
 
 
-def _woo_order_deleted(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+def _woo_order_deleted(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
     data = _json_body(item)
     if data.get("id") is None:
         raise InputError(f"delivery {item.id} (order.deleted)", "the body names no order id")
@@ -116,7 +118,7 @@ def _woo_order_deleted(services: Any, session: Session, item: InboxItem, shop: S
     return Outcome(shop.id)
 
 
-def _stock_changed(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+def _stock_changed(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
     """Stock moved: the sellable quantity needs every location's levels, so the shop's stock is
     re-read by an immediate sync rather than patched from one webhook's numbers."""
     data = _json_body(item)
@@ -130,7 +132,7 @@ def _stock_changed(services: Any, session: Session, item: InboxItem, shop: Shop)
     return Outcome(note=f"stock refresh scheduled (sku {sku or 'not yet known'})")
 
 
-def _uninstalled(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+def _uninstalled(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
     shop.credentials = None  # every token goes; a reinstall brings new ones
     shop.token_expires_at = None
     shop.active = False
@@ -139,9 +141,10 @@ def _uninstalled(services: Any, session: Session, item: InboxItem, shop: Shop) -
     return Outcome(note="app uninstalled: tokens deleted, shop inactive")
 
 
-def _customers_redact(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+def _customers_redact(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
     data = _json_body(item)
-    customer = data.get("customer") if isinstance(data.get("customer"), dict) else {}
+    raw_customer = data.get("customer")
+    customer: dict[str, Any] = raw_customer if isinstance(raw_customer, dict) else {}
     summary = redact_customer(
         session,
         shop,
@@ -153,14 +156,15 @@ def _customers_redact(services: Any, session: Session, item: InboxItem, shop: Sh
     return Outcome(note=summary.line(), personal_data_erased=True)
 
 
-def _shop_redact(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+def _shop_redact(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
     erase_shop(session, shop, outbox_dir=services.settings.outbox_dir)
     return Outcome(erased=True, personal_data_erased=True)
 
 
-def _data_request(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+def _data_request(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
     data = _json_body(item)
-    customer = data.get("customer") if isinstance(data.get("customer"), dict) else {}
+    raw_customer = data.get("customer")
+    customer: dict[str, Any] = raw_customer if isinstance(raw_customer, dict) else {}
     orders = data.get("orders_requested") or []
     note = (
         f"customer data request (customer id {customer.get('id')}, {len(orders)} orders): the merchant must "
@@ -170,7 +174,7 @@ def _data_request(services: Any, session: Session, item: InboxItem, shop: Shop) 
     return Outcome(note=note)
 
 
-def _bulk_finished(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+def _bulk_finished(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
     """An export finished: recorded on it, so a sync waiting on it reads it at once, and one that died
     while waiting is replaced by a full sync that adopts this export (the same code as polling)."""
     from connector.platforms.shopify.payloads import bulk_finish_from_webhook
@@ -185,7 +189,7 @@ def _bulk_finished(services: Any, session: Session, item: InboxItem, shop: Shop)
     return Outcome(note=f"bulk operation {operation} {status.lower()}: a full sync will read it")
 
 
-def _test_delivery(services: Any, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+def _test_delivery(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
     return Outcome(note="the connector's own test delivery, sent before re-enabling a disabled webhook")
 
 
@@ -211,7 +215,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
 }
 
 
-def apply_delivery(services: Any, session: Session, item: InboxItem) -> Outcome:
+def apply_delivery(services: Services, session: Session, item: InboxItem) -> Outcome:
     """Apply one delivery in the caller's transaction."""
     handler = HANDLERS.get((item.platform, item.topic))
     if handler is None:
@@ -236,7 +240,7 @@ def _claim_statement(now: datetime) -> Any:
     )
 
 
-def process_one(services: Any, *, retry: RetryPolicy, worker_id: str, now: datetime | None = None) -> tuple[bool, int | None]:
+def process_one(services: Services, *, retry: RetryPolicy, worker_id: str, now: datetime | None = None) -> tuple[bool, int | None]:
     """Claim and apply one due delivery; returns (whether one was found, the shop to reconcile)."""
     with services.db.session() as session:
         item = session.scalar(skip_locked(session, _claim_statement(now or utcnow())))
@@ -271,7 +275,7 @@ def process_one(services: Any, *, retry: RetryPolicy, worker_id: str, now: datet
 
 
 def process_due_deliveries(
-    services: Any,
+    services: Services,
     *,
     limit: int = 100,
     worker_id: str = "worker",
@@ -304,4 +308,4 @@ def replay(session: Session, *, delivery_id: int | None = None, all_dead: bool =
         statement = statement.where(InboxItem.status == "dead")
     else:
         raise ValueError("name a delivery id or all_dead")
-    return session.execute(statement).rowcount
+    return rows_changed(session, statement)

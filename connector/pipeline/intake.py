@@ -1,34 +1,94 @@
-"""Stores one verified webhook delivery in the inbox; a repeated delivery id is a no-op."""
+"""Stores verified webhook deliveries in the inbox, one statement each; a repeated delivery id is a no-op.
+
+Two ways in, one INSERT:
+    store_delivery(session_or_connection, ...)   inside a caller's transaction (tests, replays, tools)
+    DeliveryWriter.store(Delivery(...))           the webhook hot path: the driver's own connection, no
+                                                  SQLAlchemy execution machinery, no schema check
+
+The writer commits before it returns, so the 200 that follows it never acknowledges a lost delivery:
+    PostgreSQL  one round trip: the INSERT … RETURNING runs in autocommit, so the server answers only
+                after the commit is durable (synchronous_commit stays on). Connections come from a
+                pool sized to the web server's threads.
+    SQLite      one writer at a time: threads of a process queue on a lock and processes on a file lock
+                beside the database, so a writer never meets SQLite's busy back-off (its sleeps are what
+                made the p99); the busy timeout stays for the worker's own writes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import fcntl
+import json
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
 
-from sqlalchemy import JSON, LargeBinary, TextClause, bindparam, text
-from sqlalchemy import Connection
+from sqlalchemy import JSON, Connection, LargeBinary, TextClause, bindparam, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from connector.store.db import Database, sqlite_pragmas
 from connector.store.models import UTCDateTime, utcnow
 
-def _insert(*columns: str) -> TextClause:
-    """The INSERT of a delivery with these extra columns, written out once so the hot path skips
-    SQLAlchemy's per-call compilation of ON CONFLICT inserts; SQLite (3.35+) and PostgreSQL take it as it is."""
-    names = ", ".join(("platform", "delivery_id", "topic", "shop_domain", "shop_id", "headers", "body", *columns))
-    values = ", ".join(f":{name}" for name in names.split(", "))
-    return text(
-        f"INSERT INTO inbox ({names}, received_at, next_attempt_at, status, attempts)"
-        f" VALUES ({values}, :received_at, :received_at, 'pending', 0)"
-        " ON CONFLICT (platform, delivery_id) DO NOTHING RETURNING id"
-    ).bindparams(
+COLUMNS = ("platform", "delivery_id", "topic", "shop_domain", "shop_id", "headers", "body", "body_omitted")
+
+
+def _insert_sql(placeholder: Callable[[str], str]) -> str:
+    """The one INSERT of a delivery, with `placeholder(name)` for each value (per driver's paramstyle)."""
+    values = ", ".join(placeholder(name) for name in (*COLUMNS, "received_at", "received_at"))
+    return (f"INSERT INTO inbox ({', '.join(COLUMNS)}, received_at, next_attempt_at, status, attempts)"
+            f" VALUES ({values}, 'pending', 0)"
+            " ON CONFLICT (platform, delivery_id) DO NOTHING RETURNING id")
+
+
+def _insert_clause() -> TextClause:
+    # Written out once, so the session path also skips SQLAlchemy's per-call compilation of ON CONFLICT.
+    return text(_insert_sql(lambda name: f":{name}")).bindparams(
         bindparam("headers", type_=JSON()),
         bindparam("body", type_=LargeBinary()),
         bindparam("received_at", type_=UTCDateTime()),
     )
 
 
-_INSERT = _insert()
-# A delivery over the body limit: recorded (verified) without its body, so a sync can fetch what it announced.
-_INSERT_WITHOUT_BODY = _insert("body_omitted")
+_INSERT = _insert_clause()
+
+
+class ShopMissing(Exception):
+    """The delivery named a shop id that is no longer in the database (erased since it was cached)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One verified delivery as the inbox stores it. `body_omitted`: over the limit, this many bytes left out."""
+
+    platform: str
+    delivery_id: str
+    topic: str
+    shop_domain: str
+    shop_id: int | None
+    headers: Mapping[str, str]
+    body: bytes
+    body_omitted: int | None = None
+    received_at: datetime = field(default_factory=utcnow)
+
+    def values(self) -> dict[str, Any]:
+        """Column values, cut to the columns' sizes."""
+        return {
+            "platform": self.platform,
+            "delivery_id": self.delivery_id[:200],
+            "topic": self.topic[:100],
+            "shop_domain": self.shop_domain[:255],
+            "shop_id": self.shop_id,
+            "headers": dict(self.headers),
+            "body": b"" if self.body_omitted is not None else self.body,
+            "body_omitted": self.body_omitted,
+            "received_at": self.received_at,
+        }
 
 
 def store_delivery(
@@ -46,19 +106,255 @@ def store_delivery(
     """Insert the delivery unless (platform, delivery id) is already stored; True when new.
 
     The caller commits before answering the platform, so an acknowledged delivery is never lost.
-    `body_omitted`: the body was over the limit and is not stored; this many bytes were left out.
     """
-    values = {
-        "platform": platform,
-        "delivery_id": delivery_id[:200],
-        "topic": topic[:100],
-        "shop_domain": shop_domain[:255],
-        "shop_id": shop_id,
-        "headers": dict(headers),
-        "body": body,
-        "received_at": utcnow(),
-    }
-    if body_omitted is not None:
-        values.update(body=b"", body_omitted=body_omitted)
-        return session.execute(_INSERT_WITHOUT_BODY, values).first() is not None
-    return session.execute(_INSERT, values).first() is not None
+    delivery = Delivery(platform, delivery_id, topic, shop_domain, shop_id, headers, body, body_omitted)
+    return session.execute(_INSERT, delivery.values()).first() is not None
+
+
+class DeliveryWriter(Protocol):
+    def store(self, delivery: Delivery) -> bool:
+        """Insert and commit `delivery`; True when new, False for a repeat. ShopMissing: its shop is gone."""
+
+    def close(self) -> None: ...
+
+
+class BatchWriter(DeliveryWriter, Protocol):
+    def store_many(self, deliveries: Sequence[Delivery]) -> list[bool]:
+        """Insert and commit all of `deliveries` in one statement; per delivery, True when new. Raises for
+        the whole batch when any of them fails (nothing of it is then stored)."""
+
+
+def _key(values: Mapping[str, Any]) -> tuple[str, str]:
+    return values["platform"], values["delivery_id"]
+
+
+def _stored_flags(keys: Sequence[tuple[str, str]], inserted: set[tuple[str, str]]) -> list[bool]:
+    """Per delivery, whether it was new: a key sent twice in one batch is new at most once, the first time."""
+    seen: set[tuple[str, str]] = set()
+    flags = []
+    for key in keys:
+        flags.append(key in inserted and key not in seen)
+        seen.add(key)
+    return flags
+
+
+class _MultiRowInsert:
+    """The INSERT of `n` deliveries in one statement, built once per size, returning the keys inserted."""
+
+    def __init__(self, placeholder: Callable[[str], str]) -> None:
+        self._placeholder = placeholder
+        self._cache: dict[int, str] = {}
+
+    def sql(self, count: int) -> str:
+        built = self._cache.get(count)
+        if built is None:
+            rows = ", ".join(
+                "(" + ", ".join(self._placeholder(f"{name}_{index}") for name in (*COLUMNS, "received_at", "received_at"))
+                + ", 'pending', 0)" for index in range(count))
+            built = (f"INSERT INTO inbox ({', '.join(COLUMNS)}, received_at, next_attempt_at, status, attempts)"
+                     f" VALUES {rows} ON CONFLICT (platform, delivery_id) DO NOTHING RETURNING platform, delivery_id")
+            self._cache[count] = built
+        return built
+
+    @staticmethod
+    def parameters(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        return {f"{name}_{index}": value for index, row in enumerate(rows) for name, value in row.items()}
+
+
+class PostgresWriter:
+    """Deliveries into PostgreSQL: autocommitted INSERTs on pooled driver connections."""
+
+    def __init__(self, url: str, *, threads: int) -> None:
+        from psycopg.types.json import Json
+
+        self._json = Json
+        # AUTOCOMMIT: the statement is its own transaction, so BEGIN and COMMIT cost no round trips of
+        # their own. The pool holds a connection per server thread; overflow covers a burst of others.
+        self._engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=threads, max_overflow=threads,
+                                     pool_recycle=1800, hide_parameters=True)
+        self._insert = _MultiRowInsert(lambda name: f"%({name})s")
+
+    def _row(self, delivery: Delivery) -> dict[str, Any]:
+        values = delivery.values()
+        values["headers"] = self._json(values["headers"])
+        values["received_at"] = UTCDateTime().process_bind_param(values["received_at"], None)
+        return values
+
+    def store(self, delivery: Delivery) -> bool:
+        return self.store_many([delivery])[0]
+
+    def store_many(self, deliveries: Sequence[Delivery]) -> list[bool]:
+        import psycopg
+
+        rows = [self._row(delivery) for delivery in deliveries]
+        connection = self._engine.raw_connection()
+        cursor = connection.cursor()
+        try:
+            try:
+                cursor.execute(self._insert.sql(len(rows)), self._insert.parameters(rows))
+            except psycopg.errors.ForeignKeyViolation:
+                raise ShopMissing() from None
+            except psycopg.OperationalError:
+                connection.invalidate()  # the server went away: this connection must not serve again
+                raise
+            inserted = {(platform, delivery_id) for platform, delivery_id in cursor.fetchall()}
+        finally:
+            cursor.close()
+            connection.close()  # back to the pool
+        return _stored_flags([_key(row) for row in rows], inserted)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+
+def _sqlite_time(moment: datetime) -> str:
+    # The text SQLAlchemy's SQLite DateTime stores (and reads back), from naive UTC.
+    value = UTCDateTime().process_bind_param(moment, None)
+    assert value is not None
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+class SQLiteWriter:
+    """Deliveries into a SQLite file: one writer per process at a time, and one per file across processes."""
+
+    def __init__(self, path: Path) -> None:
+        self._connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        sqlite_pragmas(self._connection, None)
+        self._lock = threading.Lock()
+        # The file lock is taken on a file of its own: locking the database file would fight SQLite's own locks.
+        self._lock_file = open(f"{path}.intake-lock", "a+b")  # held for the writer's life
+        self._insert = _MultiRowInsert(lambda name: f":{name}")
+
+    def store(self, delivery: Delivery) -> bool:
+        return self.store_many([delivery])[0]
+
+    def store_many(self, deliveries: Sequence[Delivery]) -> list[bool]:
+        rows = [delivery.values() for delivery in deliveries]
+        for row in rows:
+            row["headers"] = json.dumps(row["headers"])
+            row["received_at"] = _sqlite_time(row["received_at"])
+        with self._lock:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            try:
+                # Autocommit: the INSERT is its own transaction, committed once its rows are all fetched.
+                returned = self._connection.execute(self._insert.sql(len(rows)), self._insert.parameters(rows)).fetchall()
+            except sqlite3.IntegrityError as error:
+                if "FOREIGN KEY" in str(error):
+                    raise ShopMissing() from None
+                raise
+            finally:
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+        return _stored_flags([_key(row) for row in rows], {(platform, delivery_id) for platform, delivery_id in returned})
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+            self._lock_file.close()
+
+
+@dataclass(slots=True)
+class _Waiting:
+    delivery: Delivery
+    done: threading.Event = field(default_factory=threading.Event)
+    stored: bool = False
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    """Group commit: the deliveries that arrive while one batch is being committed go together in the
+    next, in one statement and one commit, and each request is answered only after its batch committed.
+
+    One collector thread per process does the writing. A batch that fails is written again one delivery
+    at a time, so a delivery's error (its shop erased) is its own and the others are still stored.
+    """
+
+    def __init__(self, writer: BatchWriter, *, max_batch: int = 64) -> None:
+        self._writer = writer
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._collect, name="intake-group-commit", daemon=True)
+        self._thread.start()
+
+    def store(self, delivery: Delivery) -> bool:
+        waiting = _Waiting(delivery)
+        self._queue.put(waiting)
+        waiting.done.wait()
+        if waiting.error is not None:
+            raise waiting.error
+        return waiting.stored
+
+    def _collect(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stopping = False
+            while len(batch) < self._max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            self._commit(batch)
+            if stopping:
+                return
+
+    def _commit(self, batch: list[_Waiting]) -> None:
+        try:
+            flags = self._writer.store_many([waiting.delivery for waiting in batch])
+        except Exception as error:  # noqa: BLE001  # any failure is handed to the requests it belongs to
+            if len(batch) == 1:
+                batch[0].error = error
+            else:
+                for waiting in batch:
+                    self._commit([waiting])
+                return
+        else:
+            for waiting, stored in zip(batch, flags, strict=True):
+                waiting.stored = stored
+        for waiting in batch:
+            waiting.done.set()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+        self._writer.close()
+
+
+class EngineWriter:
+    """Deliveries through the application's own engine: for the databases the fast writers don't serve
+    (an in-memory SQLite, another PostgreSQL driver)."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def store(self, delivery: Delivery) -> bool:
+        try:
+            with self._database.transaction() as connection:
+                return connection.execute(_INSERT, delivery.values()).first() is not None
+        except IntegrityError as error:
+            if delivery.shop_id is not None and "foreign" in str(error.orig).lower():
+                raise ShopMissing() from None
+            raise
+
+    def close(self) -> None:
+        """The engine is the application's: it closes it."""
+
+
+def open_writer(database: Database, *, threads: int, group_commit: bool) -> DeliveryWriter:
+    """The fastest writer for `database`, with connections for `threads` concurrent requests, and with
+    `group_commit` a collector in front of it that commits the deliveries that arrive together at once."""
+    parsed = make_url(database.url)
+    backend = parsed.get_backend_name()
+    writer: BatchWriter
+    if backend == "postgresql" and parsed.get_driver_name() == "psycopg":
+        writer = PostgresWriter(database.url, threads=threads)
+    elif backend == "sqlite" and parsed.database and parsed.database != ":memory:":
+        writer = SQLiteWriter(Path(parsed.database))
+    else:
+        return EngineWriter(database)
+    return GroupCommit(writer, max_batch=max(8, 2 * threads)) if group_commit else writer

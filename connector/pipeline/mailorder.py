@@ -34,7 +34,12 @@ from connector.engine.mailorder import (
     notice_needed,
     rule_state,
 )
-from connector.notify.policy import DELAY_KINDS, NoticeLine, NoticeState, notice_fingerprint
+from connector.notify.policy import (
+    DELAY_KINDS,
+    NoticeLine,
+    NoticeState,
+    notice_fingerprint,
+)
 from connector.settings import Settings
 from connector.store.models import (
     Action,
@@ -169,10 +174,10 @@ def run_rule_clock(session: Session, shop: Shop, today: date, settings: Settings
             if request_cancel(session, shop, order, reason="no_consent", today=today, settings=settings):
                 report.cancels.append(order.id)
             continue
-        if delay_notice_due(state, decision.eta, today) and not _waiting_notice(session, order.id):
-            if _queue_rule_notice(session, shop, order, decision, state, today):
-                report.notices += 1
-                log.info("order %s of shop %s: delay notice queued before the deadline of %s", order.name, shop.id,
+        due = delay_notice_due(state, decision.eta, today) and not _waiting_notice(session, order.id)
+        if due and _queue_rule_notice(session, shop, order, decision, state, today):
+            report.notices += 1
+            log.info("order %s of shop %s: delay notice queued before the deadline of %s", order.name, shop.id,
                          state.in_force)
     session.flush()
     return report

@@ -37,20 +37,42 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.engine import LinePlan, OrderPlan
-from connector.notify.policy import DELAY_KINDS, NoticeLine, NoticeState, decide_notice, notice_fingerprint
-from connector.pipeline.brake import BrakeLimits, PlannedNotice, PlanReport, change_key, hold, latest_held, settle
-from connector.pipeline.brake import summarize, waiting_customers
+from connector.notify.policy import (
+    DELAY_KINDS,
+    NoticeLine,
+    NoticeState,
+    decide_notice,
+    notice_fingerprint,
+)
+from connector.pipeline.brake import (
+    BrakeLimits,
+    PlannedNotice,
+    PlanReport,
+    change_key,
+    hold,
+    latest_held,
+    settle,
+    summarize,
+    waiting_customers,
+)
 from connector.pipeline.mailorder import consent_terms, run_rule_clock
-from connector.pipeline.reconcile import CLEARED_FINGERPRINT, OrderChange, ReconcileResult, reconcile_shop
+from connector.pipeline.reconcile import (
+    CLEARED_FINGERPRINT,
+    OrderChange,
+    ReconcileResult,
+    reconcile_shop,
+)
 from connector.pipeline.retry import is_postgres
-from connector.platforms.base import Capabilities, HoldRequest, LineMark, OrderMarks
+from connector.pipeline.storefront import record_variants
+from connector.platforms.base import CancelLine, Capabilities, HoldRequest, LineMark, OrderMarks, ReadySplit
+from connector.services import Services
 from connector.settings import Settings
 from connector.store.models import Action, Order, OrderDecision, Shop, utcnow
 from connector.store.repo import insert_or_ignore
 
 log = logging.getLogger(__name__)
 
-STORE_KINDS = ("tag", "untag", "marks", "note", "hold", "release")
+STORE_KINDS = ("tag", "untag", "marks", "note", "hold", "release", "ship_ready")
 NOTE_HEADER = "Backorder connector"
 
 
@@ -126,6 +148,29 @@ def hold_for(plan: OrderPlan) -> HoldRequest:
         reason="UNKNOWN_DELIVERY_DATE" if unknown else "INVENTORY_OUT_OF_STOCK",
         notes="Backordered; released automatically when stock arrives.",
     )
+
+
+def ship_ready_wanted(shop: Shop, settings: Settings) -> bool:
+    return bool(shop.setting("ship_ready", settings.ship_ready))
+
+
+def ready_lines(plan: OrderPlan) -> list[LinePlan]:
+    """The lines with units in stock now (of an order that also waits for some)."""
+    return [line for line in plan.lines if line.allocated > 0]
+
+
+def split_payload(plan: OrderPlan) -> dict[str, Any]:
+    hold = hold_for(plan)
+    return {"ready": [{"line_id": line.line_id, "quantity": line.allocated} for line in ready_lines(plan)],
+            "held": [{"line_id": line.line_id, "quantity": line.backordered} for line in backordered_lines(plan)],
+            "reason": hold.reason, "notes": hold.notes}
+
+
+def split_from_payload(payload: dict[str, Any]) -> ReadySplit:
+    return ReadySplit(
+        ready=tuple(CancelLine(str(p["line_id"]), int(p["quantity"])) for p in payload.get("ready", [])),
+        held=tuple(CancelLine(str(p["line_id"]), int(p["quantity"])) for p in payload.get("held", [])),
+        reason=payload.get("reason", "INVENTORY_OUT_OF_STOCK"), notes=payload.get("notes", ""))
 
 
 def hold_from_payload(payload: dict[str, Any]) -> HoldRequest:
@@ -244,7 +289,10 @@ def plan_actions(
             store_writes.append(("untag", {}))
         store_writes.append(("marks", marks_payload_with_sources(plan)))
         store_writes.append(("note", {"text": note_text(plan, titles)}))
-        if holds_wanted and backordered:
+        if backordered and ready_lines(plan) and ship_ready_wanted(shop, settings):
+            # Ship what's ready: the in-stock units go now, only the backordered ones wait.
+            store_writes.append(("ship_ready", split_payload(plan)))
+        elif holds_wanted and backordered:
             hold = hold_for(plan)
             store_writes.append(("hold", {"line_ids": list(hold.line_ids), "reason": hold.reason, "notes": hold.notes}))
         if holds_wanted and not backordered and was_backordered:
@@ -318,6 +366,11 @@ def _plan_notice(
         "lines": notice_lines_to_payload(lines),
         "told_on": today.isoformat(),  # the shop's day it was planned for (the mail-order rule counts from it)
     }
+    if verdict.kind in DELAY_KINDS and ready_lines(plan) and ship_ready_wanted(shop, settings):
+        titles = {line.platform_id: line.title for line in order.lines}
+        payload["ships_now"] = notice_lines_to_payload(
+            NoticeLine(line.line_id, line.sku, titles.get(line.line_id, ""), line.allocated, None)
+            for line in ready_lines(plan))
     if verdict.kind in DELAY_KINDS:
         # The mail-order rule: a first delay is consented to by silence, a further one needs an answer.
         payload.update(consent_terms(session, order, plan.eta, today))
@@ -337,14 +390,14 @@ def _plan_notice(
     return (verdict.kind if queued else None), False
 
 
-def reconcile_and_plan(services: Any, shop_id: int, *, today: date | None = None) -> int:
+def reconcile_and_plan(services: Services, shop_id: int, *, today: date | None = None) -> int:
     """Reconcile one shop and queue its actions in one transaction; returns the actions queued."""
     _, queued = reconcile_and_queue(services, shop_id, as_of=today or utcnow().date())
     return queued
 
 
 def reconcile_and_queue(
-    services: Any, shop_id: int, *, as_of: date, dry_run: bool = False, approve: int | None = None
+    services: Services, shop_id: int, *, as_of: date, dry_run: bool = False, approve: int | None = None
 ) -> tuple[ReconcileResult | None, int]:
     """Reconcile one shop and, unless `dry_run`, record the decisions and queue their actions, all
     in one transaction. Returns the result (None for an unknown, uninstalled or paused shop) and the
@@ -364,6 +417,8 @@ def reconcile_and_queue(
             return None, 0
         waiting = 0 if dry_run else waiting_customers(session, shop.id)
         result = reconcile_shop(session, shop, as_of, services.policy, dry_run=dry_run)
+        if not dry_run and result.variants is not None and result.stock is not None:
+            record_variants(session, shop, result.variants, result.stock.pool_of)  # the storefront's own queue
         if dry_run:
             session.rollback()
             return result, 0

@@ -14,7 +14,10 @@ from sqlalchemy.orm import Session
 
 from connector.engine import Order as EngineOrder
 from connector.engine import OrderLine as EngineLine
-from connector.engine import OrderPlan, Plan, Policy, SupplyRow, make_plan
+from connector.engine import OrderPlan, Plan, Policy, SupplyRow, VariantAvailability, make_plan, variant_availability
+from connector.engine.lateness import LatenessModel
+from connector.feeds.promises import lateness_model
+from connector.pipeline.reasons import explain_plan
 from connector.store.models import (
     HeldReconcile,
     InventoryLevel,
@@ -49,13 +52,28 @@ class ReconcileResult:
     changes: list[OrderChange] = field(default_factory=list)
     dry_run: bool = False
     held: HeldReconcile | None = None  # set when the notice brake held this reconcile's writes
+    # The availability ETA of every tracked stock key, when the shop shows storefront ETAs (else None).
+    variants: list[VariantAvailability] | None = None
+    stock: StockView | None = None
 
 
 def shop_policy(shop: Shop, defaults: Policy) -> Policy:
     return Policy(
         handling_days=int(shop.setting("handling_days", defaults.handling_days)),
         default_lead_time_days=int(shop.setting("default_lead_time_days", defaults.default_lead_time_days)),
+        eta_confidence=float(shop.setting("eta_confidence", defaults.eta_confidence)),
+        learn_lateness=bool(shop.setting("learn_lateness", defaults.learn_lateness)),
     )
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _ranged(line: Any) -> bool:
+    """A line whose range is more than its ETA (a learned model spread it); without one the fingerprint
+    is exactly what it was before ranges existed, so nothing is pushed again."""
+    return line.eta is not None and (line.eta_earliest, line.eta_latest) not in ((None, None), (line.eta, line.eta))
 
 
 def fingerprint(plan: OrderPlan) -> str:
@@ -65,6 +83,7 @@ def fingerprint(plan: OrderPlan) -> str:
         "eta": plan.eta.isoformat() if plan.eta else None,
         "lines": [
             [line.line_id, line.backordered, line.eta.isoformat() if line.eta else None]
+            + ([_iso(line.eta_earliest), _iso(line.eta_latest)] if _ranged(line) else [])
             for line in plan.lines
             if line.backordered
         ],
@@ -131,15 +150,17 @@ def load_stock(session: Session, shop_id: int) -> StockView:
     return view
 
 
-def load_supply(session: Session, shop_id: int, view: StockView | None = None) -> list[SupplyRow]:
-    """Supply rows for the SKUs the shop's open order lines ask for (and the shared pools they draw on).
+def load_supply(session: Session, shop_id: int, view: StockView | None = None,
+                skus: set[str] | None = None) -> list[SupplyRow]:
+    """Supply rows for the SKUs the shop's open order lines ask for (or `skus`), and the shared pools they
+    draw on.
 
     Only those: a supplier feed may list a million SKUs, and reconcile's work must follow the open
     order lines, not the size of the feeds. With no open line nothing is read at all."""
-    wanted = set(session.scalars(
+    wanted = set(skus) if skus is not None else {sku for sku in session.scalars(
         select(OrderLine.sku).distinct().join(Order, Order.id == OrderLine.order_id)
         .where(Order.shop_id == shop_id, Order.is_open.is_(True), OrderLine.sku.is_not(None))
-    ))
+    ) if sku is not None}
     if view is not None and view.pool_of:
         pools = {view.pool_of[sku] for sku in wanted if sku in view.pool_of}
         wanted |= {sku for sku, pool in view.pool_of.items() if pool in pools}
@@ -222,7 +243,12 @@ def reconcile_shop(
     view = load_stock(session, shop.id)
     loaded = load_orders(session, shop.id, view)
     order_ids, line_ids = loaded.order_ids, loaded.line_ids
-    plan = make_plan(loaded.orders, view.units, load_supply(session, shop.id, view), as_of, shop_policy(shop, defaults))
+    policy = shop_policy(shop, defaults)
+    lateness = shop_lateness(session, shop, as_of, policy)
+    supply = load_supply(session, shop.id, view)
+    plan = make_plan(loaded.orders, view.units, supply, as_of, policy, lateness)
+    explain_plan(session, shop.id, plan, as_of, view)
+    variants = storefront_availability(session, shop, plan, view, supply, policy, lateness)
     if view.pool_of:
         _show_real_skus(plan, loaded)
     previous = {
@@ -231,7 +257,7 @@ def reconcile_shop(
             select(OrderDecision).join(Order, Order.id == OrderDecision.order_id).where(Order.shop_id == shop.id)
         )
     }
-    result = ReconcileResult(shop_id=shop.id, plan=plan, dry_run=dry_run)
+    result = ReconcileResult(shop_id=shop.id, plan=plan, dry_run=dry_run, variants=variants, stock=view)
     now = utcnow()
     planned: set[int] = set()
     for order_plan in plan.orders:
@@ -254,6 +280,30 @@ def reconcile_shop(
     if not dry_run:
         session.flush()
     return result
+
+
+def shop_lateness(session: Session, shop: Shop, as_of: date, policy: Policy) -> LatenessModel | None:
+    """The learned supplier lateness reconcile dates this shop's promises with (None when it is off)."""
+    return lateness_model(session, as_of, policy.eta_confidence, shop.id) if policy.learn_lateness else None
+
+
+def storefront_availability(session: Session, shop: Shop, plan: Plan, view: StockView, supply: list[SupplyRow],
+                            policy: Policy, lateness: LatenessModel | None = None) -> list[VariantAvailability] | None:
+    """The availability ETA of each tracked stock key, for a shop that shows storefront ETAs (None otherwise).
+
+    `plan` must still carry stock keys (before `_show_real_skus`) and come from the same `lateness` model. The supply reconcile read covers the
+    SKUs of open lines only; a SKU sold out with nothing waiting needs its own supply for its next arrival.
+    """
+    if not shop.setting("storefront_eta", False):
+        return None
+    covered = {row.sku for row in supply}
+    waiting = {line.sku for order in plan.orders for line in order.lines}
+    short = {key for key, units in view.units.items() if units <= 0 and key not in covered and key not in waiting}
+    if short:
+        real = {sku for sku, key in view.pool_of.items() if key in short} | {key for key in short
+                                                                               if not key.startswith("pool:")}
+        supply = supply + load_supply(session, shop.id, view, skus=real)
+    return variant_availability(plan, view.units, supply, policy, lateness=lateness)
 
 
 def _show_real_skus(plan: Plan, loaded: LoadedOrders) -> None:
@@ -308,4 +358,5 @@ def _record_lines(session: Session, order_plan: OrderPlan, line_ids: dict[tuple[
         row.backordered = line.backordered
         row.eta = line.eta
         row.eta_source = (line.eta_source or None) and line.eta_source[:300]
+        row.reason = line.reason
         row.decided_at = now

@@ -15,7 +15,6 @@ import logging
 from collections.abc import Collection
 from datetime import datetime, timedelta
 from threading import Event
-from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 from connector.errors import ConnectorError
 from connector.pipeline.retry import describe, skip_locked
 from connector.pipeline.sync import run_shop_sync
+from connector.services import Services
 from connector.settings import Settings
 from connector.store.models import Job, Shop, Supplier, utcnow
 from connector.store.repo import insert_or_ignore
@@ -95,7 +95,7 @@ def ensure_jobs(session: Session, shop: Shop, settings: Settings | None = None) 
             _ensure(session, FEED_REFRESH, supplier_target(supplier.id), intervals[FEED_REFRESH], now)
 
 
-def ensure_all_jobs(services: Any) -> None:
+def ensure_all_jobs(services: Services) -> None:
     with services.db.session() as session:
         for shop in session.scalars(select(Shop).where(Shop.active.is_(True), Shop.disabled_at.is_(None))):
             ensure_jobs(session, shop, services.settings)
@@ -146,7 +146,7 @@ def remove_supplier(session: Session, scope: str, name: str) -> bool:
 
 
 
-def _claim(services: Any, now: datetime, kinds: Collection[str] | None, targets: Collection[str] | None) -> Job | None:
+def _claim(services: Services, now: datetime, kinds: Collection[str] | None, targets: Collection[str] | None) -> Job | None:
     with services.db.session() as session:
         statement = (
             select(Job)
@@ -167,7 +167,7 @@ def _claim(services: Any, now: datetime, kinds: Collection[str] | None, targets:
         return job
 
 
-def _finish(services: Any, job_id: int, error: BaseException | None, status: str) -> None:
+def _finish(services: Services, job_id: int, error: BaseException | None, status: str) -> None:
     with services.db.session() as session:
         job = session.get(Job, job_id)
         if job is None:
@@ -181,7 +181,7 @@ def _finish(services: Any, job_id: int, error: BaseException | None, status: str
             job.next_run_at = min(job.next_run_at, now + RETRY_AFTER_FAILURE)
 
 
-def run_job(services: Any, job: Job) -> str:
+def run_job(services: Services, job: Job) -> str:
     """Run one job; returns its outcome word ("ok", "skipped", "unchanged", "refused", "held")."""
     if job.kind in (SYNC, FULL_SYNC):
         return _run_sync(services, _target_id(job.target), full=job.kind == FULL_SYNC)
@@ -197,7 +197,7 @@ def run_job(services: Any, job: Job) -> str:
     raise ValueError(f"unknown job kind {job.kind!r}")
 
 
-def _run_sync(services: Any, shop_id: int, *, full: bool) -> str:
+def _run_sync(services: Services, shop_id: int, *, full: bool) -> str:
     """The same per-shop sync `connector sync` runs; a failure is recorded on the shop and on the job."""
     result = run_shop_sync(services, shop_id, full=full)
     if result.failed:
@@ -205,7 +205,7 @@ def _run_sync(services: Any, shop_id: int, *, full: bool) -> str:
     return result.status
 
 
-def _refresh_feed(services: Any, supplier_id: int) -> str:
+def _refresh_feed(services: Services, supplier_id: int) -> str:
     """Fetch a URL feed again; a refused refresh is recorded on the supplier and triggers nothing."""
     from connector.feeds.importer import import_feed
 
@@ -225,7 +225,7 @@ def _refresh_feed(services: Any, supplier_id: int) -> str:
 
 
 def run_due_jobs(
-    services: Any,
+    services: Services,
     now: datetime | None = None,
     *,
     limit: int = 20,
@@ -251,7 +251,7 @@ def run_due_jobs(
     return ran
 
 
-def release_stale_leases(services: Any) -> None:
+def release_stale_leases(services: Services) -> None:
     """Forget every lease: only for SQLite, where this worker is known to be the only one."""
     with services.db.session() as session:
         session.execute(update(Job).where(Job.locked_until.is_not(None)).values(locked_until=None))

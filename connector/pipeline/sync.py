@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from connector.errors import Skipped
@@ -21,7 +21,16 @@ from connector.pipeline.health import explain, record_sync
 from connector.platforms.base import Platform
 from connector.store.db import Database
 from connector.store.models import Shop, utcnow
-from connector.store.repo import get_cursor, mark_out_of_reach, record_access, set_cursor, store_stock, upsert_order
+from connector.feeds.promises import infer_arrivals as infer_from_stock
+from connector.store.repo import (
+    get_cursor,
+    mark_out_of_reach,
+    record_access,
+    set_cursor,
+    stock_totals,
+    store_stock,
+    upsert_order,
+)
 
 if TYPE_CHECKING:
     from connector.services import Services
@@ -63,9 +72,13 @@ class SyncSummary:
 
 
 def sync_shop(
-    db: Database, shop_id: int, platform: Platform, *, full: bool = False, progress: Progress | None = None
+    db: Database, shop_id: int, platform: Platform, *, full: bool = False, progress: Progress | None = None,
+    infer_arrivals: bool = True, today: date | None = None,
 ) -> SyncSummary:
     """Sync one shop's orders then stock; returns what was read.
+
+    With `infer_arrivals`, a SKU whose stock rose since the last read settles the promises of it that
+    are due (see `connector.feeds.promises.infer_arrivals`), as received on `today` (default: UTC today).
 
     The stored cursor becomes min(sync start, newest `updated_at` seen), so an order updated while
     the run was paging is read again next time instead of being skipped.
@@ -97,7 +110,14 @@ def sync_shop(
 
     try:
         with db.session() as session:
+            before = stock_totals(session, shop_id) if infer_arrivals else {}
             stock_count = store_stock(session, shop_id, platform.iter_stock(), complete=True)
+            if infer_arrivals:
+                after = stock_totals(session, shop_id)
+                rises = {sku: (before[sku], units) for sku, units in after.items()
+                         if sku in before and units > before[sku]}
+                if rises:
+                    infer_from_stock(session, shop_id, rises, today or utcnow().date())
     except Skipped as why:
         log.warning("shop %s: stock not read (%s); the last stock read is kept", shop_id, why)
         stock_count = 0
@@ -189,7 +209,8 @@ def run_shop_sync(services: Services, shop_id: int, *, full: bool = False,
         try:
             if check_profile:
                 refresh_profile(services, shop_id, platform)
-            summary = sync_shop(services.db, shop_id, platform, full=full, progress=progress)
+            summary = sync_shop(services.db, shop_id, platform, full=full, progress=progress,
+                                infer_arrivals=services.settings.infer_arrivals)
         finally:
             platform.close()
     except Exception as error:  # noqa: BLE001 - any failure of this shop is reported, never fatal to the others

@@ -83,7 +83,7 @@ def ensure_shop_webhooks(services: Services, shop_id: int) -> bool:
     except ConnectorError as exc:
         log.warning("shop %s: setting up webhooks failed (%s); the periodic sync retries", shop_id, exc)
         return False
-    except Exception as exc:  # never let webhook set-up break an install; the flag stays set for a retry
+    except Exception as exc:  # noqa: BLE001 - never let webhook set-up break an install; the flag stays set for a retry
         log.warning("shop %s: setting up webhooks failed (%s); the periodic sync retries", shop_id, type(exc).__name__)
         return False
     with services.db.session() as session:

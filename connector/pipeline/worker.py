@@ -22,19 +22,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Event
-from typing import IO, Any
+from typing import IO
 
 from sqlalchemy.engine import make_url
 
 from connector.errors import ConfigError
 from connector.pipeline.executor import NotifierFactory, run_due_actions
+from connector.pipeline.storefront import run_due_pushes
 from connector.pipeline.inbox import process_due_deliveries
 from connector.pipeline.retry import RetryPolicy
 from connector.pipeline.scheduler import ensure_all_jobs, release_stale_leases, run_due_jobs
+from connector.services import Services
 
 log = logging.getLogger(__name__)
 
 BATCH = 50
+STOREFRONT_BATCH = 500  # storefront rows per shop and pass: five Shopify calls of 25 per hundred
 ENSURE_JOBS_EVERY_SECONDS = 60.0
 
 
@@ -94,7 +97,7 @@ def single_worker_guard(database_url: str) -> Iterator[bool]:
         handle.close()  # closing releases the lock
 
 
-def backlog(services: Any) -> tuple[int, int]:
+def backlog(services: Services) -> tuple[int, int]:
     """(webhook deliveries waiting, store writes and notices waiting) right now."""
     from sqlalchemy import func, select
 
@@ -107,7 +110,7 @@ def backlog(services: Any) -> tuple[int, int]:
 
 
 def run_pass(
-    services: Any,
+    services: Services,
     *,
     worker_id: str,
     stop: Event,
@@ -123,6 +126,7 @@ def run_pass(
     actions = 0 if stop.is_set() else run_due_actions(
         services, limit=BATCH, worker_id=worker_id, notifier=notifier, retry=retry, stop=stop
     )
+    actions += 0 if stop.is_set() else run_due_pushes(services, limit=STOREFRONT_BATCH, retry=retry)
     stats.passes += 1
     stats.jobs += jobs
     stats.deliveries += deliveries
@@ -131,7 +135,7 @@ def run_pass(
 
 
 def run_worker(
-    services: Any,
+    services: Services,
     *,
     once: bool,
     stop_event: Event | None = None,

@@ -38,11 +38,10 @@ def connect(
                 return refresh_token(access.domain, current_refresh_token, api_key, secret, base_url=access.api_url)
 
         renewer: TokenRenewer | None = token_renewer
-        kwargs = {"api_version": access.api_version} if access.api_version else {}
         client = ShopifyClient(access, on_token_refresh=on_token_refresh, token_refresher=refresher,
-                               token_renewer=renewer, **kwargs)
-        return ShopifyPlatform(client, exports=exports, required_scopes=access.required_scopes or None,
-                               granted_scopes=access.granted_scopes)
+                               token_renewer=renewer)  # the client reads access.api_version itself
+        return ShopifyPlatform(client, exports=exports,
+                               required_scopes=access.required_scopes or None, granted_scopes=access.granted_scopes)
     if access.platform == "woocommerce":
         from connector.platforms.woocommerce.adapter import WooPlatform
         from connector.platforms.woocommerce.client import WooClient

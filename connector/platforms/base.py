@@ -66,6 +66,9 @@ class StockRecord:
     quantity: int
     tracked: bool = True
     item_ref: str | None = None  # the platform's inventory item / product id, for webhook lookups
+    # Where the storefront reads this SKU's availability ETA: Shopify the variant id; WooCommerce the
+    # product id, or "<parent id>/<variation id>" for a variation with stock of its own.
+    storefront_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,21 @@ class HoldRequest:
     line_ids: tuple[str, ...]
     reason: HoldReason
     notes: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StorefrontEta:
+    """What the storefront shows for one variant (`target`, a `StockRecord.storefront_ref`).
+
+    `eta` None clears what was shown (back in stock, or no date known): the storefront then shows nothing.
+    `earliest`/`latest` give a range when both are set; `text` is the shop's own sentence, if any.
+    """
+
+    target: str
+    eta: date | None
+    earliest: date | None = None
+    latest: date | None = None
+    text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,10 +146,12 @@ class CancelOutcome:
 
 @dataclass(frozen=True, slots=True)
 class ReadySplit:
-    """Ship these in-stock units now; the backordered ones (`held`) stay behind."""
+    """Ship these in-stock units now; the backordered ones (`held`) stay behind, held with `reason`."""
 
     ready: tuple[CancelLine, ...]
     held: tuple[CancelLine, ...]
+    reason: HoldReason = "INVENTORY_OUT_OF_STOCK"
+    notes: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +160,7 @@ class Capabilities:
     holds: bool  # fulfilment of individual lines can be held
     customer_notes: bool  # the platform itself emails the customer a note we write
     marks_batch_size: int = 1  # orders whose marks one request can write
+    storefront_batch_size: int = 1  # variants whose storefront ETA one request can write
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +323,15 @@ class Platform(Protocol):
 
     def write_note(self, order_id: str, text: str) -> bool:
         """Show `text` to the merchant on the order, keeping the merchant's own notes."""
+
+    def prepare_storefront(self) -> None:
+        """Make the store ready to serve storefront ETAs (Shopify: the metafield definition with
+        storefront read access); harmless to repeat."""
+
+    def write_storefront_etas(self, items: Sequence[StorefrontEta]) -> dict[str, str | None]:
+        """Write (or clear) the storefront ETA of each variant, `capabilities.storefront_batch_size` per
+        request; returns target -> None when written, or the store's reason when it refused that one.
+        A whole request the store refuses raises, like every other write."""
 
     def hold(self, order_id: str, request: HoldRequest) -> bool: ...
 

@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, CursorResult, Engine, Executable, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,7 +43,7 @@ def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # Deleted rows are overwritten, not left in free pages: erased personal data must really go.
@@ -54,11 +54,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def rows_changed(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE and say how many rows it changed (the driver's row count)."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult), "an UPDATE or DELETE answers a cursor result"
+    return int(result.rowcount or 0)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; SQLite files get their folder created, WAL and foreign keys."""
     try:
         parsed = make_url(url)
-    except Exception:
+    except Exception:  # noqa: BLE001 - SQLAlchemy's URL parser raises several types; all mean a bad URL
         raise ConfigError("DATABASE_URL", "is not a valid database URL") from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -67,7 +74,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # isolation_level=None hands transaction control to SQLAlchemy, which issues BEGIN IMMEDIATE.
         engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None},
                                hide_parameters=True, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite_pragmas)
         event.listen(engine, "begin", _begin_immediate)
         return engine
     # hide_parameters keeps customer data and secrets out of error messages stored and logged.
@@ -129,7 +136,7 @@ def ensure_schema(engine: Engine) -> None:
             upgrade(engine)
         except ConfigError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any driver or migration failure becomes one config error
             raise ConfigError("DATABASE_URL", f"cannot open or migrate the database: {type(exc).__name__}: {exc}") from None
         _upgraded.add(engine)
 

@@ -7,7 +7,7 @@ database itself (upserts and insert-or-ignore), never through check-then-insert.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -60,6 +61,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    __table__: ClassVar[Table]  # every model here maps one plain table (SQLAlchemy types it as any FromClause)
 
 
 class Shop(Base):
@@ -166,7 +168,42 @@ class InventoryLevel(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     tracked: Mapped[bool] = mapped_column(Boolean, default=True)
     item_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Where the storefront reads this SKU's ETA (see StockRecord.storefront_ref); None: nowhere known.
+    storefront_ref: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StorefrontEta(Base):
+    """A SKU's availability ETA as the storefront should show it, and what was last pushed there.
+
+    The row is its own outbox entry: `status` "pending" means `value` still has to reach the store
+    (None clears what was written), and only rows whose `fingerprint` moved away from
+    `pushed_fingerprint` ever become pending, so a push writes only what changed.
+    """
+
+    __tablename__ = "storefront_etas"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "sku", name="uq_storefront_etas_shop_sku"),
+        Index("ix_storefront_etas_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(String(255))
+    target: Mapped[str | None] = mapped_column(String(100))  # the variant / product the value is written on
+    available_now: Mapped[int] = mapped_column(Integer, default=0)
+    eta: Mapped[date | None] = mapped_column(Date)
+    eta_source: Mapped[str | None] = mapped_column(String(300))
+    value: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # what the storefront is to show; None: nothing
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    pushed_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    pushed_value: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20), default="done")  # pending | done | failed | skipped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class Supplier(Base):
@@ -362,6 +399,7 @@ class LineDecision(Base):
     backordered: Mapped[int] = mapped_column(Integer)
     eta: Mapped[date | None] = mapped_column(Date)
     eta_source: Mapped[str | None] = mapped_column(String(300))
+    reason: Mapped[str | None] = mapped_column(String(40))  # engine.reasons.REASON_CODES; None when not backordered
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from connector.crypto import SecretBox
 from connector.errors import ShopNotFound
 from connector.platforms.base import AccessReport, RemoteOrder, ShopAccess, StockRecord
+from connector.store.db import rows_changed
 from connector.store.models import InventoryLevel, Order, OrderLine, Shop, SyncCursor, utcnow
 
 
@@ -122,13 +123,13 @@ def _replace_lines(order: Order, remote: RemoteOrder) -> None:
 def mark_out_of_reach(session: Session, shop_id: int, readable_since: datetime) -> int:
     """Mark the open orders created before `readable_since`, which the store no longer shows, as out of its
     reach (kept, not deleted); returns how many were newly marked."""
-    result = session.execute(
+    return rows_changed(
+        session,
         update(Order)
         .where(Order.shop_id == shop_id, Order.is_open.is_(True), Order.created_at < readable_since,
                Order.out_of_reach_at.is_(None))
-        .values(out_of_reach_at=utcnow())
+        .values(out_of_reach_at=utcnow()),
     )
-    return int(result.rowcount or 0)
 
 
 def record_access(session: Session, shop_id: int, report: AccessReport) -> None:
@@ -154,6 +155,7 @@ def store_stock(session: Session, shop_id: int, records: Iterable[StockRecord], 
                 "quantity": record.quantity,
                 "tracked": record.tracked,
                 "item_ref": record.item_ref,
+                "storefront_ref": record.storefront_ref,
                 "updated_at": now,
             },
             ("shop_id", "sku", "location_id"),
@@ -172,6 +174,17 @@ def store_stock(session: Session, shop_id: int, records: Iterable[StockRecord], 
                 )
             )
     return len(seen)
+
+
+def stock_totals(session: Session, shop_id: int) -> dict[str, int]:
+    """Tracked units per SKU over every location, as stored (before or after a stock read)."""
+    totals: dict[str, int] = {}
+    for sku, quantity in session.execute(
+        select(InventoryLevel.sku, InventoryLevel.quantity)
+        .where(InventoryLevel.shop_id == shop_id, InventoryLevel.tracked.is_(True))
+    ):
+        totals[sku] = totals.get(sku, 0) + int(quantity or 0)
+    return totals
 
 
 def get_cursor(session: Session, shop_id: int, resource: str) -> datetime | None:

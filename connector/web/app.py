@@ -20,7 +20,8 @@ import hashlib
 import hmac
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Request, Response, jsonify
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -32,6 +33,14 @@ from connector.web.context import SERVICES_KEY, current_services, error_response
 
 log = logging.getLogger("connector.web")
 
+SESSIONLESS_PREFIXES = ("/webhooks/", "/healthz")
+_SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    # Choice links carry a token in the path: never leak it to another site through Referer.
+    ("Referrer-Policy", "no-referrer"),
+    ("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
+)
 _SESSION_KEY_PURPOSE = b"backorder-connector/flask-session/v1"
 
 
@@ -56,6 +65,7 @@ def create_app(services: Services | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.app_url.startswith("https://"),
     )
     app.extensions[SERVICES_KEY] = services
+    app.session_interface = _PeopleSessions()
 
     from connector.web.choice import blueprint as choice_blueprint
     from connector.web.dashboard import blueprint as dashboard_blueprint
@@ -74,9 +84,18 @@ def create_app(services: Services | None = None) -> Flask:
     app.after_request(_security_headers)
     if settings.proxy_count:
         # Behind a reverse proxy the client address (login rate limit) and scheme come from X-Forwarded-*.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count,
-                                x_host=settings.proxy_count)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
+            app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count, x_host=settings.proxy_count)
     return app
+
+
+class _PeopleSessions(SecureCookieSessionInterface):
+    """Sessions for the pages people use; the routes stores call get none (no cookie to verify per delivery)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(SESSIONLESS_PREFIXES):
+            return None  # Flask then gives the request a null session, never saved
+        return super().open_session(app, request)
 
 
 def healthz() -> tuple[Response, int]:
@@ -84,7 +103,7 @@ def healthz() -> tuple[Response, int]:
     try:
         with current_services().db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception as exc:  # any failure to reach the database means "not healthy", not a crash
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the database means "not healthy", not a crash
         log.warning("health check failed: database unavailable (%s)", type(exc).__name__)
         return jsonify(status="unavailable", version=__version__), 503
     return jsonify(status="ok", version=__version__), 200
@@ -111,14 +130,14 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[Response | str, int]:
-        log.exception("unhandled error in %s", type(error).__name__)
+        # Flask calls error handlers inside its own `except`, so the traceback is there to log.
+        log.exception("unhandled error in %s", type(error).__name__)  # noqa: LOG004
         return error_response(500, "Internal Server Error", "something went wrong; the operator can see the log")
 
 
 def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    # Choice links carry a token in the path: never leak it to another site through Referer.
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+    headers = response.headers
+    present = {name.lower() for name, _value in headers.items()}
+    # Appended unless the view set its own: werkzeug's per-header setdefault costs a webhook more than its INSERT.
+    headers.extend([(name, value) for name, value in _SECURITY_HEADERS if name.lower() not in present])
     return response

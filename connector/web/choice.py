@@ -27,7 +27,14 @@ from connector.notify.policy import DELAY_KINDS
 from connector.pipeline.cancels import cancel_mode, request_cancel
 from connector.pipeline.executor import notice_context, templates_dir_for
 from connector.settings import Settings
-from connector.store.models import Action, Cancellation, CustomerChoice, Order, Shop, utcnow
+from connector.store.models import (
+    Action,
+    Cancellation,
+    CustomerChoice,
+    Order,
+    Shop,
+    utcnow,
+)
 from connector.store.repo import upsert
 from connector.web.context import current_services
 from connector.web.csrf import FORM_FIELD, csrf_token, csrf_valid
@@ -141,5 +148,5 @@ def _what_the_customer_was_told(session: Session, shop: Shop, order: Order, clai
     delay = [a for a in notices if (a.payload or {}).get("notice") in DELAY_KINDS]
     sent = [a for a in delay if a.status == "sent"]
     linked = [a for a in delay if claim.notice_ref.endswith(str((a.payload or {}).get("ref")))]
-    chosen = (sent or linked or delay or [None])[0]
+    chosen = next(iter(sent or linked or delay), None)
     return notice_context(shop, order, chosen.payload if chosen is not None else {}, choice_link=None)

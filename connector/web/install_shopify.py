@@ -24,7 +24,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, redirect, request
+from flask import Blueprint, current_app, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from connector.errors import AuthError, ConfigError, InputError, PlatformError
@@ -49,7 +50,7 @@ COOKIE_NAME = "shopify_install"
 COOKIE_PATH = "/auth/shopify"
 CALLBACK_PATH = "/auth/shopify/callback"
 
-Answer = Response | tuple[Response | str, int]
+Answer = BaseResponse | tuple[BaseResponse | str, int]  # redirect() answers werkzeug's base Response
 
 
 def requested(settings: Settings) -> tuple[str, ...]:
@@ -64,7 +65,7 @@ def _api_secrets(settings: Settings) -> list[str]:
 
 
 def _cookie_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="backorder-connector/shopify-install")
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="backorder-connector/shopify-install")
 
 
 def _signed_by_shopify(api_secrets: list[str]) -> bool:

@@ -43,6 +43,7 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from connector.errors import ConfigError, ConnectorError, InputError
 from connector.outbound import current_policy
@@ -128,7 +129,7 @@ def begin_install(services: Services, store_url: str, *, source: str = "store UR
 
 
 @blueprint.get("/auth/woocommerce")
-def authorize() -> Response:
+def authorize() -> BaseResponse:
     """Installs start on the dashboard (an operator action); this old entry only leads there."""
     store_url = (request.args.get("store_url") or "")[:2000]
     return redirect(url_for("dashboard.connect_woocommerce", store_url=store_url or None), 303)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from connector.store.db import rows_changed
 from connector.store.models import OneTimeToken, utcnow
 
 
@@ -37,7 +38,8 @@ def consume_token(session: Session, token: str, *, purpose: str, subject: str | 
     )
     if stored_subject is None or (subject is not None and stored_subject != subject):
         return None
-    claimed = session.execute(
+    claimed = rows_changed(
+        session,
         update(OneTimeToken)
         .where(
             OneTimeToken.token == token,
@@ -48,4 +50,4 @@ def consume_token(session: Session, token: str, *, purpose: str, subject: str | 
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    return stored_subject if claimed.rowcount == 1 else None
+    return stored_subject if claimed == 1 else None

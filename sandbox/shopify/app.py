@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from graphql import GraphQLError, OperationType, execute
+from graphql import GraphQLError, OperationType, execute_sync
 from graphql.execution.values import get_variable_values
 
 from sandbox.common import FaultPlan, ServerThread
@@ -99,7 +99,7 @@ class ShopifySandbox:
             return {"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED", "documentation": RATE_LIMIT_DOCS}}],
                     "extensions": self.cost_extension(requested, None)}
         is_mutation = operation.operation == OperationType.MUTATION
-        result = execute(schema, document, root_value=self.mutation_root() if is_mutation else self.query_root(),
+        result = execute_sync(schema, document, root_value=self.mutation_root() if is_mutation else self.query_root(),
                          variable_values=variables or {}, operation_name=operation_name, context_value=context)
         actual = query_cost(schema, document, operation, coerced, result.data or {}) if result.data else 0
         actual = min(actual, requested)

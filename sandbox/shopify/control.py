@@ -103,9 +103,11 @@ def register_control(app: Flask, sandbox: ShopifySandbox) -> None:
     @app.get("/_sandbox/inventory")
     def list_inventory() -> Any:
         with state.lock:
-            return jsonify([{"sku": v.sku, "tracked": v.tracked, "inventory_policy": v.inventory_policy,
-                             "inventory_item_id": v.inventory_item_id,
-                             "levels": {str(loc.id): q for loc, q in state.item_levels(v.inventory_item_id)}}
+            return jsonify([{"sku": v.sku, "variant_id": v.id, "tracked": v.tracked,
+                             "inventory_policy": v.inventory_policy, "inventory_item_id": v.inventory_item_id,
+                             "levels": {str(loc.id): q for loc, q in state.item_levels(v.inventory_item_id)},
+                             "metafields": {f"{m.namespace}.{m.key}": {"type": m.type, "value": m.value}
+                                            for m in v.metafields}}
                             for v in state.variants.values()])
 
     @app.post("/_sandbox/inventory")

@@ -93,7 +93,7 @@ class _Walk:
         return 1 + self.selection(node.selection_set, named, value)
 
     def connection(self, node: FieldNode, connection_type: Any, value: Any) -> int:
-        arguments = {arg.name.value: value_from_ast_untyped(arg.value, self.variables) for arg in node.arguments}
+        arguments = {arg.name.value: value_from_ast_untyped(arg.value, dict(self.variables)) for arg in node.arguments}
         size = arguments.get("first") if arguments.get("first") is not None else arguments.get("last")
         if self.strict and value is _ABSENT:
             if size is None:
@@ -118,7 +118,7 @@ class _Walk:
                 total += int(size or 0) * (1 + self.selection(item_selection, item_type, _ABSENT))
                 continue
             for item in value.get((child.alias or child.name).value) or []:
-                if child_name == "edges":
+                if child_name == "edges" and node_field is not None:  # edges hold their node one level down
                     item = item.get((node_field.alias or node_field.name).value) if item else None
                 if item is not None:
                     total += 1 + self.selection(item_selection, item_type, item)

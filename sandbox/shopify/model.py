@@ -6,11 +6,24 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 
 GID_PATTERN = re.compile(r"^gid://shopify/(?P<type>[A-Za-z]+)/(?P<number>\d+)(?:\?.*)?$")
 QUANTITY_NAMES = ("available", "committed", "on_hand", "incoming", "reserved", "damaged", "safety_stock", "quality_control")
 # `on_hand` is the sum of every state except `incoming` (and itself); the sandbox keeps it that way.
 ON_HAND_PARTS = ("available", "committed", "reserved", "damaged", "safety_stock", "quality_control")
+
+
+APP_NAMESPACE = "app--1"  # what Shopify substitutes for an omitted namespace (app id 1 here)
+
+
+def app_namespace(namespace: str | None) -> str:
+    """The namespace Shopify stores: an omitted one is the app's own, `$app:x` is the app's `x`."""
+    if not namespace:
+        return APP_NAMESPACE
+    if namespace.startswith("$app:"):
+        return f"{APP_NAMESPACE}--{namespace[len('$app:'):]}"
+    return namespace
 
 
 def gid(kind: str, number: int) -> str:
@@ -55,6 +68,21 @@ class Location:
 
 
 @dataclass(slots=True)
+class Metafield:
+    id: int
+    namespace: str
+    key: str
+    type: str
+    value: str
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def compare_digest(self) -> str:
+        return hashlib.sha256(f"{self.type}\0{self.value}\0{self.updated_at.isoformat()}".encode()).hexdigest()
+
+
+@dataclass(slots=True)
 class Variant:
     id: int
     product_id: int
@@ -65,6 +93,10 @@ class Variant:
     tracked: bool = True
     inventory_policy: str = "DENY"  # DENY | CONTINUE
     price: str = "10.00"
+    metafields: list[Metafield] = field(default_factory=list)
+
+    def metafield(self, namespace: str, key: str) -> Metafield | None:
+        return next((m for m in self.metafields if m.namespace == namespace and m.key == key), None)
 
 
 @dataclass(slots=True)
@@ -86,25 +118,11 @@ class LineItem:
     requires_shipping: bool = True
     variant_id: int | None = None
     current_quantity: int | None = None  # None: same as quantity (nothing removed)
+    unit_price: Decimal = Decimal("0.00")
 
     @property
     def current(self) -> int:
         return self.quantity if self.current_quantity is None else self.current_quantity
-
-
-@dataclass(slots=True)
-class Metafield:
-    id: int
-    namespace: str
-    key: str
-    type: str
-    value: str
-    created_at: datetime
-    updated_at: datetime
-
-    @property
-    def compare_digest(self) -> str:
-        return hashlib.sha256(f"{self.type}\0{self.value}\0{self.updated_at.isoformat()}".encode()).hexdigest()
 
 
 @dataclass(slots=True)
@@ -146,6 +164,39 @@ class FulfillmentOrder:
 
 
 @dataclass(slots=True)
+class MetafieldDefinition:
+    """A metafield definition an app created; `storefront` is its storefront access (NONE | PUBLIC_READ)."""
+
+    id: int
+    owner_type: str
+    namespace: str
+    key: str
+    type: str
+    storefront: str = "NONE"
+
+
+@dataclass(slots=True)
+class RefundLine:
+    line_item_id: int
+    quantity: int
+    restock_type: str  # CANCEL, RETURN, NO_RESTOCK
+    subtotal: Decimal
+    tax: Decimal
+
+
+@dataclass(slots=True)
+class Refund:
+    id: int
+    transaction_id: int
+    created_at: datetime
+    note: str | None
+    amount: Decimal
+    lines: list[RefundLine] = field(default_factory=list)
+    shipping: Decimal = Decimal("0.00")  # shipping refunded, its tax included
+    idempotency_key: str | None = None
+
+
+@dataclass(slots=True)
 class Order:
     id: int
     name: str
@@ -161,6 +212,13 @@ class Order:
     tags: list[str] = field(default_factory=list)
     metafields: list[Metafield] = field(default_factory=list)
     fulfillment_orders: list[FulfillmentOrder] = field(default_factory=list)
+    shipping_price: Decimal = Decimal("0.00")
+    tax_rate: Decimal = Decimal(0)  # a fraction: 0.08 is 8 %, on the items and on shipping
+    gateway: str = "shopify_payments"
+    currency: str = "USD"
+    sale_id: int = 0  # the SALE transaction refunds point at
+    refunds: list[Refund] = field(default_factory=list)
+    cancel_note: str | None = None
 
     @property
     def fulfillment_status(self) -> str:

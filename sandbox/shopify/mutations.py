@@ -1,13 +1,13 @@
 """Mutation resolvers of the Shopify sandbox, with Shopify's `userErrors` for refused input.
 
 Scopes are enforced as Shopify does, with a top-level ACCESS_DENIED error: `write_orders` for tags, notes
-and metafields; `write_merchant_managed_fulfillment_orders` to hold at the merchant's own locations and
+and order metafields; `write_products` for variant metafields and their definitions; `write_merchant_managed_fulfillment_orders` to hold at the merchant's own locations and
 `write_third_party_fulfillment_orders` at a fulfillment service's. An order the token may not read (older
 than 60 days without `read_all_orders`) does not exist for its mutations.
 
 Simplifications (documented so tests do not rely on them): a partial `fulfillmentOrderHold` splits the
 fulfillment order as Shopify does, but released holds never merge the split orders back; only orders
-own metafields and tags; `webhookSubscriptionCreate` accepts plain http URIs (for loopback) and always
+and product variants own metafields, only orders tags; a namespace `$app:x` is stored as `app--1--x`; `webhookSubscriptionCreate` accepts plain http URIs (for loopback) and always
 delivers JSON.
 """
 
@@ -21,22 +21,26 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from sandbox.shopify.model import (
+    APP_NAMESPACE,
     FulfillmentOrder,
     FulfillmentOrderLine,
     Hold,
     Metafield,
+    MetafieldDefinition,
     Order,
+    Variant,
     WebhookSubscription,
+    app_namespace,
     gid,
     parse_gid,
 )
+from sandbox.shopify.refunds import RefundMutations
 from sandbox.shopify.resolvers import granted, require_gid, require_scope
 from sandbox.shopify.state import ShopifyState
 from sandbox.shopify.views import View, Views, requesting_app
 
 MAX_METAFIELDS_PER_CALL = 25
 MAX_HOLDS_PER_FULFILLMENT_ORDER = 10
-APP_NAMESPACE = "app--1"  # what Shopify substitutes for an omitted namespace (app id 1 here)
 
 
 def _user_error(field: list[str] | None, message: str, code: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -81,6 +85,7 @@ class MutationRoot:
         self.state = state
         self.views = views
         self.bulk_runner = bulk_runner
+        self.refunds = RefundMutations(state, views, self._order, self._fulfillment_order)
 
     def fields(self) -> dict[str, Any]:
         return {
@@ -89,11 +94,15 @@ class MutationRoot:
             "orderUpdate": lambda info, input: self.order_update(info, input),
             "metafieldsSet": lambda info, metafields: self.metafields_set(info, metafields),
             "metafieldsDelete": lambda info, metafields: self.metafields_delete(info, metafields),
+            "metafieldDefinitionCreate": lambda info, definition: self.definition_create(info, definition),
             "fulfillmentOrderHold": lambda info, id, fulfillmentHold: self.hold(info, id, fulfillmentHold),
             "fulfillmentOrderReleaseHold": lambda info, id, holdIds=None, externalId=None: self.release(info, id, holdIds),
             "webhookSubscriptionCreate": self.webhook_create,
             "webhookSubscriptionDelete": lambda info, id: self.webhook_delete(id),
             "bulkOperationRunQuery": lambda info, query, groupObjects=False: self.bulk_runner(info, query, groupObjects),
+            "refundCreate": lambda info, input: self.refunds.refund_create(info, input),
+            "orderCancel": self.refunds.order_cancel,
+            "fulfillmentOrderSplit": lambda info, fulfillmentOrderSplits: self.refunds.split(info, fulfillmentOrderSplits),
         }
 
     def _order(self, value: str, info: GraphQLResolveInfo | None = None) -> Order | None:
@@ -160,7 +169,7 @@ class MutationRoot:
         for index, entry in enumerate(entries):
             path = [*where, str(index)]
             owner = order if order is not None else self._owner(entry.get("ownerId", ""), info)
-            namespace, key = entry.get("namespace") or APP_NAMESPACE, entry.get("key") or ""
+            namespace, key = app_namespace(entry.get("namespace")), entry.get("key") or ""
             value, kind = entry.get("value"), entry.get("type")
             if owner is None:
                 errors.append(_user_error([*path, "ownerId"], "Owner does not exist.", "INVALID_VALUE", elementIndex=index))
@@ -191,14 +200,24 @@ class MutationRoot:
                                           elementIndex=index))
         return errors
 
-    def _owner(self, owner_id: str, info: GraphQLResolveInfo | None = None) -> Order | None:
+    def _owner(self, owner_id: str, info: GraphQLResolveInfo | None = None) -> Order | Variant | None:
         parsed = parse_gid(owner_id)
+        if parsed and parsed[0] == "ProductVariant":
+            return self.state.variants.get(parsed[1])
         order = self.state.orders.get(parsed[1]) if parsed and parsed[0] == "Order" else None
         if order is not None and info is not None and not self.state.readable(order, granted(info)):
             return None
         return order
 
-    def _write_metafield(self, order: Order, namespace: str, key: str, value: str, kind: str | None) -> Metafield:
+    def _require_owner_scopes(self, info: GraphQLResolveInfo, field: str, entries: list[dict[str, Any]]) -> None:
+        kinds = {(parse_gid(entry.get("ownerId") or "") or ("", 0))[0] for entry in entries}
+        if "ProductVariant" in kinds:
+            require_scope(info, field, "write_products")
+        if kinds - {"ProductVariant"} or not kinds:
+            require_scope(info, field, "write_orders")
+
+    def _write_metafield(self, order: Order | Variant, namespace: str, key: str, value: str,
+                         kind: str | None) -> Metafield:
         existing = order.metafield(namespace, key)
         now = self.state.now()
         if existing is None:
@@ -209,7 +228,7 @@ class MutationRoot:
         return existing
 
     def metafields_set(self, info: GraphQLResolveInfo, entries: list[dict[str, Any]]) -> View:
-        require_scope(info, "metafieldsSet", "write_orders")
+        self._require_owner_scopes(info, "metafieldsSet", entries)
         if len(entries) > MAX_METAFIELDS_PER_CALL:
             return {"metafields": None, "userErrors": [_user_error(
                 ["metafields"], f"Exceeded the maximum metafields input limit of {MAX_METAFIELDS_PER_CALL}.",
@@ -221,23 +240,46 @@ class MutationRoot:
         for entry in entries:
             owner = self._owner(entry["ownerId"])
             assert owner is not None
-            written.append(self._write_metafield(owner, entry.get("namespace") or APP_NAMESPACE, entry["key"],
+            written.append(self._write_metafield(owner, app_namespace(entry.get("namespace")), entry["key"],
                                                  entry["value"], entry.get("type")))
         return {"metafields": [self.views.metafield(m) for m in written], "userErrors": []}
 
     def metafields_delete(self, info: GraphQLResolveInfo, entries: list[dict[str, Any]]) -> View:
         """Like Shopify: each identifier that named no metafield comes back as null, not as an error."""
-        require_scope(info, "metafieldsDelete", "write_orders")
+        self._require_owner_scopes(info, "metafieldsDelete", entries)
         deleted: list[dict[str, Any] | None] = []
         for entry in entries:
             owner = self._owner(entry["ownerId"], info)
-            found = owner.metafield(entry["namespace"], entry["key"]) if owner is not None else None
+            found = owner.metafield(app_namespace(entry["namespace"]), entry["key"]) if owner is not None else None
             if owner is None or found is None:
                 deleted.append(None)
                 continue
             owner.metafields.remove(found)
             deleted.append({"ownerId": entry["ownerId"], "namespace": found.namespace, "key": found.key})
         return {"deletedMetafields": deleted, "userErrors": []}
+
+    def definition_create(self, info: GraphQLResolveInfo, spec: dict[str, Any]) -> View:
+        """Definitions on orders and variants; one that exists already answers the code TAKEN, like Shopify."""
+        owner_type = spec["ownerType"]
+        require_scope(info, "metafieldDefinitionCreate", "write_products" if owner_type == "PRODUCTVARIANT"
+                      else "write_orders")
+        namespace, key, kind = app_namespace(spec.get("namespace")), spec["key"], spec["type"]
+        if owner_type not in ("ORDER", "PRODUCTVARIANT"):
+            return {"createdDefinition": None, "userErrors": [_user_error(
+                ["definition", "ownerType"], f"Owner type {owner_type} is not supported here.", "INVALID")]}
+        if kind not in METAFIELD_TYPES:
+            return {"createdDefinition": None, "userErrors": [_user_error(
+                ["definition", "type"], f"Type '{kind}' is not a valid type.", "INCLUSION")]}
+        if any((d.owner_type, d.namespace, d.key) == (owner_type, namespace, key) for d in self.state.definitions):
+            return {"createdDefinition": None, "userErrors": [_user_error(
+                ["definition", "key"], "Key is in use for Product variant metafields on the 'namespace' namespace.",
+                "TAKEN")]}
+        access = spec.get("access") or {}
+        definition = MetafieldDefinition(self.state.new_id(), owner_type, namespace, key, kind,
+                                         access.get("storefront") or "NONE")
+        self.state.definitions.append(definition)
+        return {"createdDefinition": {"__typename": "MetafieldDefinition", "id": gid("MetafieldDefinition", definition.id),
+                                      "namespace": namespace, "key": key}, "userErrors": []}
 
     def hold(self, info: GraphQLResolveInfo, fo_id: str, spec: dict[str, Any]) -> View:
         empty = {"fulfillmentHold": None, "fulfillmentOrder": None, "remainingFulfillmentOrder": None}

@@ -25,7 +25,7 @@ from flask import Flask, Response, jsonify, redirect, request
 ACCESS_TOKEN_TTL = 3600
 REFRESH_TOKEN_TTL = 90 * 24 * 3600
 # What the static token (shops added by hand) is granted unless told otherwise: all the connector asks for.
-STATIC_SCOPES = ("write_orders,read_all_orders,read_inventory,read_products,write_merchant_managed_fulfillment_orders,"
+STATIC_SCOPES = ("write_orders,read_all_orders,read_inventory,write_products,write_merchant_managed_fulfillment_orders,"
                  "write_third_party_fulfillment_orders")
 STATIC_CLIENT = "static"
 

@@ -92,6 +92,7 @@ class SeedLine(SeedModel):
     requires_shipping: bool = True
     variant_id: int | None = None
     title: str | None = None
+    price: str | None = None  # the unit price paid (default: the variant's price)
 
 
 class SeedHold(SeedModel):
@@ -118,6 +119,8 @@ class SeedOrder(SeedModel):
     fulfillment_location_id: int | None = None  # where its fulfillment order is assigned (default: the first)
     fulfillment_in_progress: bool = False  # a fulfillment service accepted it: no longer holdable
     foreign_holds: list[SeedHold] = Field(default_factory=list)
+    shipping_price: str = "0.00"
+    gateway: str = "shopify_payments"  # "manual" cannot refund automatically
 
 
 class Seed(SeedModel):
@@ -126,6 +129,7 @@ class Seed(SeedModel):
     locations: list[SeedLocation] = Field(min_length=1)
     products: list[SeedProduct] = Field(default_factory=list)
     orders: list[SeedOrder] = Field(default_factory=list)
+    tax_rate: str = "0"  # one tax rate on items and shipping, as a fraction ("0.08")
 
 
 class NewOrderLine(SeedModel):
@@ -144,6 +148,7 @@ class NewOrder(SeedModel):
     tags: list[str] = Field(default_factory=list)
     created_at: datetime | None = None
     line_items: list[NewOrderLine] = Field(min_length=1)
+    shipping_price: str = "0.00"
 
 
 class StockChange(SeedModel):

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from sandbox.shopify.model import (
     ON_HAND_PARTS,
     BulkOperation,
     Customer,
+    MetafieldDefinition,
     FulfillmentOrder,
     FulfillmentOrderLine,
     Hold,
@@ -48,9 +50,14 @@ class ShopifyState:
         self.orders: dict[int, Order] = {}
         self.subscriptions: dict[int, WebhookSubscription] = {}
         self.bulk_operations: dict[int, BulkOperation] = {}
+        self.definitions: list[MetafieldDefinition] = []
         self._listeners: list[Listener] = []
         self._next_id = 1
         self._next_order_number = 1001
+        self.tax_rate = Decimal(0)
+        # order id -> the message the payment gateway answers to the order's next refund
+        self.gateway_refusals: dict[int, str] = {}
+        self.idempotency_keys: dict[str, int] = {}  # refundCreate's @idempotent keys -> the refund made
 
     # ---- loading ---------------------------------------------------------------------------------
 
@@ -63,6 +70,7 @@ class ShopifyState:
             raise InputError(source, _first_problem(error)) from None
         state = cls(seed.shop, [Location(loc.id, loc.name, loc.fulfillment_service) for loc in seed.locations], now=now)
         state.shop_name = seed.shop_name or state.shop_name
+        state.tax_rate = Decimal(seed.tax_rate)
         location_ids = {loc.id for loc in state.locations}
         seen_ids: list[int] = [*location_ids]
         for product in seed.products:
@@ -80,17 +88,19 @@ class ShopifyState:
         fulfillment: dict[int, Any] = {}
         for spec_order in seed.orders:
             lines = []
-            for spec in spec_order.line_items:
-                variant_id = spec.variant_id
-                if variant_id is None and spec.sku in by_sku:
-                    variant_id = by_sku[spec.sku].id
+            for seed_line in spec_order.line_items:
+                variant_id = seed_line.variant_id
+                if variant_id is None and seed_line.sku in by_sku:
+                    variant_id = by_sku[seed_line.sku].id
                 if variant_id is not None and variant_id not in state.variants:
                     raise InputError(source, f"order {spec_order.name}: unknown variant {variant_id}")
-                title = spec.title or _line_title(state.variants.get(variant_id or -1), spec.sku)
-                unfulfilled = spec.quantity if spec.unfulfilled_quantity is None else spec.unfulfilled_quantity
-                lines.append(LineItem(spec.id, spec.sku, spec.quantity, unfulfilled, title, spec.requires_shipping,
-                                      variant_id, spec.current_quantity))
-                seen_ids.append(spec.id)
+                title = seed_line.title or _line_title(state.variants.get(variant_id or -1), seed_line.sku)
+                unfulfilled = seed_line.quantity if seed_line.unfulfilled_quantity is None else seed_line.unfulfilled_quantity
+                line_variant = state.variants.get(variant_id or -1)
+                price = Decimal(seed_line.price or (line_variant.price if line_variant else "0.00"))
+                lines.append(LineItem(seed_line.id, seed_line.sku, seed_line.quantity, unfulfilled, title, seed_line.requires_shipping,
+                                      variant_id, seed_line.current_quantity, price))
+                seen_ids.append(seed_line.id)
             customer = None
             if spec_order.customer is not None:
                 c = spec_order.customer
@@ -100,7 +110,10 @@ class ShopifyState:
             order = Order(spec_order.id, spec_order.name, created, _utc(spec_order.updated_at or spec_order.created_at),
                           lines, customer, spec_order.email or (customer.email if customer else None),
                           _utc(spec_order.cancelled_at) if spec_order.cancelled_at else None, spec_order.closed,
-                          spec_order.display_financial_status, spec_order.note, list(spec_order.tags))
+                          spec_order.display_financial_status, spec_order.note, list(spec_order.tags),
+                          shipping_price=Decimal(spec_order.shipping_price), tax_rate=state.tax_rate,
+                          gateway=spec_order.gateway)
+            order.sale_id = order.id + 7_000_000_000  # clear of every seeded id
             if order.id in state.orders:
                 raise InputError(source, f"order id {order.id} appears twice")
             if spec_order.fulfillment_location_id is not None and spec_order.fulfillment_location_id not in location_ids:
@@ -184,13 +197,16 @@ class ShopifyState:
                 variant = by_sku.get(spec_line.sku or "")
                 title = spec_line.title or _line_title(variant, spec_line.sku)
                 lines.append(LineItem(self.new_id(), spec_line.sku, spec_line.quantity, spec_line.quantity, title,
-                                      spec_line.requires_shipping, variant.id if variant else None))
+                                      spec_line.requires_shipping, variant.id if variant else None,
+                                      unit_price=Decimal(variant.price if variant else "0.00")))
             customer = None
             if new.customer is not None:
                 c = new.customer
                 customer = Customer(c.id or self.new_id(), c.first_name, c.last_name, c.email, c.locale)
             order = Order(self.new_id(), f"#{self._next_order_number}", created, created, lines, customer,
-                          new.email or (customer.email if customer else None), note=new.note, tags=list(new.tags))
+                          new.email or (customer.email if customer else None), note=new.note, tags=list(new.tags),
+                          shipping_price=Decimal(new.shipping_price), tax_rate=self.tax_rate)
+            order.sale_id = self.new_id()
             self._next_order_number += 1
             self.orders[order.id] = order
             self._open_fulfillment_order(order)

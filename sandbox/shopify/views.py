@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from graphql import GraphQLError, GraphQLResolveInfo
@@ -18,8 +19,10 @@ from sandbox.shopify.model import (
     Location,
     Metafield,
     Order,
+    Refund,
     Variant,
     WebhookSubscription,
+    app_namespace,
     gid,
     iso,
 )
@@ -131,7 +134,7 @@ class Views:
             "closedAt": iso(order.updated_at) if order.closed else None, "confirmed": True, "test": False,
             "displayFinancialStatus": order.financial_status, "displayFulfillmentStatus": order.fulfillment_status,
             "fullyPaid": order.financial_status == "PAID", "note": order.note, "tags": list(order.tags),
-            "email": protected(order.email), "phone": protected(None), "currencyCode": "USD",
+            "email": protected(order.email), "phone": protected(None),
             "customerLocale": order.locale,
             "customer": None if customer is None else {
                 "__typename": "Customer", "id": gid("Customer", customer.id), "legacyResourceId": str(customer.id),
@@ -141,27 +144,88 @@ class Views:
                 "displayName": lambda info, c=customer: REDACTED_NAME if contact_denied(info) else (
                     " ".join(filter(None, [c.first_name, c.last_name])) or (c.email or "")),
             },
-            "metafield": lambda info, key, namespace=None: self._metafield(order, namespace, key),
-            "metafields": lambda info, namespace=None, keys=None, **page: connection(
-                info, [m for m in order.metafields if (namespace is None or m.namespace == namespace)
-                       and (keys is None or f"{m.namespace}.{m.key}" in keys)],
-                self.metafield, by_id, **page),
+            **self._metafield_fields(order, "ORDER"),
             "lineItems": lambda info, **page: connection(info, order.lines, lambda line: self.line_item(line), by_id, **page),
             "fulfillmentOrders": lambda info, displayable=None, query=None, **page: connection(
                 info, order.fulfillment_orders, self.fulfillment_order, by_id, **page),
+            **self._money(order),
         }
 
-    def _metafield(self, order: Order, namespace: str | None, key: str) -> View | None:
-        if namespace is None and "." in key:
-            namespace, key = key.split(".", 1)
-        found = order.metafield(namespace or "", key)
-        return self.metafield(found) if found else None
+    def _money(self, order: Order) -> View:
+        """The order's money fields: totals, transactions, refunds and the suggested refund."""
+        from sandbox.shopify.refunds import (
+            Pricing,
+            bag,
+            order_total,
+            refunded,
+            transaction_view,
+        )
 
-    def metafield(self, metafield: Metafield) -> View:
+        currency = order.currency
+        total = order_total(order)
+        sale = transaction_view(order, order.sale_id, "SALE", total)
+
+        def suggested(info: GraphQLResolveInfo, refundLineItems: list[dict[str, Any]] | None = None,
+                      refundShipping: bool | None = None, shippingAmount: Any = None,
+                      suggestFullRefund: bool = False, **_: Any) -> View:
+            wanted = refundLineItems or []
+            if suggestFullRefund:
+                wanted = [{"lineItemId": gid("LineItem", line.id), "quantity": line.current, "restockType": "NO_RESTOCK"}
+                          for line in order.lines if line.current > 0]
+            pricing = Pricing(order, wanted, bool(refundShipping or suggestFullRefund))
+            if pricing.errors:
+                raise GraphQLError("; ".join(pricing.errors), extensions={"code": "BAD_REQUEST"})
+            return pricing.view(currency, {line.id: self.line_item(line) for line in order.lines})
+
+        return {
+            "currencyCode": currency, "taxesIncluded": False,
+            "totalPriceSet": bag(total, currency), "currentTotalPriceSet": bag(total - refunded(order), currency),
+            "totalRefundedSet": bag(refunded(order), currency),
+            "cancellation": {"staffNote": order.cancel_note} if order.cancelled_at else None,
+            "transactions": lambda info, first=None, **_: [sale] + [
+                transaction_view(order, refund.transaction_id, "REFUND", refund.amount, sale) for refund in order.refunds],
+            "refunds": lambda info, first=None: [self.refund(order, refund) for refund in order.refunds][:first],
+            "suggestedRefund": suggested,
+        }
+
+    def refund(self, order: Order, refund: Refund) -> View:
+        from sandbox.shopify.refunds import bag, refund_line_view, transaction_view
+
+        lines = {line.id: self.line_item(line) for line in order.lines}
+        sale = transaction_view(order, order.sale_id, "SALE", Decimal(0))
+        return {"__typename": "Refund", "id": gid("Refund", refund.id), "legacyResourceId": str(refund.id),
+                "note": refund.note, "createdAt": iso(refund.created_at), "processedAt": iso(refund.created_at),
+                "updatedAt": iso(refund.created_at), "totalRefundedSet": bag(refund.amount, order.currency),
+                "order": lambda info: self.order(order),
+                "refundLineItems": lambda info, **page: connection(
+                    info, refund.lines, lambda part: refund_line_view(part, lines, order.currency),
+                    lambda part: (part.line_item_id,), **page),
+                "transactions": lambda info, **page: connection(
+                    info, [refund], lambda r: transaction_view(order, r.transaction_id, "REFUND", r.amount, sale),
+                    lambda r: (r.transaction_id,), **page)}
+
+    def _metafield_fields(self, owner: Order | Variant, owner_type: str) -> View:
+        """`metafield(namespace, key)` and `metafields(namespace, keys)` of an order or a variant."""
+        def one(info: Any, key: str, namespace: str | None = None) -> View | None:
+            if namespace is None and "." in key:
+                namespace, key = key.split(".", 1)
+            found = owner.metafield(app_namespace(namespace), key)
+            return self.metafield(found, owner_type) if found else None
+
+        def many(info: Any, namespace: str | None = None, keys: list[str] | None = None, **page: Any) -> View:
+            wanted = None if namespace is None else app_namespace(namespace)
+            chosen = [m for m in owner.metafields if (wanted is None or m.namespace == wanted)
+                      and (keys is None or f"{m.namespace}.{m.key}" in keys)]
+            return connection(info, chosen, lambda m: self.metafield(m, owner_type), by_id, **page)
+
+        return {"metafield": one, "metafields": many}
+
+    def metafield(self, metafield: Metafield, owner_type: str = "ORDER") -> View:
         return {"__typename": "Metafield", "id": gid("Metafield", metafield.id), "namespace": metafield.namespace,
                 "key": metafield.key, "type": metafield.type, "value": metafield.value,
+                "jsonValue": json.loads(metafield.value) if metafield.type == "json" else metafield.value,
                 "compareDigest": metafield.compare_digest, "createdAt": iso(metafield.created_at),
-                "updatedAt": iso(metafield.updated_at), "ownerType": "ORDER",
+                "updatedAt": iso(metafield.updated_at), "ownerType": owner_type,
                 "legacyResourceId": str(metafield.id)}
 
     def line_item(self, line: LineItem) -> View:
@@ -182,13 +246,15 @@ class Views:
                 "inventoryQuantity": sum(q.get("available", 0) for _, q in levels) if variant.tracked else None,
                 "product": {"__typename": "Product", "id": gid("Product", variant.product_id),
                             "title": variant.product_title, "legacyResourceId": str(variant.product_id)},
-                "inventoryItem": lambda info: self.inventory_item(variant)}
+                "inventoryItem": lambda info: self.inventory_item(variant),
+                **self._metafield_fields(variant, "PRODUCTVARIANT")}
 
     def inventory_item(self, variant: Variant) -> View:
         item_id = variant.inventory_item_id
         return {"__typename": "InventoryItem", "id": gid("InventoryItem", item_id), "legacyResourceId": str(item_id),
                 "sku": variant.sku, "tracked": variant.tracked, "requiresShipping": True,
                 "variant": lambda info: self.variant(variant),
+                "variants": lambda info, **page: connection(info, [variant], self.variant, by_id, **page),
                 "inventoryLevels": lambda info, query=None, **page: connection(
                     info, self.state.item_levels(item_id), lambda level: self.inventory_level(variant, *level),
                     lambda level: (level[0].id,), **page)}
@@ -258,3 +324,4 @@ def supported_actions(fo: FulfillmentOrder, location: Location, app: str) -> lis
     if fo.holds:
         actions.append("RELEASE_HOLD")
     return actions
+

@@ -15,6 +15,7 @@ from sandbox.woocommerce.context import EXTENSION_KEY, WooSandbox, current, form
 from sandbox.woocommerce.control import control
 from sandbox.woocommerce.rest_errors import WooRestError, json_response, no_route
 from sandbox.woocommerce.routes_catalog import catalog
+from sandbox.woocommerce.refunds import refunds
 from sandbox.woocommerce.routes_orders import orders
 from sandbox.woocommerce.routes_webhooks import webhooks
 from sandbox.woocommerce.state import WooState
@@ -39,6 +40,7 @@ def create_app(state: WooState, *, faults: FaultPlan | None = None, clock: Calla
     app.extensions[EXTENSION_KEY] = sandbox
 
     app.register_blueprint(orders, url_prefix="/wp-json/wc/v3")
+    app.register_blueprint(refunds, url_prefix="/wp-json/wc/v3")
     app.register_blueprint(catalog, url_prefix="/wp-json/wc/v3")
     app.register_blueprint(webhooks, url_prefix="/wp-json/wc/v3")
     app.register_blueprint(wc_auth)

@@ -94,7 +94,8 @@ def place_order() -> Response:
             if isinstance(item, Product) and item.type == "variable":
                 raise ControlError(f"line_items[{index}] names a variable product; name one of its variations")
             lines.append(state.new_line(product_id, variation_id, quantity))
-        billing = data.get("billing") if isinstance(data.get("billing"), dict) else {}
+        raw_billing = data.get("billing")
+        billing = raw_billing if isinstance(raw_billing, dict) else {}
         order = state.create_order(lines, sandbox.now(), status=status, billing={k: str(v) for k, v in billing.items()},
                                    customer_id=int(data.get("customer_id", 0)))
         body = order_json(state, order, root())

@@ -7,14 +7,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from sandbox.woocommerce.model import parse_naive, shift_hours
 from sandbox.woocommerce.php import PhpValue, as_list
 from sandbox.woocommerce.rest_errors import invalid_params
 
-T = TypeVar("T")
+class _HasId(Protocol):
+    id: int
+
+
+T = TypeVar("T", bound=_HasId)
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 10
 _RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$")
@@ -169,9 +173,9 @@ def sort_records(records: list[T], args: ListArgs, keys: dict[str, Any]) -> list
     """Order by the chosen column with the id breaking ties in the same direction."""
     if args.orderby == "include" and args.include:
         position = {record_id: index for index, record_id in enumerate(args.include)}
-        return sorted(records, key=lambda record: position.get(getattr(record, "id"), len(position)))
+        return sorted(records, key=lambda record: position.get(record.id, len(position)))
     column = keys.get(args.orderby, keys["id"])
-    return sorted(records, key=lambda record: (column(record), getattr(record, "id")), reverse=args.order == "desc")
+    return sorted(records, key=lambda record: (column(record), record.id), reverse=args.order == "desc")
 
 
 @dataclass(slots=True)

@@ -83,6 +83,7 @@ class Product:
     date_modified_gmt: str
     variation_ids: list[int] = field(default_factory=list)
     attributes: list[dict[str, Any]] = field(default_factory=list)
+    meta: list[MetaEntry] = field(default_factory=list)
 
     @property
     def slug(self) -> str:
@@ -103,6 +104,7 @@ class Variation:
     stock_status: str
     date_created_gmt: str
     date_modified_gmt: str
+    meta: list[MetaEntry] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -135,6 +137,33 @@ class Order:
     customer_note: str = ""
     date_paid_gmt: str | None = None
     date_completed_gmt: str | None = None
+    shipping_total: float = 0.0
+    payment_method: str = "bacs"
+    refunds: list[Refund] = field(default_factory=list)
+
+
+NO_AUTOMATIC_REFUNDS = frozenset({"bacs", "cheque", "cod"})
+TAX_RATE_ID = 1
+SHIPPING_LINE_OFFSET = 900_000  # the shipping line's item id: order id + this (WooCommerce items share one id space)
+
+
+@dataclass(slots=True)
+class RefundLine:
+    item_id: int  # a line item's id, or the shipping line's
+    quantity: int
+    total: float
+    tax: float
+
+
+@dataclass(slots=True)
+class Refund:
+    id: int
+    order_id: int
+    amount: float
+    reason: str
+    refunded_payment: bool
+    date_created_gmt: str
+    lines: list[RefundLine] = field(default_factory=list)
 
 
 @dataclass(slots=True)

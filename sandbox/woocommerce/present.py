@@ -5,12 +5,32 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sandbox.woocommerce.model import LineItem, MetaEntry, Order, OrderNote, Product, Variation, Webhook
+from sandbox.woocommerce.model import (
+    SHIPPING_LINE_OFFSET,
+    TAX_RATE_ID,
+    LineItem,
+    MetaEntry,
+    Order,
+    OrderNote,
+    Product,
+    Variation,
+    Webhook,
+)
+from sandbox.woocommerce.money import (
+    line_tax,
+    order_total,
+    refund_summary,
+    shipping_line_id,
+    shipping_tax,
+)
 from sandbox.woocommerce.state import WooState
 
 API_ROOT = "/wp-json/wc/v3"
 _ADDRESS_FIELDS = ("first_name", "last_name", "company", "address_1", "address_2", "city", "state", "postcode", "country")
 
+
+GATEWAY_TITLES = {"bacs": "Direct bank transfer", "cheque": "Check payments", "cod": "Cash on delivery",
+                  "stripe": "Credit card (Stripe)"}
 
 def site_root(state: WooState, fallback: str) -> str:
     """The store URL as the store sees itself (the seed's site_url, else the address it was reached on)."""
@@ -38,6 +58,7 @@ def _dates(state: WooState, prefix: str, gmt: str | None) -> dict[str, str | Non
 
 def line_json(state: WooState, line: LineItem) -> dict[str, Any]:
     total = _money(line.price * line.quantity)
+    tax = line_tax(state, line)
     parent = state.products.get(line.product_id)
     return {
         "id": line.id,
@@ -47,10 +68,10 @@ def line_json(state: WooState, line: LineItem) -> dict[str, Any]:
         "quantity": line.quantity,
         "tax_class": "",
         "subtotal": total,
-        "subtotal_tax": "0.00",
+        "subtotal_tax": _money(tax),
         "total": total,
-        "total_tax": "0.00",
-        "taxes": [],
+        "total_tax": _money(tax),
+        "taxes": [{"id": TAX_RATE_ID, "total": _money(tax), "subtotal": _money(tax)}] if tax else [],
         "meta_data": _meta(line.meta, with_display=True),
         "sku": line.sku,
         "price": line.price,
@@ -60,7 +81,9 @@ def line_json(state: WooState, line: LineItem) -> dict[str, Any]:
 
 
 def order_json(state: WooState, order: Order, root: str) -> dict[str, Any]:
-    total = _money(sum(line.price * line.quantity for line in order.line_items))
+    total = _money(order_total(state, order))
+    cart_tax = sum(line_tax(state, line) for line in order.line_items)
+    ship_tax = shipping_tax(state, order)
     billing = {name: order.billing.get(name, "") for name in _ADDRESS_FIELDS}
     billing["email"] = order.billing.get("email", "")
     billing["phone"] = order.billing.get("phone", "")
@@ -77,17 +100,17 @@ def order_json(state: WooState, order: Order, root: str) -> dict[str, Any]:
         "date_modified": state.local(order.date_modified_gmt),
         "discount_total": "0.00",
         "discount_tax": "0.00",
-        "shipping_total": "0.00",
-        "shipping_tax": "0.00",
-        "cart_tax": "0.00",
+        "shipping_total": _money(order.shipping_total),
+        "shipping_tax": _money(ship_tax),
+        "cart_tax": _money(cart_tax),
         "total": total,
-        "total_tax": "0.00",
+        "total_tax": _money(cart_tax + ship_tax),
         "customer_id": order.customer_id,
         "order_key": order_key,
         "billing": billing,
         "shipping": shipping,
-        "payment_method": "bacs",
-        "payment_method_title": "Direct bank transfer",
+        "payment_method": order.payment_method,
+        "payment_method_title": GATEWAY_TITLES.get(order.payment_method, order.payment_method.title()),
         "transaction_id": "",
         "customer_ip_address": "127.0.0.1",
         "customer_user_agent": "",
@@ -99,11 +122,16 @@ def order_json(state: WooState, order: Order, root: str) -> dict[str, Any]:
         "number": order.number,
         "meta_data": _meta(order.meta, with_display=False),
         "line_items": [line_json(state, line) for line in order.line_items],
-        "tax_lines": [],
-        "shipping_lines": [],
+        "tax_lines": [{"id": order.id + SHIPPING_LINE_OFFSET + 1, "rate_code": "STANDARD", "rate_id": TAX_RATE_ID,
+                       "label": "Tax", "compound": False, "tax_total": _money(cart_tax), "shipping_tax_total": _money(ship_tax),
+                       "rate_percent": state.tax_rate_percent}] if cart_tax or ship_tax else [],
+        "shipping_lines": [{"id": shipping_line_id(order), "method_title": "Flat rate", "method_id": "flat_rate",
+                            "instance_id": "1", "total": _money(order.shipping_total), "total_tax": _money(ship_tax),
+                            "taxes": [{"id": TAX_RATE_ID, "total": _money(ship_tax), "subtotal": ""}] if ship_tax else [],
+                            "meta_data": []}] if order.shipping_total else [],
         "fee_lines": [],
         "coupon_lines": [],
-        "refunds": [],
+        "refunds": [refund_summary(refund) for refund in reversed(order.refunds)],
         "payment_url": f"{root}/checkout/order-pay/{order.id}/?pay_for_order=true&key={order_key}",
         "is_editable": order.status in {"pending", "on-hold", "checkout-draft"},
         "needs_payment": order.status in {"pending", "failed"},
@@ -183,7 +211,7 @@ def product_json(state: WooState, product: Product, root: str) -> dict[str, Any]
         "parent_id": 0,
         "attributes": product.attributes,
         "variations": list(product.variation_ids),
-        "meta_data": [],
+        "meta_data": _meta(product.meta, with_display=False),
         "_links": _links(root, f"products/{product.id}", "products"),
     }
     body.update(_stock_fields(product.manage_stock, product.stock_quantity if product.manage_stock else None,
@@ -210,7 +238,7 @@ def variation_json(state: WooState, variation: Variation, root: str) -> dict[str
         "sale_price": "",
         "status": "publish",
         "attributes": [{"id": 0, "name": attr.get("name", ""), "option": attr.get("option", "")} for attr in variation.attributes],
-        "meta_data": [],
+        "meta_data": _meta(variation.meta, with_display=False),
         "_links": _links(root, f"products/{variation.parent_id}/variations/{variation.id}", f"products/{variation.parent_id}/variations")
         | {"up": [{"href": f"{root}{API_ROOT}/products/{variation.parent_id}"}]},
     }

@@ -1,4 +1,8 @@
-"""`/wp-json/wc/v3/products` and `/products/<id>/variations` routes of the WooCommerce sandbox (read-only)."""
+"""`/wp-json/wc/v3/products` and `/products/<id>/variations` routes of the WooCommerce sandbox.
+
+Reads, and the two batch endpoints the connector writes meta through (`update` only, `meta_data` only:
+other fields of an update are ignored). Like core, `products/batch` refuses a variation's id.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,10 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from sandbox.woocommerce.context import current, query_pairs, query_params, require, root
+from sandbox.woocommerce.context import body_params, current, query_pairs, query_params, require, root
 from sandbox.woocommerce.listing import ParamReader, in_date_window, paginate, pagination_headers, read_list_args, sort_records
 from sandbox.woocommerce.present import API_ROOT, product_json, variation_json
-from sandbox.woocommerce.rest_errors import WooRestError, json_response
+from sandbox.woocommerce.rest_errors import WooRestError, invalid_params, json_response
 
 catalog = Blueprint("woo_catalog", __name__)
 
@@ -108,3 +112,72 @@ def get_variation(product_id: int, variation_id: int) -> Response:
         if variation is None or variation.parent_id != product_id:
             raise WooRestError("woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 404)
         return json_response(variation_json(state, variation, root()))
+
+
+BATCH_LIMIT = 100
+
+
+def _batch_updates() -> list[Any]:
+    data = body_params()
+    require("batch")
+    updates = data.get("update") or []
+    if not isinstance(updates, list):
+        raise invalid_params({"update": "update is not of type array."})
+    if len(updates) + len(data.get("create") or []) + len(data.get("delete") or []) > BATCH_LIMIT:
+        raise WooRestError("woocommerce_rest_request_entity_too_large",
+                           f"Unable to accept more than {BATCH_LIMIT} items for this request.", 413)
+    return updates
+
+
+def _meta_update(record: Any, item: dict[str, Any]) -> None:
+    meta = item.get("meta_data")
+    if meta is None:
+        return
+    if not isinstance(meta, list) or any(not isinstance(entry, dict) or "key" not in entry for entry in meta):
+        raise invalid_params({"meta_data": "meta_data is not of type array."})
+    current().state.update_catalog_meta(record, meta, current().now())
+
+
+def _failed(item_id: Any, error: WooRestError) -> dict[str, Any]:
+    return {"id": item_id, "error": {"code": error.code, "message": error.message, "data": {"status": error.status}}}
+
+
+@catalog.post("/products/batch")
+def batch_products() -> Response:
+    state = current().state
+    answered = []
+    for item in _batch_updates():
+        item_id = item.get("id") if isinstance(item, dict) else None
+        try:
+            with state.lock:
+                if item_id in state.variations:
+                    raise WooRestError("woocommerce_rest_invalid_product_id", "To manipulate product variations you "
+                                       "should use the /products/&lt;product_id&gt;/variations/&lt;id&gt; endpoint.", 404)
+                product = state.products.get(item_id) if isinstance(item_id, int) else None
+                if product is None:
+                    raise WooRestError("woocommerce_rest_product_invalid_id", "Invalid ID.", 400)
+                _meta_update(product, item)
+                answered.append(product_json(state, product, root()))
+        except WooRestError as error:
+            answered.append(_failed(item_id, error))
+    return json_response({"update": answered})
+
+
+@catalog.post("/products/<int:product_id>/variations/batch")
+def batch_variations(product_id: int) -> Response:
+    state = current().state
+    if product_id not in state.products:
+        raise WooRestError("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
+    answered = []
+    for item in _batch_updates():
+        item_id = item.get("id") if isinstance(item, dict) else None
+        try:
+            with state.lock:
+                variation = state.variations.get(item_id) if isinstance(item_id, int) else None
+                if variation is None or variation.parent_id != product_id:
+                    raise WooRestError("woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 400)
+                _meta_update(variation, item)
+                answered.append(variation_json(state, variation, root()))
+        except WooRestError as error:
+            answered.append(_failed(item_id, error))
+    return json_response({"update": answered})

@@ -198,7 +198,8 @@ def _create(data: dict[str, Any]) -> Order:
     meta = _meta_param(data.get("meta_data") or [])
     with state.lock:
         lines = [_line(state, raw) for raw in raw_lines]
-        billing = data.get("billing") if isinstance(data.get("billing"), dict) else {}
+        raw_billing = data.get("billing")
+        billing = raw_billing if isinstance(raw_billing, dict) else {}
         return state.create_order(lines, sandbox.now(), status=status, billing={k: str(v) for k, v in billing.items()},
                                   customer_id=_as_id(data.get("customer_id", 0)),
                                   meta=[(str(m["key"]), m.get("value")) for m in meta if "key" in m],

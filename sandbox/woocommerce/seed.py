@@ -32,7 +32,7 @@ def _check_gmt(value: str | None) -> str | None:
         try:
             parse_naive(value)
         except ValueError:
-            raise ValueError(f"expected a naive GMT time like 2026-11-26T09:30:00 ({GMT_FORMAT}), got {value!r}")
+            raise ValueError(f"expected a naive GMT time like 2026-11-26T09:30:00 ({GMT_FORMAT}), got {value!r}") from None
     return value
 
 
@@ -119,6 +119,9 @@ class SeedOrder(_Strict):
     meta_data: list[SeedMeta] = []
     customer_note: str = ""
     notes: list[SeedNote] = []
+    shipping_total: float = Field(default=0.0, ge=0)
+    # Gateways bacs, cheque and cod do not refund automatically (as in WooCommerce); any other id does.
+    payment_method: str = "bacs"
     _gmt = field_validator("date_created_gmt", "date_modified_gmt")(_check_gmt)
 
     @field_validator("status")
@@ -145,6 +148,7 @@ class Seed(_Strict):
     https_mode: bool = False
     gmt_offset_hours: float = 0.0
     currency: str = "USD"
+    tax_rate_percent: float = Field(default=0.0, ge=0, le=100)  # one standard rate on products and shipping
     customer_note_email_enabled: bool = True
     api_keys: list[SeedKey] = []
     products: list[SeedProduct] = []
@@ -245,6 +249,7 @@ def _load_orders(seed: Seed, data: SeedData, source: str) -> None:
             order.date_modified_gmt or order.date_created_gmt, order.customer_id, dict(order.billing), lines,
             [MetaEntry(_take_meta_id(data, m.id), m.key, m.value) for m in order.meta_data],
             currency=order.currency or seed.currency, customer_note=order.customer_note,
+            shipping_total=order.shipping_total, payment_method=order.payment_method,
             date_paid_gmt=None if order.status in {"pending", "failed"} else order.date_created_gmt,
             date_completed_gmt=order.date_modified_gmt if order.status == "completed" else None,
         )

@@ -47,6 +47,9 @@ class WooState:
         self.https_mode = False
         self.gmt_offset_hours = 0.0
         self.currency = "USD"
+        self.tax_rate_percent = 0.0
+        # order id -> the message the payment gateway answers to its next automatic refund
+        self.gateway_refusals: dict[int, str] = {}
         self.customer_note_email_enabled = True
         self.keys: dict[str, ApiKey] = {}
         self.products: dict[int, Product] = {}
@@ -57,7 +60,7 @@ class WooState:
         self.webhooks: dict[int, Webhook] = {}
         self.deliveries: list[DeliveryRecord] = []
         self._listeners: list[Listener] = []
-        self._next = {"key": 1, "order": 1, "line": 1, "meta": 1, "note": 1, "email": 1, "webhook": 1}
+        self._next = {"key": 1, "order": 1, "line": 1, "meta": 1, "note": 1, "email": 1, "webhook": 1, "refund": 1}
 
     # ---- construction -------------------------------------------------------------------------
 
@@ -71,11 +74,12 @@ class WooState:
         state.https_mode = settings.https_mode
         state.gmt_offset_hours = settings.gmt_offset_hours
         state.currency = settings.currency
+        state.tax_rate_percent = settings.tax_rate_percent
         state.customer_note_email_enabled = settings.customer_note_email_enabled
         state.keys = {key.consumer_key: key for key in data.keys}
         state.products, state.variations = data.products, data.variations
         state.orders, state.notes, state.webhooks = data.orders, data.notes, data.webhooks
-        for item in [*state.products.values(), *state.variations.values()]:
+        for item in state.stock_items():
             state._restatus(item)
         lines = [line.id for order in state.orders.values() for line in order.line_items]
         state._next.update(
@@ -135,8 +139,12 @@ class WooState:
             return parent if parent is not None and parent.manage_stock else None
         return product if product is not None and product.manage_stock else None
 
+    def stock_items(self) -> list[StockItem]:
+        """Every product and variation, products first."""
+        return [*self.products.values(), *self.variations.values()]
+
     def find_by_sku(self, sku: str) -> StockItem | None:
-        for item in [*self.products.values(), *self.variations.values()]:
+        for item in self.stock_items():
             if item.sku == sku:
                 return item
         return None
@@ -281,7 +289,14 @@ class WooState:
             order.date_modified_gmt = gmt_string(now)
             self.emit("order", "updated", order.id)
 
-    def _apply_meta(self, order: Order, update: dict[str, Any]) -> None:
+    def update_catalog_meta(self, record: Product | Variation, updates: list[dict[str, Any]], now: float) -> None:
+        """`meta_data` of a product or variation update, applied as core's `update_meta_data()` does."""
+        with self.lock:
+            for update in updates:
+                self._apply_meta(record, update)
+            record.date_modified_gmt = gmt_string(now)
+
+    def _apply_meta(self, order: Order | Product | Variation, update: dict[str, Any]) -> None:
         value = update.get("value")
         if update.get("id") is not None:
             entry = next((m for m in order.meta if m.id == int(update["id"])), None)

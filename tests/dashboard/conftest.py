@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from connector.platforms.base import Capabilities
+from connector.platforms.base import Capabilities, StorefrontEta
 from connector.platforms.shopify.oauth import query_hmac
 from connector.services import Services
 from connector.web.app import create_app
@@ -26,9 +26,17 @@ CSRF_PATTERN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 class StubPlatform:
-    """Just enough of a platform for `reconcile_and_plan`: its capabilities."""
+    """Just enough of a platform for `reconcile_and_plan` (its capabilities) and the storefront push."""
 
-    capabilities = Capabilities(tags=True, holds=True, customer_notes=False)
+    capabilities = Capabilities(tags=True, holds=True, customer_notes=False, storefront_batch_size=25)
+    storefront_writes: list[StorefrontEta] = []  # every storefront write any instance received
+
+    def prepare_storefront(self) -> None:
+        return None
+
+    def write_storefront_etas(self, items: Sequence[StorefrontEta]) -> dict[str, str | None]:
+        self.storefront_writes.extend(items)
+        return {item.target: None for item in items}
 
     def close(self) -> None:
         return None

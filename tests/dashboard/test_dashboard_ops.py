@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from connector.pipeline.storefront import push_storefront, refresh_variants
 from connector.services import Services
-from connector.store.models import Action, Base, CustomerChoice, InboxItem, OrderDecision, Supplier, SupplyItem
+from connector.store.models import (
+    Action,
+    Base,
+    CustomerChoice,
+    InboxItem,
+    InventoryLevel,
+    OrderDecision,
+    Shop,
+    Supplier,
+    SupplyItem,
+)
 from connector.web.dashboard.chart import bar_chart, nice_step
 from tests.dashboard.conftest import csrf_from, post_form
 from tests.dashboard.dashboard_seed import Seeded
@@ -157,6 +169,25 @@ def test_sku_pages_show_demand_stock_supply_and_chart(operator: FlaskClient) -> 
     assert "supplier Acme: restock" in detail and "<svg" in detail
     assert "<strong>3</strong>" in detail  # 2 + 1 units waiting in this shop
     assert operator.get("/skus/detail").status_code == 404
+
+
+def test_sku_page_shows_the_storefront_eta_and_its_last_push(operator: FlaskClient, seeded: Seeded,
+                                                              dash_services: Services) -> None:
+    assert "Off for this shop" in operator.get("/skus/detail?sku=SKU-RED").get_data(as_text=True)
+    with dash_services.db.session() as db:
+        shop = db.get(Shop, seeded.shops["alpha"])
+        assert shop is not None
+        shop.set_setting("storefront_eta", True)
+        db.execute(update(InventoryLevel).where(InventoryLevel.shop_id == shop.id).values(storefront_ref="44001"))
+        found = refresh_variants(db, shop, seeded.today, dash_services.policy)
+    assert found.queued == ["SKU-RED"]  # SKU-BLUE is in stock: nothing to show, nothing to write
+    before = operator.get("/skus/detail?sku=SKU-RED").get_data(as_text=True)
+    eta = seeded.today + timedelta(days=3 + 7 + 1)  # Acme's restock, its default lead, handling
+    assert f"<td class=\"nowrap\">{eta.isoformat()}</td>" in before and "never" in before and "Push pending" in before
+    report = push_storefront(dash_services, seeded.shops["alpha"])
+    assert (report.written, report.failed) == (1, 0)
+    after = operator.get("/skus/detail?sku=SKU-RED").get_data(as_text=True)
+    assert after.count(eta.isoformat()) >= 2 and "Push done" in after and "written on variant 44001" in after
 
 
 def test_nice_step_is_round() -> None:

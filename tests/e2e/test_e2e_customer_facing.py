@@ -33,7 +33,6 @@ from e2e_support import (
     run_cycle,
     shopify_feed_rows,
     shopify_seed,
-    start_shopify,
     start_woocommerce,
     write_feed,
     write_seed,

@@ -38,7 +38,7 @@ from e2e_support import (
 )
 
 ADMIN_PASSWORD = "correct horse battery staple"
-WITHOUT_THIRD_PARTY = ("write_orders,read_all_orders,read_inventory,read_products,"
+WITHOUT_THIRD_PARTY = ("write_orders,read_all_orders,read_inventory,write_products,"
                        "write_merchant_managed_fulfillment_orders")
 
 
@@ -193,7 +193,7 @@ def test_an_order_past_the_60_day_window_is_kept_out_of_reach(services: Services
     assert decisions(services, shop_id)["#1099"] == ("backordered", None)
     assert "backordered" in marks(store)["#1099"]["tags"]
 
-    control(store, "access", {"static_scopes": "write_orders,read_inventory,read_products,"
+    control(store, "access", {"static_scopes": "write_orders,read_inventory,write_products,"
                                                "write_merchant_managed_fulfillment_orders"})
     synced = connector(services.settings, "sync", "--shop", str(shop_id))
     assert "1 older orders now out of the store's reach" in synced and "read_all_orders" in synced

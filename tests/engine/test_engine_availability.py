@@ -16,6 +16,7 @@ from connector.engine import (
     variant_availability,
     variant_to_dict,
 )
+from connector.engine.lateness import LatenessFigure, LatenessModel
 from connector.engine.supply import events_from_rows
 from tests.engine.engine_builders import AS_OF, days, line, order
 from tests.engine.test_engine_properties import planning_inputs
@@ -75,6 +76,21 @@ def test_only_tracked_skus_and_only_the_asked_ones() -> None:
     stock = {"MUG": 0, "TEE": 2}
     assert sorted(availability(orders, stock, [])) == ["MUG", "TEE"]
     assert sorted(availability(orders, stock, [], skus=["TEE", "UNTRACKED"])) == ["TEE"]
+
+
+def test_a_learned_lateness_gives_the_variant_its_range() -> None:
+    # acme is late 2 days at p50, 4 at p80 (the default confidence) and 6 at p90.
+    model = LatenessModel({"acme": LatenessFigure(20, {0.5: 2.0, 0.8: 4.0, 0.9: 6.0})})
+    supply = [SupplyRow("acme", "MUG", restock_date=days(10), restock_qty=5, lead_time_days=0)]
+    orders = [order("1", line("a", "MUG", 2))]
+    plan = make_plan(orders, {"MUG": 0}, supply, AS_OF, POLICY, model)
+    [variant] = variant_availability(plan, {"MUG": 0}, supply, POLICY, lateness=model)
+    assert (variant.eta, variant.eta_earliest, variant.eta_latest) == (days(15), days(13), days(17))
+    assert variant.eta >= plan.orders[0].lines[0].eta  # type: ignore[operator]
+    assert variant_to_dict(variant) == {"sku": "MUG", "available_now": 0, "eta": days(15).isoformat(),
+                                        "eta_earliest": days(13).isoformat(), "eta_latest": days(17).isoformat()}
+    plain = availability(orders, {"MUG": 0}, supply)["MUG"]
+    assert (plain.eta, plain.eta_earliest, plain.eta_latest) == (days(11), None, None)  # no model: no range
 
 
 @settings(max_examples=300, deadline=None)

@@ -29,7 +29,7 @@ def test_issue_example_matches_the_contract_exactly() -> None:
             "eta_earliest": "2026-12-09", "eta_latest": "2026-12-09",
             "lines": [{"line_id": "5001", "sku": "MUG-RED", "ordered": 3, "allocated": 1,
                        "backordered": 2, "eta": "2026-12-09", "eta_earliest": "2026-12-09",
-                       "eta_latest": "2026-12-09"}],
+                       "eta_latest": "2026-12-09", "reason": None}],
         }],
     }
     assert plan.orders[0].lines[0].eta_source == "supplier acme: restock 2026-12-05 (+3d lead)"

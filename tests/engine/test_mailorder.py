@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connector.engine.mailorder import (
@@ -91,6 +91,7 @@ def test_refunds_are_due_within_seven_working_days() -> None:
     assert working_days_left(date(2026, 3, 18), date(2026, 3, 17)) == -1
 
 
+@settings(max_examples=40)
 @given(st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)), st.integers(0, 40))
 def test_working_days_skip_weekends_and_count_back(start: date, days: int) -> None:
     end = add_working_days(start, days)
@@ -99,6 +100,7 @@ def test_working_days_skip_weekends_and_count_back(start: date, days: int) -> No
     assert (end - start).days <= days * 7 // 5 + 3
 
 
+@settings(max_examples=60)
 @given(st.lists(st.tuples(st.integers(1, 80), st.one_of(st.none(), st.integers(1, 120))), max_size=6),
        st.integers(0, 150))
 def test_the_deadline_in_force_never_moves_earlier_than_the_original(raw: list[tuple[int, int | None]],

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connector.engine import SupplyRow, make_plan
-from connector.engine.reasons import REASON_CODES, LineEvidence, line_reason, plan_reasons
+import json
+
+from connector.engine import SupplyRow, make_plan, plan_to_dict, plan_to_json
+from connector.engine.reasons import (
+    REASON_CODES,
+    LineEvidence,
+    apply_reasons,
+    line_reason,
+    plan_reasons,
+    slipped_promises,
+)
 from tests.engine.engine_builders import AS_OF, days, line, order
 
 
@@ -33,13 +41,29 @@ def test_plan_reasons_over_a_real_plan() -> None:
     supply = [SupplyRow("acme", "A", restock_date=days(4), restock_qty=2, lead_time_days=0),
               SupplyRow("acme", "C", restock_date=days(6), lead_time_days=0)]
     plan = make_plan(orders, stock, supply, AS_OF)
-    reasons = plan_reasons(plan, surging_skus={"D"}, slipped=lambda ln: ln.sku == "C")
+    reasons = plan_reasons(plan, surging_skus={"D"}, slipped=slipped_promises([("acme", "C", days(6))]))
     assert reasons == {
-        "1a": "awaiting_restock",  # 2 short, covered by the restock of 2
-        "2a": "no_supplier_date",  # the restock ran out before this line
-        "2c": "supplier_delay",
-        "3d": "demand_surge",
+        ("1", "1a"): "awaiting_restock",  # 2 short, covered by the restock of 2
+        ("2", "2a"): "no_supplier_date",  # the restock ran out before this line
+        ("2", "2c"): "supplier_delay",  # it waits on acme's restock of C, which slipped
+        ("3", "3d"): "demand_surge",
     }
+    apply_reasons(plan, {"D"})
+    lines = {line.line_id: line for order in plan.orders for line in order.lines}
+    assert lines["1b"].reason is None  # in stock
+    assert lines["2c"].reason == "awaiting_restock"  # no slips given this time
+    assert plan_to_dict(plan)["orders"][0]["lines"][0]["reason"] == "awaiting_restock"
+    assert json.loads(plan_to_json(plan)) == plan_to_dict(plan)
+
+
+def test_a_slip_of_another_promise_is_not_this_lines_delay() -> None:
+    orders = [order("1", line("1a", "A", 2))]
+    supply = [SupplyRow("acme", "A", restock_date=days(4), lead_time_days=0),
+              SupplyRow("bolt", "A", restock_date=days(9), lead_time_days=0)]
+    plan = make_plan(orders, {"A": 0}, supply, AS_OF)
+    check = slipped_promises([("bolt", "A", days(9)), ("acme", "A", days(3)), ("acme", "B", days(4))])
+    assert not check(plan.orders[0].lines[0])  # it waits on acme's 4-day restock, which did not slip
+    assert slipped_promises([("acme", "A", days(4))])(plan.orders[0].lines[0])
 
 
 @settings(max_examples=200, deadline=None)
@@ -72,6 +96,6 @@ def test_plan_reasons_cover_exactly_the_backordered_lines(wanted: list[tuple[str
     supply = [SupplyRow("s", sku, restock_date=days(3), restock_qty=units) for sku, units in restock.items()]
     plan = make_plan(orders, stock, supply, AS_OF)
     reasons = plan_reasons(plan, surging, slipped=lambda ln: ln.sku == "A")
-    backordered = {ln.line_id for o in plan.orders for ln in o.lines if ln.backordered > 0}
+    backordered = {(o.order_id, ln.line_id) for o in plan.orders for ln in o.lines if ln.backordered > 0}
     assert set(reasons) == backordered
     assert all(code in REASON_CODES for code in reasons.values())

@@ -33,7 +33,7 @@ def notice(ref: str = "ready:00ff", to: str = "ann@customer.example", **changes:
     return OutgoingNotice(**values)  # type: ignore[arg-type]
 
 
-def parse(path: Path):  # noqa: ANN201 - EmailMessage
+def parse(path: Path):
     with path.open("rb") as stream:
         return BytesParser(policy=policy.default).parse(stream)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import given
@@ -168,7 +169,7 @@ def simulate(steps: list[tuple[int, str, date | None]], improvement: int = 3) ->
 @given(observations)
 def test_never_two_notices_on_one_day_unless_the_news_got_worse(steps: list[tuple[int, str, date | None]]) -> None:
     sent, _ = simulate(steps)
-    for (day_a, kind_a, eta_a), (day_b, kind_b, eta_b) in zip(sent, sent[1:]):
+    for (day_a, kind_a, eta_a), (day_b, kind_b, eta_b) in pairwise(sent):
         if day_a == day_b:
             assert kind_b in ("backordered", "eta_changed")
             assert _rank(kind_b, eta_b) > _rank(kind_a, eta_a)
@@ -189,7 +190,7 @@ def test_ready_and_eta_changed_only_follow_a_delay_notice(steps: list[tuple[int,
 @given(observations)
 def test_no_notice_repeats_what_the_customer_was_last_told(steps: list[tuple[int, str, date | None]]) -> None:
     sent, _ = simulate(steps)
-    for (_, kind_a, eta_a), (_, kind_b, eta_b) in zip(sent, sent[1:]):
+    for (_, _kind_a, eta_a), (_, kind_b, eta_b) in pairwise(sent):
         if kind_b == "eta_changed":
             assert eta_b != eta_a
 

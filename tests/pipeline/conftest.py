@@ -30,7 +30,7 @@ class World:
     today: date
 
     @property
-    def db(self):  # noqa: ANN201 - the Database
+    def db(self):
         return self.services.db
 
     def store_orders(self, *orders: RemoteOrder) -> None:

@@ -17,7 +17,15 @@ from connector.pipeline.cancels import request_cancel
 from connector.pipeline.executor import run_due_actions
 from connector.pipeline.mailorder import order_rule
 from connector.pipeline.outbox import reconcile_and_plan
-from connector.store.models import Action, Cancellation, CustomerChoice, Order, OrderDecision, Shop, utcnow
+from connector.store.models import (
+    Action,
+    Cancellation,
+    CustomerChoice,
+    Order,
+    OrderDecision,
+    Shop,
+    utcnow,
+)
 from connector.web.app import create_app
 from tests.dashboard.conftest import csrf_from, login_operator
 from tests.fakes import FileLogChannel, remote_order
@@ -136,7 +144,7 @@ def test_the_rule_walked_day_by_day_ends_in_a_cancel_and_refund(world: World, tm
         rendered = session.scalars(select(Action.rendered).where(Action.kind == "notify").order_by(Action.id)).all()
     assert [r["subject"] for r in rendered][-1] == "Your order #1001 at Test Shop: items cancelled and refunded"
     assert "We have refunded USD 20.00" in rendered[-1]["text"] and "2 × Item SKU-A" in rendered[-1]["text"]
-    assert f"choose \"Keep waiting\" by" in rendered[2]["text"] and "further delay" in rendered[2]["text"]
+    assert "choose \"Keep waiting\" by" in rendered[2]["text"] and "further delay" in rendered[2]["text"]
     assert "further delay" not in rendered[1]["text"]
 
     page = dashboard.get(f"/orders/{cancellation.order_id}").get_data(as_text=True)

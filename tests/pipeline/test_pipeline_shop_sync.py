@@ -57,7 +57,7 @@ class Fleet:
 def fleet(database_url: str, tmp_path: Path) -> Iterator[Fleet]:
     stores: dict[int, FakePlatform] = {}
     services = make_services(database_url, tmp_path / "data", FakePlatform(), admin_password=PASSWORD)
-    services._platform_factory = lambda _services, shop: stores[shop.id]  # noqa: SLF001 - one fake store per shop
+    services._platform_factory = lambda _services, shop: stores[shop.id]
     dead = add_shop(services, domain="dead.myshopify.com")
     live = add_shop(services, domain="live.myshopify.com")
     for shop_id in (dead, live):

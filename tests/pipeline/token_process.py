@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from connector.services import Services  # noqa: E402
-from connector.store.models import Shop  # noqa: E402
-from tests.conftest import make_settings  # noqa: E402
+from connector.services import Services
+from connector.store.models import Shop
+from tests.conftest import make_settings
 
 QUERIES = 3
 API_KEY = "token-test-app"

@@ -15,16 +15,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from connector.notify.message import DeliveryReceipt, OutgoingNotice  # noqa: E402
-from connector.pipeline.worker import run_worker  # noqa: E402
-from tests.fakes import FakePlatform, FileLogChannel  # noqa: E402
-from tests.pipeline.conftest import make_services  # noqa: E402
+from connector.notify.message import DeliveryReceipt, OutgoingNotice
+from connector.pipeline.worker import run_worker
+from tests.fakes import FakePlatform, FileLogChannel
+from tests.pipeline.conftest import make_services
 
 
 class SlowChannel(FileLogChannel):
     """Widens the window between `sending` and `sent`, where a kill matters most."""
 
+    announced = False
+
     def send(self, notice: OutgoingNotice) -> DeliveryReceipt:
+        if not self.announced:  # the test kills only once sends have begun, however slow the start-up was
+            self.announced = True
+            print("sending", flush=True)
         time.sleep(0.01)
         receipt = super().send(notice)
         time.sleep(0.01)

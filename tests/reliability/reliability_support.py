@@ -179,7 +179,7 @@ def run_cycle(services: Services, shop_id: int, *, rounds: int = 40, patience: f
         platform = services.platform_for(shop)
         try:
             sync_shop(services.db, shop_id, platform, full=True)
-        except Exception:  # a fault the client's own retries did not outlast: the next round retries
+        except Exception:  # noqa: BLE001 - a fault the client's own retries did not outlast: the next round retries
             continue
         finally:
             platform.close()

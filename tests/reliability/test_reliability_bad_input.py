@@ -81,7 +81,7 @@ def routes(app: Flask) -> list[tuple[Rule, str]]:
 def fill(rule: Rule, values: list[str]) -> str:
     """The rule's path with each variable replaced by one of `values` (quoted as a client would)."""
     path = rule.rule
-    for index, name in enumerate(rule.arguments):
+    for index, _name in enumerate(rule.arguments):
         start = path.index("<")
         path = path[:start] + quote(values[index % len(values)] or "0", safe="") + path[path.index(">", start) + 1:]
     return path

@@ -71,7 +71,7 @@ def test_writes_never_accept_a_partial_answer(client: ShopifyClient, shop: FakeS
 def test_check_access_reads_the_granted_scopes_and_notices_withheld_contacts(client: ShopifyClient,
                                                                              shop: FakeShopify) -> None:
     platform = ShopifyPlatform(client, now=lambda: NOW)
-    granted = ["write_orders", "read_inventory", "read_products", "write_merchant_managed_fulfillment_orders"]
+    granted = ["write_orders", "read_inventory", "write_products", "write_merchant_managed_fulfillment_orders"]
     shop.raw("Access", 200, {"data": {"currentAppInstallation": {"accessScopes": [{"handle": h} for h in granted]},
                                       "orders": {"nodes": [{"id": "gid://shopify/Order/1", "email": None}]}},
                              "errors": [denied("orders", "nodes", 0, "email")]})

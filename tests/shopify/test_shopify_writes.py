@@ -156,7 +156,7 @@ OTHER_HOLD = {"id": "gid://shopify/FulfillmentHold/2", "handle": "fraud-app", "r
 # Another app happens to use the same handle: the hold is not ours, whatever its handle says.
 LOOKALIKE_HOLD = {"id": "gid://shopify/FulfillmentHold/3", "handle": HOLD_HANDLE, "reason": "OTHER",
                   "heldByRequestingApp": False}
-ALL_SCOPES = ("write_orders", "read_inventory", "read_products", "write_merchant_managed_fulfillment_orders",
+ALL_SCOPES = ("write_orders", "read_inventory", "write_products", "write_merchant_managed_fulfillment_orders",
               "write_third_party_fulfillment_orders", "read_all_orders")
 
 

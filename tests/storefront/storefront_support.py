@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+import json
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
+from sandbox.shopify.model import app_namespace
 from sandbox.shopify.state import ShopifyState
 from tests.storefront.shopify_liquid import (
     EXTENSION_DIR,
@@ -30,14 +32,18 @@ def load_sandbox() -> ShopifyState:
 
 def eta_fields(eta: str | None = None, earliest: str | None = None, latest: str | None = None,
                text: str | None = None) -> dict[str, object]:
-    """The connector's `$app:backorder` metafields as the storefront serves them (date values are dates)."""
-    fields: dict[str, object] = {}
-    for key, value in (("eta", eta), ("eta_earliest", earliest), ("eta_latest", latest)):
-        if value is not None:
-            fields[key] = metafield(date.fromisoformat(value), "date")
-    if text is not None:
-        fields["eta_text"] = metafield(text, "single_line_text_field")
-    return fields
+    """The connector's `$app:backorder` metafields as the storefront serves them: one `json` metafield `eta`
+    whose value is the parsed object, as the connector writes it (`connector.platforms.shopify.storefront`)."""
+    value = {key: given for key, given in (("date", eta), ("earliest", earliest), ("latest", latest),
+                                           ("text", text)) if given is not None}
+    return {"eta": metafield(value, "json")} if value else {}
+
+
+def served_fields(state: ShopifyState, sku: str) -> dict[str, object]:
+    """What the sandbox serves in `$app:backorder` on the variant holding `sku` (after a connector push)."""
+    variant = state.variants_by_sku()[sku]
+    found = variant.metafield(app_namespace("$app:backorder"), "eta")
+    return {"eta": metafield(json.loads(found.value), found.type)} if found else {}
 
 
 def sold_out(state: ShopifyState, sku: str, *, policy: str | None = None, tracked: bool = True) -> None:

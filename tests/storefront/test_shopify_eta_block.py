@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from datetime import date
 
 import pytest
 
+from connector.platforms.base import StorefrontEta
+from connector.platforms.shopify import documents as docs
+from connector.platforms.shopify.storefront import DEFINITION, metafield_inputs
+from sandbox.shopify import create_app
 from sandbox.shopify.state import ShopifyState
 from tests.storefront.shopify_liquid import EXTENSION_DIR, block_schema, metafield
 from tests.storefront.storefront_support import (
@@ -17,7 +22,10 @@ from tests.storefront.storefront_support import (
     read_block,
     render_eta_block,
     sandbox_product,
+    served_fields,
 )
+
+TOKEN = "shpat_storefront_test"
 
 
 def lines_by_sku(state: ShopifyState, html: str) -> dict[str, tuple[str, bool]]:
@@ -122,7 +130,7 @@ def test_show_range_off_gives_one_date(shirt_state: ShopifyState) -> None:
     (eta_fields("2026-03-20", "2026-03-25"), "Ships around 20 March"),  # half a range: ignored
     (eta_fields(None, "2026-12-28", "2027-01-03"), "Expected between 28 December 2026 and 3 January 2027"),
     (eta_fields(None, "2027-03-01", "2027-03-05"), "Expected between 1 and 5 March 2027"),
-    ({"eta": metafield("2026-03-12", "date")}, "Ships around 12 March"),  # an ISO string value reads the same
+    ({"eta": metafield({"date": "2026-03-12", "text": ""}, "json")}, "Ships around 12 March"),  # empty text: built-in
 ])
 def test_date_rules(shirt_state: ShopifyState, fields: dict[str, object], expected: str) -> None:
     product = sandbox_product(shirt_state, SHIRT, {"SHIRT-BLUE-M": fields}, selected_sku="SHIRT-BLUE-M")
@@ -162,3 +170,40 @@ def test_locale_files_agree() -> None:
             assert placeholders == expected, key
     assert keys(json.loads((locales / "en.default.schema.json").read_text())) == \
         keys(json.loads((locales / "de.schema.json").read_text()))
+
+
+def test_the_block_shows_what_the_connector_wrote_through_the_sandbox(shirt_state: ShopifyState) -> None:
+    """The connector's own documents and inputs, run by the sandbox's GraphQL, then read back off the variant."""
+    client = create_app(shirt_state, api_secret="unused", access_token=TOKEN).test_client()
+
+    def run(document: str, variables: dict[str, object]) -> dict[str, object]:
+        answer = client.post("/admin/api/2026-10/graphql.json", json={"query": document, "variables": variables},
+                             headers={"X-Shopify-Access-Token": TOKEN})
+        assert answer.status_code == 200 and "errors" not in answer.get_json(), answer.get_data(as_text=True)
+        return answer.get_json()["data"]
+
+    variants = shirt_state.variants_by_sku()
+    created = run(docs.STOREFRONT_DEFINITION_MUTATION, {"definition": DEFINITION})["metafieldDefinitionCreate"]
+    assert created["userErrors"] == []  # type: ignore[index]
+    again = run(docs.STOREFRONT_DEFINITION_MUTATION, {"definition": DEFINITION})["metafieldDefinitionCreate"]
+    assert [error["code"] for error in again["userErrors"]] == ["TAKEN"]  # type: ignore[index]
+    to_set, to_clear = metafield_inputs([
+        StorefrontEta(str(variants["SHIRT-BLUE-M"].id), date(2026, 3, 12)),
+        StorefrontEta(str(variants["SHIRT-BLUE-L"].id), date(2026, 3, 14), date(2026, 3, 12), date(2026, 3, 16)),
+        StorefrontEta(str(variants["SHIRT-BLACK-L"].id), date(2027, 1, 8)),
+    ])
+    assert run(docs.STOREFRONT_SET_MUTATION, {"metafields": to_set})["metafieldsSet"]["userErrors"] == []  # type: ignore[index]
+    served = {sku: served_fields(shirt_state, sku) for sku in ("SHIRT-BLUE-M", "SHIRT-BLUE-L", "SHIRT-BLACK-L")}
+    lines = lines_by_sku(shirt_state, render_eta_block(sandbox_product(shirt_state, SHIRT, served,
+                                                                       selected_sku="SHIRT-BLUE-L")))
+    assert lines == {"SHIRT-BLUE-M": ("Ships around 12 March", True),
+                     "SHIRT-BLUE-L": ("Expected between 12 and 16 March", False),
+                     "SHIRT-BLACK-L": ("Ships around 8 January 2027", True)}
+
+    # Back in stock: the connector deletes the metafield and the line is gone.
+    _, to_clear = metafield_inputs([StorefrontEta(str(variants["SHIRT-BLUE-L"].id), None)])
+    run(docs.STOREFRONT_CLEAR_MUTATION, {"metafields": to_clear})
+    assert served_fields(shirt_state, "SHIRT-BLUE-L") == {}
+    query = "query($id: ID!) { productVariant(id: $id) { metafield(namespace: \"$app:backorder\", key: \"eta\") { type jsonValue } } }"
+    shown = run(query, {"id": f"gid://shopify/ProductVariant/{variants['SHIRT-BLUE-M'].id}"})
+    assert shown["productVariant"] == {"metafield": {"type": "json", "jsonValue": {"date": "2026-03-12"}}}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.storefront.test_storefront_contract import TYPES
+from connector.platforms.woocommerce.storefront import META_EARLIEST, META_ETA, META_LATEST, META_TEXT
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "extensions" / "woocommerce-backorder-eta"
@@ -152,7 +152,7 @@ def test_plugin_header() -> None:
 def test_the_plugin_reads_the_same_keys_as_woocommerce_meta() -> None:
     source = (PLUGIN / "includes" / "class-backorder-eta.php").read_text(encoding="utf-8")
     constants = dict(re.findall(r"const (META_\w+)\s*= '([^']+)';", source))
-    assert sorted(constants.values()) == sorted(f"_backorder_{key}" for key in TYPES)
+    assert sorted(constants.values()) == sorted([META_ETA, META_EARLIEST, META_LATEST, META_TEXT])  # what the connector writes
     readme = (PLUGIN / "readme.txt").read_text(encoding="utf-8")
     for key in constants.values():
         assert f"`{key}`" in readme, f"{key} is not documented in readme.txt"

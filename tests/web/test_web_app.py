@@ -29,7 +29,7 @@ def test_healthz_reports_ok_and_the_version(client: FlaskClient) -> None:
 
 
 class _BrokenDatabase:
-    class engine:  # noqa: N801 - mimics Database.engine
+    class engine:
         @staticmethod
         def connect() -> Any:
             raise OperationalError("SELECT 1", {}, Exception("connection refused"))

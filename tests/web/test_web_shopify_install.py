@@ -156,7 +156,7 @@ def test_good_callback_stores_the_shop_with_encrypted_tokens_and_subscribes_webh
     assert "webhooks_pending" not in settings
     # the token came back with fewer scopes than asked for: compared at once, not assumed
     assert settings["access"]["granted"] == ["write_orders", "read_inventory"]
-    assert settings["access"]["missing"] == ["read_products", "write_merchant_managed_fulfillment_orders",
+    assert settings["access"]["missing"] == ["write_products", "write_merchant_managed_fulfillment_orders",
                                              "write_third_party_fulfillment_orders", "read_all_orders"]
     assert settings["access"]["readable_since"] is not None  # the 60-day window applies
 

@@ -161,7 +161,7 @@ def test_callback_stores_the_keys_sealed_and_creates_webhooks(
     [(shop_id, address, topics)] = platform_log.webhook_calls
     assert address == f"http://127.0.0.1:8000/webhooks/woocommerce/{shop.id}"
     assert topics == ("order.created", "order.updated", "order.deleted", "product.updated")
-    assert [(row.platform_id, row.topic) for row in subscriptions] == list(zip(["100", "101", "102", "103"], topics))
+    assert [(row.platform_id, row.topic) for row in subscriptions] == list(zip(["100", "101", "102", "103"], topics, strict=True))
     assert [web_services.box.open(row.secret) for row in subscriptions] == [
         {"secret": f"secret-{number}"} for number in range(100, 104)]
     assert b"secret-100" not in database_bytes(tmp_path)

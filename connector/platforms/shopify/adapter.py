@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -11,26 +11,32 @@ from typing import Any
 from connector.errors import AuthError, ConnectorError, NotFoundError, Skipped
 from connector.platforms.base import (
     AccessReport,
+    CancelOutcome,
+    CancelRequest,
     Capabilities,
     ExportStore,
     HoldRequest,
     OrderMarks,
     PlatformName,
+    ReadySplit,
     RemoteOrder,
     ShopProfile,
     StockRecord,
+    StorefrontEta,
     WebhookInfo,
 )
 from connector.platforms.staging import MemoryExportStore
 
 from . import documents as docs
+from . import storefront
 from .bulk import BulkPolicy, BulkUnavailable, orders_search, run_bulk_orders
 from .client import Answer, ShopifyClient
 from .cost import largest_page
-from .holds import place_holds, release_holds
+from .holds import place_holds, release_holds, split_ready
 from .mapping import gid, order_from_node, stock_from_item
 from .marks import NAMESPACE, TYPES, desired_values, same_value
 from .notes import merge_note
+from .refunds import cancel_units
 from .scopes import DEFAULT_SCOPES, access_report, has_scope, parse_scopes, requested_scopes
 from .subscriptions import reconcile_subscriptions
 
@@ -69,7 +75,8 @@ class ShopifyPlatform:
     """One Shopify shop behind the Platform protocol."""
 
     name: PlatformName = "shopify"
-    capabilities = Capabilities(tags=True, holds=True, customer_notes=False, marks_batch_size=1)
+    capabilities = Capabilities(tags=True, holds=True, customer_notes=False, marks_batch_size=1,
+                                storefront_batch_size=storefront.PER_CALL)
 
     def __init__(self, client: ShopifyClient, *, exports: ExportStore | None = None,
                  required_scopes: Iterable[str] | None = None, granted_scopes: Iterable[str] | None = None,
@@ -260,6 +267,16 @@ class ShopifyPlatform:
             self.client.mutate(docs.METAFIELDS_DELETE_MUTATION, {"metafields": to_delete}, "metafieldsDelete")
         return bool(to_set or to_delete)
 
+    # -- storefront ETA -------------------------------------------------------------------------
+
+    def prepare_storefront(self) -> None:
+        self._require("write_products", "writing the storefront ETA on variants")
+        storefront.create_definition(self.client)
+
+    def write_storefront_etas(self, items: Sequence[StorefrontEta]) -> dict[str, str | None]:
+        self._require("write_products", "writing the storefront ETA on variants")
+        return storefront.write_etas(self.client, items)
+
     def write_note(self, order_id: str, text: str) -> bool:
         self._require("write_orders", "writing the order note")
         note = self._order_field(docs.ORDER_NOTE_QUERY, order_id, "note") or ""
@@ -290,6 +307,15 @@ class ShopifyPlatform:
 
     def release(self, order_id: str) -> bool:
         return release_holds(self.client, self._fulfillment_orders(order_id))
+
+    # -- cancel and refund ----------------------------------------------------------------------
+
+    def cancel_units(self, order_id: str, request: CancelRequest) -> CancelOutcome:
+        self._require("write_orders", "refunding and cancelling orders")
+        return cancel_units(self.client, order_id, request)
+
+    def ship_ready(self, order_id: str, split: ReadySplit) -> bool:
+        return split_ready(self.client, self._fulfillment_orders(order_id), split)
 
     def send_customer_note(self, order_id: str, text: str, ref: str) -> bool:
         raise ConnectorError("Shopify has no Admin API to email a customer a free-form note "

@@ -123,6 +123,7 @@ query InventoryItems($first: Int!, $after: String, $levels: Int!) {{
     {PAGE_INFO}
     nodes {{
       id sku tracked
+      variants(first: 1) {{ nodes {{ id }} }}
       inventoryLevels(first: $levels) {{ {PAGE_INFO} nodes {{ {INVENTORY_LEVEL_FIELDS} }} }}
     }}
   }}
@@ -166,6 +167,34 @@ mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) {
 METAFIELDS_DELETE_MUTATION = """
 mutation MetafieldsDelete($metafields: [MetafieldIdentifierInput!]!) {
   metafieldsDelete(metafields: $metafields) { deletedMetafields { key } userErrors { field message } }
+}
+"""
+
+# The storefront ETA: one app-owned `json` metafield per variant (see extensions/backorder-eta/README.md).
+STOREFRONT_DEFINITION_MUTATION = """
+mutation BackorderEtaDefinitionCreate($definition: MetafieldDefinitionInput!) {
+  metafieldDefinitionCreate(definition: $definition) {
+    createdDefinition { id namespace key }
+    userErrors { field message code }
+  }
+}
+"""
+
+STOREFRONT_SET_MUTATION = """
+mutation BackorderEtaSet($metafields: [MetafieldsSetInput!]!) {
+  metafieldsSet(metafields: $metafields) {
+    metafields { id namespace key }
+    userErrors { field message code }
+  }
+}
+"""
+
+STOREFRONT_CLEAR_MUTATION = """
+mutation BackorderEtaClear($metafields: [MetafieldIdentifierInput!]!) {
+  metafieldsDelete(metafields: $metafields) {
+    deletedMetafields { ownerId namespace key }
+    userErrors { field message }
+  }
 }
 """
 
@@ -279,3 +308,63 @@ def bulk_orders_query(search: str | None) -> str:
     # A JSON string literal is a valid GraphQL string literal (non-ASCII comes out as \\u escapes).
     literal = json.dumps(search) if search is not None else "null"
     return BULK_ORDERS_TEMPLATE.replace(BULK_SEARCH_PLACEHOLDER, literal)
+
+# -- cancel and refund (connector.platforms.shopify.refunds) -----------------------------------------
+
+MONEY = "shopMoney { amount currencyCode }"
+
+ORDER_REFUNDS_QUERY = f"""
+query OrderRefunds($id: ID!, $lineItems: Int!) {{
+  order(id: $id) {{
+    id cancelledAt currencyCode
+    refunds(first: 50) {{ id note totalRefundedSet {{ {MONEY} }} }}
+    lineItems(first: $lineItems) {{ nodes {{ id currentQuantity unfulfilledQuantity }} }}
+  }}
+}}
+"""
+
+SUGGESTED_REFUND_QUERY = f"""
+query SuggestedRefund($id: ID!, $refundLineItems: [RefundLineItemInput!], $refundShipping: Boolean,
+                      $suggestFullRefund: Boolean) {{
+  order(id: $id) {{
+    id
+    suggestedRefund(refundLineItems: $refundLineItems, refundShipping: $refundShipping,
+                    suggestFullRefund: $suggestFullRefund) {{
+      amountSet {{ {MONEY} }}
+      subtotalSet {{ {MONEY} }}
+      totalTaxSet {{ {MONEY} }}
+      shipping {{ amountSet {{ {MONEY} }} taxSet {{ {MONEY} }} }}
+      suggestedTransactions {{ gateway kind amountSet {{ {MONEY} }} parentTransaction {{ id }} }}
+    }}
+  }}
+}}
+"""
+
+# 2026-04 requires an idempotency key on refundCreate; the connector's cancel marker is that key.
+REFUND_CREATE_MUTATION = f"""
+mutation RefundCreate($input: RefundInput!, $key: String!) {{
+  refundCreate(input: $input) @idempotent(key: $key) {{
+    refund {{ id note totalRefundedSet {{ {MONEY} }} }}
+    userErrors {{ field message }}
+  }}
+}}
+"""
+
+ORDER_CANCEL_MUTATION = """
+mutation OrderCancel($orderId: ID!, $restock: Boolean!, $staffNote: String) {
+  orderCancel(orderId: $orderId, reason: CUSTOMER, restock: $restock, notifyCustomer: false, staffNote: $staffNote,
+              refundMethod: { originalPaymentMethodsRefund: true }) {
+    job { id done }
+    orderCancelUserErrors { field message code }
+  }
+}
+"""
+
+FULFILLMENT_ORDER_SPLIT_MUTATION = """
+mutation FulfillmentOrderSplit($splits: [FulfillmentOrderSplitInput!]!) {
+  fulfillmentOrderSplit(fulfillmentOrderSplits: $splits) {
+    fulfillmentOrderSplits { fulfillmentOrder { id } remainingFulfillmentOrder { id } }
+    userErrors { field message }
+  }
+}
+"""

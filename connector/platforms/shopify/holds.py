@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from connector.errors import AuthError, Skipped, UserError
-from connector.platforms.base import HOLD_HANDLE, HoldRequest
+from connector.platforms.base import HOLD_HANDLE, HoldRequest, ReadySplit
 
 from . import documents as docs
 from .client import ShopifyClient
@@ -125,3 +125,58 @@ def release_holds(client: ShopifyClient, fulfillment_orders: Iterable[dict[str, 
     if refused:
         raise UserError(refused + ([f"{released} other fulfillment order(s) released"] if released else []))
     return released > 0
+
+
+def split_ready(client: ShopifyClient, fulfillment_orders: list[dict[str, Any]], split: ReadySplit) -> bool:
+    """Ship what is in stock now: the backordered units move to a fulfillment order of their own
+    (`fulfillmentOrderSplit`), and only that one is held. True when something changed.
+
+    The fulfillment order holding exactly the moved quantities is the one held, whichever of the split's
+    results Shopify names it, so the in-stock units stay free to ship."""
+    wanted = {line.line_id: line.quantity for line in split.held}
+    if any(is_ours(hold) for fo in fulfillment_orders for hold in fo.get("fulfillmentHolds") or []):
+        return False  # split and held already
+    changed = False
+    for fo in fulfillment_orders:
+        if fo.get("status") in UNHOLDABLE_STATES:
+            continue
+        moving = []
+        others = 0
+        for line in fo["lines"]:
+            line_id = numeric_id(str(_dig(line, "lineItem", "id") or ""))
+            remaining = int(line.get("remainingQuantity") or 0)
+            units = min(wanted.get(line_id, 0), remaining)
+            if units:
+                moving.append({"id": line["id"], "quantity": units})
+            others += remaining - units
+        if not moving:
+            continue
+        target = fo
+        if others:
+            payload = client.mutate(docs.FULFILLMENT_ORDER_SPLIT_MUTATION,
+                                    {"splits": [{"fulfillmentOrderId": fo["id"], "fulfillmentOrderLineItems": moving}]},
+                                    "fulfillmentOrderSplit")
+            changed = True
+            results = payload.get("fulfillmentOrderSplits") or []
+            ids = [str((r.get(k) or {}).get("id")) for r in results for k in ("fulfillmentOrder", "remainingFulfillmentOrder")]
+            target = {"id": _moved_to(client, ids, moving, fo), "status": "OPEN", "lines": []}
+        hold = {"reason": split.reason, "reasonNotes": split.notes or DEFAULT_HOLD_NOTE, "handle": HOLD_HANDLE,
+                "notifyMerchant": False}
+        client.mutate(docs.FULFILLMENT_ORDER_HOLD_MUTATION, {"id": target["id"], "hold": hold}, "fulfillmentOrderHold")
+        changed = True
+    return changed
+
+
+def _moved_to(client: ShopifyClient, ids: list[str], moving: list[dict[str, Any]], original: dict[str, Any]) -> str:
+    """Of the split's fulfillment orders, the one whose remaining units are exactly the ones moved."""
+    wanted = sorted(int(m["quantity"]) for m in moving)
+    for fo_id in ids:
+        node = client.execute(docs.FULFILLMENT_ORDER_LINE_ITEMS_QUERY, {"id": fo_id, "first": 250}).get(
+            "fulfillmentOrder") or {}
+        quantities = sorted(int(n.get("remainingQuantity") or 0) for n in (node.get("lineItems") or {}).get("nodes") or [])
+        if quantities == wanted and fo_id != original["id"]:
+            return fo_id
+    for fo_id in ids:
+        if fo_id != original["id"]:
+            return fo_id
+    raise UserError([f"{client.domain}: fulfillmentOrderSplit named no fulfillment order for the backordered units"])

@@ -106,6 +106,8 @@ def stock_from_item(item: dict[str, Any], level_nodes: Iterable[dict[str, Any]])
         return
     tracked = bool(item.get("tracked"))
     item_ref = numeric_id(str(item["id"]))
+    variants = ((item.get("variants") or {}).get("nodes") or [])
+    variant_ref = numeric_id(str(variants[0]["id"])) if variants and variants[0].get("id") else None
     seen = False
     for level in level_nodes:
         location = level.get("location") or {}
@@ -119,7 +121,9 @@ def stock_from_item(item: dict[str, Any], level_nodes: Iterable[dict[str, Any]])
             quantity=quantities.get("available", 0) + quantities.get("committed", 0) if tracked else 0,
             tracked=tracked,
             item_ref=item_ref,
+            storefront_ref=variant_ref,
         )
     if not seen:
         # stocked at no location: still reported, so the SKU is known (with nothing on hand)
-        yield StockRecord(sku=sku, location_id="default", quantity=0, tracked=tracked, item_ref=item_ref)
+        yield StockRecord(sku=sku, location_id="default", quantity=0, tracked=tracked, item_ref=item_ref,
+                          storefront_ref=variant_ref)

@@ -47,12 +47,12 @@ class ShopifyPlanningLine(TypedDict):
     quantity: NonNegativeInt
     fulfillable_quantity: NotRequired[NonNegativeInt | None]
     requires_shipping: NotRequired[bool | None]
+    variant_id: NotRequired[str | None]  # present and null: a custom line, never backordered
 
 
 @with_config(IDS_AS_TEXT)
 class ShopifyLineItem(ShopifyPlanningLine):
     current_quantity: NotRequired[NonNegativeInt | None]  # quantity after removals (newer API versions)
-    variant_id: NotRequired[str | None]
     title: NotRequired[str | None]
 
 
@@ -116,10 +116,8 @@ def line_from_payload(item: ShopifyLineItem) -> RemoteLine:
     )
 
 
-def _order_name(payload: ShopifyPlanningOrder) -> str:
-    if payload.get("name"):
-        return payload["name"]  # type: ignore[return-value]
-    return f"#{payload.get('order_number') or payload['id']}"  # type: ignore[typeddict-item]
+def _order_name(name: str | None, number: str | None, order_id: str) -> str:
+    return name or f"#{number or order_id}"
 
 
 def order_from_payload(payload: ShopifyOrder) -> RemoteOrder:
@@ -134,7 +132,7 @@ def order_from_payload(payload: ShopifyOrder) -> RemoteOrder:
     full_name = " ".join(part for part in (first, customer.get("last_name")) if part) or None
     return RemoteOrder(
         platform_id=payload["id"],
-        name=_order_name(payload),
+        name=_order_name(payload.get("name"), payload.get("order_number"), payload["id"]),
         created_at=created,
         updated_at=as_utc(updated) if updated is not None else created,
         is_open=not cancelled,
@@ -166,7 +164,7 @@ def engine_order_from_payload(payload: ShopifyPlanningOrder) -> Order:
             quantity if open_quantity is None else open_quantity,
             item.get("requires_shipping") is not False,
         ))
-    return Order(payload["id"], _order_name(payload), payload["created_at"],
+    return Order(payload["id"], _order_name(payload.get("name"), None, payload["id"]), payload["created_at"],
                  payload.get("cancelled_at") is None, tuple(lines))
 
 

@@ -17,7 +17,7 @@ THIRD_PARTY_HOLDS = "write_third_party_fulfillment_orders"
 ORDER_WINDOW = timedelta(days=60)
 PROTECTED_DATA = "protected_customer_data"
 # SHOPIFY_SCOPES' default; `read_all_orders` is added by SHOPIFY_READ_ALL_ORDERS (on by default).
-DEFAULT_SCOPES = ("write_orders,read_inventory,read_products,write_merchant_managed_fulfillment_orders,"
+DEFAULT_SCOPES = ("write_orders,read_inventory,write_products,write_merchant_managed_fulfillment_orders,"
                   "write_third_party_fulfillment_orders")
 
 # Every scope the connector may ask for: what it is for, and what is skipped without it.
@@ -29,6 +29,8 @@ PURPOSES: dict[str, tuple[str, str]] = {
     "read_inventory": ("read stock levels per location", "stock is not read; the last stock read is kept"),
     "read_products": ("read the product variant of each order line, which ties it to stock",
                       "lines cannot be tied to stock"),
+    "write_products": ("read the product variant of each order line (which ties it to stock); write the storefront "
+                       "ETA metafield on variants", "no storefront ETA on the product page"),
     MERCHANT_HOLDS: ("hold fulfillment orders at the merchant's own locations",
                      "no holds at the merchant's own locations"),
     THIRD_PARTY_HOLDS: ("hold fulfillment orders assigned to a fulfillment service (3PL)",

@@ -7,24 +7,30 @@ import json
 import logging
 import re
 import secrets as secrets_module
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connector.errors import NotFoundError, TransportError, UserError
 from connector.platforms.base import (
     AccessReport,
+    CancelOutcome,
+    CancelRequest,
     Capabilities,
     HoldRequest,
     OrderMarks,
     PlatformName,
+    ReadySplit,
     RemoteOrder,
     ShopProfile,
     StockRecord,
+    StorefrontEta,
     WebhookInfo,
 )
+from connector.platforms.woocommerce import storefront
 from connector.platforms.woocommerce.client import PER_PAGE, WooClient
 from connector.platforms.woocommerce.payloads import order_from_rest
+from connector.platforms.woocommerce.refunds import cancel_units, refunded_quantities
 from connector.platforms.woocommerce.webhook_check import send_test_delivery
 
 log = logging.getLogger(__name__)
@@ -75,7 +81,8 @@ class WooPlatform:
     """
 
     name: PlatformName = "woocommerce"
-    capabilities = Capabilities(tags=False, holds=False, customer_notes=True, marks_batch_size=BATCH_LIMIT)
+    capabilities = Capabilities(tags=False, holds=False, customer_notes=True, marks_batch_size=BATCH_LIMIT,
+                                storefront_batch_size=storefront.PER_CALL)
 
     def __init__(self, client: WooClient) -> None:
         self.client = client
@@ -119,7 +126,7 @@ class WooPlatform:
             items, total_pages = self.client.get_page("orders", params, page)
             newest: datetime | None = None
             for raw in items:
-                order = order_from_rest(raw)
+                order = order_from_rest(self._less_refunded(raw))
                 newest = order.updated_at if newest is None else max(newest, order.updated_at)
                 key = (order.platform_id, order.updated_at)
                 if key not in seen:
@@ -133,9 +140,19 @@ class WooPlatform:
             else:
                 page += 1
 
+    def _less_refunded(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """The order with refunded units taken off its lines: WooCommerce keeps a line's quantity and records
+        refunds apart, so an order with refunds costs one more read (`/orders/<id>/refunds`)."""
+        if not raw.get("refunds"):
+            return raw
+        done = refunded_quantities(list(self.client.paginate(f"orders/{int(raw['id'])}/refunds")))
+        lines = [dict(item, quantity=max(0, int(item.get("quantity") or 0) - done.get(str(item["id"]), 0)))
+                 for item in raw.get("line_items") or []]
+        return dict(raw, line_items=lines)
+
     def get_order(self, order_id: str) -> RemoteOrder | None:
         try:
-            return order_from_rest(self.client.get(f"orders/{int(order_id)}"))
+            return order_from_rest(self._less_refunded(self.client.get(f"orders/{int(order_id)}")))
         except NotFoundError:
             return None
 
@@ -228,6 +245,12 @@ class WooPlatform:
                 found[str(order["id"])] = meta
         return found
 
+    def prepare_storefront(self) -> None:
+        """Nothing to prepare: the plugin reads plain product meta."""
+
+    def write_storefront_etas(self, items: Sequence[StorefrontEta]) -> dict[str, str | None]:
+        return storefront.write_etas(self.client, items)
+
     def write_note(self, order_id: str, text: str) -> bool:
         """Add a private note headed `[Backorder connector]`, unless the newest such note says the same.
 
@@ -279,7 +302,7 @@ class WooPlatform:
 
     def _record_notice(self, order_id: str, ref: str, refs: dict[str, str]) -> str:
         """Note in the order meta that the notice `ref` is about to be posted; returns the store's time."""
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
         refs[ref] = stamp
         kept = dict(sorted(refs.items(), key=lambda item: item[1])[-NOTICES_KEPT:])
         order = self.client.put(f"orders/{int(order_id)}",
@@ -312,6 +335,16 @@ class WooPlatform:
             if landed():
                 return True
             raise
+
+    def cancel_units(self, order_id: str, request: CancelRequest) -> CancelOutcome:
+        return cancel_units(self.client, order_id, request)
+
+    def ship_ready(self, order_id: str, split: ReadySplit) -> bool:
+        """WooCommerce has no per-line fulfilment: a note tells the merchant what can ship now."""
+        ready = ", ".join(f"{line.quantity} × line {line.line_id}" for line in split.ready)
+        held = ", ".join(f"{line.quantity} × line {line.line_id}" for line in split.held)
+        return self.write_note(order_id, f"Backorder connector: ship now what is in stock ({ready}); "
+                                         f"the backordered units follow ({held}).")
 
     def add_tag(self, order_id: str, tag: str) -> bool:
         return False  # WooCommerce orders have no tags (capabilities.tags is False)
@@ -412,6 +445,9 @@ def _stock(holder: dict[str, Any], sold: dict[str, Any], parent: dict[str, Any] 
         quantity=_quantity(holder.get("stock_quantity")),
         tracked=holder.get("manage_stock") is True,
         item_ref=str(holder["id"]),
+        # the plugin reads the ETA where the stock is held: the product, or a variation with stock of its own
+        storefront_ref=f"{int(parent['id'])}/{int(holder['id'])}" if parent is not None and holder is not parent
+        else str(holder["id"]),
     )
 
 
@@ -423,7 +459,7 @@ def _quantity(value: Any) -> int:
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _comparable(text: str) -> str:
@@ -443,9 +479,9 @@ def _loose(text: str) -> str:
 
 def _gmt(text: str) -> datetime:
     try:
-        return datetime.fromisoformat(text[:19]).replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(text[:19]).replace(tzinfo=UTC)
     except ValueError:
-        return datetime.min.replace(tzinfo=timezone.utc)
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _newest_first(notes: list[dict[str, Any]]) -> list[dict[str, Any]]:

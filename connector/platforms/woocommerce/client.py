@@ -308,8 +308,10 @@ def _error_body(response: requests.Response) -> tuple[str | None, str, dict[str,
         return None, "", {}
     code = data.get("code") if isinstance(data.get("code"), str) else None
     message = _strip_tags(str(data.get("message") or ""))
-    details = data.get("data") if isinstance(data.get("data"), dict) else {}
-    raw_params = details.get("params") if isinstance(details.get("params"), dict) else {}
+    details = data.get("data")
+    raw_params = details.get("params") if isinstance(details, dict) else None
+    if not isinstance(raw_params, dict):
+        raw_params = {}
     return code, message, {str(key): _strip_tags(str(value)) for key, value in raw_params.items()}
 
 

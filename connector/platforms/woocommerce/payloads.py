@@ -101,7 +101,7 @@ def _nonzero(value: str | None) -> str | None:
 
 def _open_quantity(item: WooPlanningLine, status: str) -> int:
     """WooCommerce tracks no per-line fulfilment: an unfinished order's whole quantity is open.
-    Refunds live on separate refund objects and are not subtracted here."""
+    Refunds live on separate refund objects; the adapter takes refunded units off the line first."""
     return 0 if status in FINISHED_STATUSES else item["quantity"]
 
 

@@ -18,6 +18,7 @@ from connector.web.dashboard import (  # noqa: F401 - routes
     notices,
     ops,
     orders,
+    reorder,
     skus,
 )
 from connector.web.dashboard.access import blueprint

@@ -17,7 +17,15 @@ from connector.engine.mailorder import working_days_left
 from connector.pipeline.cancels import decide, retry_failed
 from connector.store.models import Cancellation, Order
 from connector.web.context import current_services
-from connector.web.dashboard.access import Viewer, blueprint, current_shop, no_shop_page, render, require_visible, viewer
+from connector.web.dashboard.access import (
+    Viewer,
+    blueprint,
+    current_shop,
+    no_shop_page,
+    render,
+    require_visible,
+    viewer,
+)
 
 RECENT = 50
 

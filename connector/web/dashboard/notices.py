@@ -20,17 +20,37 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from connector.engine.mailorder import refund_due_by
 from connector.errors import ConnectorError
-from connector.notify import NoticeContext, NoticeLine, OutgoingNotice, Refund, RenderedNotice, render_notice
+from connector.notify import (
+    NoticeContext,
+    NoticeLine,
+    OutgoingNotice,
+    Refund,
+    RenderedNotice,
+    render_notice,
+)
 from connector.notify.channels import email_channel
 from connector.notify.message import message_id_for
-from connector.engine.mailorder import refund_due_by
 from connector.notify.policy import DELAY_KINDS, NOTICE_KINDS
 from connector.notify.render import available_languages
 from connector.pipeline.executor import templates_dir_for
-from connector.store.models import LineDecision, Order, OrderDecision, OrderLine, Shop, utcnow
+from connector.store.models import (
+    LineDecision,
+    Order,
+    OrderDecision,
+    OrderLine,
+    Shop,
+    utcnow,
+)
 from connector.web.context import current_services
-from connector.web.dashboard.access import blueprint, current_shop, no_shop_page, render, viewer
+from connector.web.dashboard.access import (
+    blueprint,
+    current_shop,
+    no_shop_page,
+    render,
+    viewer,
+)
 
 KIND_LABELS = {"backordered": "Backordered", "eta_changed": "ETA changed", "ready": "Ready to ship",
                "cancelled": "Cancelled and refunded"}
@@ -121,7 +141,7 @@ def notice_test() -> Response:
         if language not in available_languages(override):
             flash("Choose one of the languages shown.", "error")
             return back
-        rendered = render_notice(kind, sample_context(db, shop, kind), locale=language, override_dir=override)  # type: ignore[arg-type]
+        rendered = render_notice(kind, sample_context(db, shop, kind), locale=language, override_dir=override)
         label = shop.label
     ref = f"test-{uuid.uuid4().hex[:12]}"
     notice = OutgoingNotice(to_address=to, to_name=None, subject=f"[Test] {rendered.subject}", text=rendered.text,

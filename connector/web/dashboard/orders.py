@@ -15,6 +15,7 @@ import io
 from collections.abc import Iterator
 
 from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
+from werkzeug.wrappers import Response as BaseResponse
 from sqlalchemy import select
 
 from connector.errors import InputError
@@ -128,7 +129,7 @@ def order_detail(order_id: int) -> str:
                   notices=notices, history=history, rule=rule)
 
 
-def _queue(order_id: int, what: str) -> Response:
+def _queue(order_id: int, what: str) -> BaseResponse:
     who = viewer()
     with current_services().db.session() as db:
         order = visible_order(db, who, order_id)
@@ -147,10 +148,10 @@ def _queue(order_id: int, what: str) -> Response:
 
 
 @blueprint.post("/orders/<int:order_id>/resend")
-def resend_notice(order_id: int) -> Response:
+def resend_notice(order_id: int) -> BaseResponse:
     return _queue(order_id, "resend")
 
 
 @blueprint.post("/orders/<int:order_id>/release")
-def release_hold(order_id: int) -> Response:
+def release_hold(order_id: int) -> BaseResponse:
     return _queue(order_id, "release")

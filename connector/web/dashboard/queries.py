@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from connector.store.models import Action, CustomerChoice, LineDecision, Order, OrderDecision, OrderLine
 
 PAGE_SIZE = 50
-STORE_KINDS = ("tag", "untag", "marks", "note", "hold", "release")
+STORE_KINDS = ("tag", "untag", "marks", "note", "hold", "release", "ship_ready", "cancel")
 SHOWN_PUSH_KINDS = ("tag", "marks", "note", "hold")
 STORE_PENDING = ("pending", "running", "failed")
 NOTICE_STUCK = ("sending", "stuck")

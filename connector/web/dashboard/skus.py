@@ -1,7 +1,8 @@
 """Per-SKU pages: demand waiting, stock on hand, incoming supply by date, and backordered units per ETA week.
 
 GET /skus                 every SKU with units waiting, and the shop's chart of units by ETA week
-GET /skus/detail?sku=X    one SKU: its chart, its incoming supply events and the orders waiting for it
+GET /skus/detail?sku=X    one SKU: its chart, its incoming supply events, the orders waiting for it and the
+                          availability ETA its variant shows on the storefront (and when it was last pushed)
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from connector.engine.supply import SupplyEvent, supply_events
+from connector.pipeline.advice import advice_settings, shop_advice
 from connector.pipeline.reconcile import load_supply, shop_policy
-from connector.store.models import InventoryLevel, LineDecision, Order, OrderLine, Shop, utcnow
+from connector.pipeline.storefront import storefront_enabled
+from connector.store.models import InventoryLevel, LineDecision, Order, OrderLine, Shop, StorefrontEta, utcnow
 from connector.web.context import current_services
 from connector.web.dashboard.access import blueprint, current_shop, no_shop_page, render, viewer
 from connector.web.dashboard.chart import bar_chart
+from connector.web.dashboard.demand_chart import demand_chart
 from connector.web.dashboard.queries import units_by_week
 
 
@@ -77,7 +81,7 @@ def skus() -> str:
         supply = incoming(db, shop, names, today)
     rows = sorted(
         (
-            SkuRow(sku, units, len(orders), stock.get(sku), (supply.get(sku) or [None])[0])
+            SkuRow(sku, units, len(orders), stock.get(sku), next(iter(supply.get(sku) or ()), None))
             for sku, (units, orders) in waiting.items()
         ),
         key=lambda row: (-row.waiting, row.sku),
@@ -100,8 +104,27 @@ def sku_detail() -> str:
         lines = db.execute(_waiting_lines(shop.id, sku).order_by(LineDecision.eta.is_(None), LineDecision.eta)).all()
         on_hand = stock_on_hand(db, shop.id, [sku]).get(sku)
         events = incoming(db, shop, [sku], today).get(sku, [])
+        services = current_services()
+        settings = advice_settings(shop, services.settings.service_level, services.settings.reorder_cover_days)
+        advised = shop_advice(db, shop, today, services.policy, settings, only={sku})
+        storefront = storefront_view(db, shop, sku)
     chart = bar_chart(units_by_week((eta, units) for _sku, eta, units, *_ in lines))
+    advice = advised.items[0] if advised.items else None
+    demand = advised.demand.get(advice.sku) if advice else None
+    demand_view = (demand_chart(demand.daily, today, advice.on_hand - advice.open_demand, advice.arrivals,
+                                advice.rate) if advice and demand else None)
     return render(
         "sku.html", title=f"SKU {sku}", shop=shop, sku=sku, lines=lines, on_hand=on_hand, events=events,
-        waiting=sum(units for _s, _e, units, *_ in lines), chart=chart,
+        waiting=sum(units for _s, _e, units, *_ in lines), chart=chart, advice=advice, demand=demand,
+        demand_chart=demand_view, storefront=storefront,
     )
+
+
+def storefront_view(db: Session, shop: Shop, sku: str) -> dict[str, Any]:
+    """What the SKU's variant shows on the storefront, what was last pushed and when (for the SKU page)."""
+    row = db.scalar(select(StorefrontEta).where(StorefrontEta.shop_id == shop.id, StorefrontEta.sku == sku))
+    view: dict[str, Any] = {"enabled": storefront_enabled(shop), "row": row}
+    if row is not None:
+        view["shown"] = row.value or {}
+        view["pushed"] = row.pushed_value or {}
+    return view

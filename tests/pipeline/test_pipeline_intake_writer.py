@@ -1,0 +1,186 @@
+"""The webhook intake's writers: one statement per delivery (or per group), rows as the ORM reads them, repeats, erased shops."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from connector.pipeline.intake import (
+    Delivery,
+    DeliveryWriter,
+    EngineWriter,
+    GroupCommit,
+    PostgresWriter,
+    ShopMissing,
+    SQLiteWriter,
+    open_writer,
+)
+from connector.store.db import Database
+from connector.store.models import InboxItem, Shop
+
+MOMENT = datetime(2026, 11, 27, 9, 30, 0, 123456, tzinfo=UTC)
+
+
+def delivery(delivery_id: str, *, shop_id: int | None = None, body: bytes = b'{"id": 1}',
+             omitted: int | None = None) -> Delivery:
+    return Delivery(platform="shopify", delivery_id=delivery_id, topic="orders/create", shop_domain="a.myshopify.com",
+                    shop_id=shop_id, headers={"X-Shopify-Topic": "orders/create"}, body=body, body_omitted=omitted,
+                    received_at=MOMENT)
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    built = Database(database_url)
+    yield built
+    built.dispose()
+
+
+@pytest.fixture(params=["single", "group"])
+def writer(request: pytest.FixtureRequest, database: Database) -> Iterator[DeliveryWriter]:
+    opened = open_writer(database, threads=4, group_commit=request.param == "group")
+    yield opened
+    opened.close()
+
+
+def shop(database: Database) -> int:
+    with database.session() as session:
+        row = Shop(platform="shopify", domain="a.myshopify.com", name="A", settings={})
+        row.credentials = b"sealed"
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def rows(database: Database) -> list[InboxItem]:
+    with database.session() as session:
+        return list(session.scalars(select(InboxItem).order_by(InboxItem.id)))
+
+
+def test_the_fast_writer_is_the_drivers_own(database: Database) -> None:
+    opened = open_writer(database, threads=2, group_commit=False)
+    try:
+        assert isinstance(opened, SQLiteWriter if database.dialect == "sqlite" else PostgresWriter)
+    finally:
+        opened.close()
+
+
+def test_a_delivery_is_stored_once_and_reads_back_as_the_orm_wrote_it(writer: DeliveryWriter, database: Database) -> None:
+    shop_id = shop(database)
+    assert writer.store(delivery("d-1", shop_id=shop_id)) is True
+    assert writer.store(delivery("d-1", shop_id=shop_id, body=b'{"id": 2}')) is False
+    assert writer.store(delivery("d-2", omitted=12_000_000)) is True
+    first, second = rows(database)
+    assert (first.platform, first.delivery_id, first.shop_id, first.topic) == ("shopify", "d-1", shop_id, "orders/create")
+    assert first.headers == {"X-Shopify-Topic": "orders/create"}
+    assert first.body == b'{"id": 1}' and first.body_omitted is None
+    assert first.received_at == MOMENT and first.next_attempt_at == MOMENT
+    assert (first.status, first.attempts) == ("pending", 0)
+    assert second.body == b"" and second.body_omitted == 12_000_000 and second.shop_id is None
+
+
+def test_an_erased_shop_is_its_own_deliverys_error(writer: DeliveryWriter, database: Database) -> None:
+    with pytest.raises(ShopMissing):
+        writer.store(delivery("d-gone", shop_id=987_654))
+    assert writer.store(delivery("d-ok")) is True
+    assert [row.delivery_id for row in rows(database)] == ["d-ok"]
+
+
+def test_a_batch_stores_a_repeated_id_once_and_says_so_once(database: Database) -> None:
+    opened = open_writer(database, threads=2, group_commit=False)
+    try:
+        assert isinstance(opened, (SQLiteWriter, PostgresWriter))
+        assert opened.store_many([delivery("a"), delivery("b"), delivery("a")]) == [True, True, False]
+        assert opened.store_many([delivery("b"), delivery("c")]) == [False, True]
+    finally:
+        opened.close()
+    assert sorted(row.delivery_id for row in rows(database)) == ["a", "b", "c"]
+
+
+def test_concurrent_deliveries_are_each_answered_after_being_stored(writer: DeliveryWriter, database: Database) -> None:
+    answers: dict[str, bool] = {}
+    lock = threading.Lock()
+
+    def send(thread: int) -> None:
+        for number in range(25):
+            # Every thread sends ids 0..9 too: of those, exactly one answer per id may say "stored".
+            delivery_id = f"t{thread}-{number}" if number >= 10 else f"shared-{number}"
+            stored = writer.store(delivery(delivery_id))
+            with lock:
+                answers[f"{thread}:{delivery_id}"] = stored
+
+    threads = [threading.Thread(target=send, args=(index,)) for index in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stored_ids = sorted(key.split(":", 1)[1] for key, stored in answers.items() if stored)
+    assert stored_ids == sorted(row.delivery_id for row in rows(database))
+    assert len(stored_ids) == 10 + 6 * 15
+
+
+def test_the_plain_engine_serves_a_database_the_fast_writers_do_not(tmp_path: Path) -> None:
+    database = Database("sqlite://")  # in memory: a second connection would see another database
+    try:
+        opened = open_writer(database, threads=2, group_commit=True)
+        assert isinstance(opened, EngineWriter)
+        assert opened.store(delivery("m-1")) is True and opened.store(delivery("m-1")) is False
+        with pytest.raises(ShopMissing):
+            opened.store(delivery("m-2", shop_id=42))
+    finally:
+        database.dispose()
+
+
+class _Recording:
+    """A batch writer that fails every batch holding a poisoned delivery, and records the batches it saw."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.release = threading.Event()
+
+    def store(self, item: Delivery) -> bool:
+        return self.store_many([item])[0]
+
+    def store_many(self, deliveries: Sequence[Delivery]) -> list[bool]:
+        self.release.wait()
+        self.batches.append([item.delivery_id for item in deliveries])
+        if any(item.delivery_id.startswith("poison") for item in deliveries):
+            raise ShopMissing()
+        return [True] * len(deliveries)
+
+    def close(self) -> None:
+        pass
+
+
+def test_group_commit_writes_what_arrived_together_and_a_bad_delivery_fails_only_itself() -> None:
+    recording = _Recording()
+    group = GroupCommit(recording, max_batch=16)
+    outcomes: dict[str, object] = {}
+
+    def send(delivery_id: str) -> None:
+        try:
+            outcomes[delivery_id] = group.store(delivery(delivery_id))
+        except ShopMissing as error:
+            outcomes[delivery_id] = error
+
+    threads = [threading.Thread(target=send, args=(name,)) for name in ("first", "x1", "poison", "x2")]
+    threads[0].start()
+    while not group._queue.empty():  # the collector has taken "first" and waits in store_many
+        pass
+    for thread in threads[1:]:
+        thread.start()
+    while group._queue.qsize() < 3:
+        pass
+    recording.release.set()
+    for thread in threads:
+        thread.join()
+    group.close()
+    assert recording.batches[0] == ["first"]
+    assert sorted(recording.batches[1]) == ["poison", "x1", "x2"]  # the three that queued behind it, together
+    assert sorted(sum(recording.batches[2:], [])) == ["poison", "x1", "x2"]  # then again one by one
+    assert outcomes["first"] is True and outcomes["x1"] is True and outcomes["x2"] is True
+    assert isinstance(outcomes["poison"], ShopMissing)
