@@ -13,6 +13,7 @@ byte at a time gets no longer than the deadline); its errors say what limit was 
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 from collections.abc import Callable
 from typing import Any
 
@@ -80,7 +81,7 @@ class GuardedAdapter(HTTPAdapter):
 
 def _host_of(url: str) -> str:
     try:
-        return requests.utils.urlparse(url).hostname or "URL"
+        return urlsplit(url).hostname or "URL"
     except ValueError:
         return "URL"
 
@@ -129,6 +130,6 @@ def read_body(response: requests.Response, *, max_bytes: int, deadline: float,
     finally:
         response.close()
     body = b"".join(chunks)
-    response._content = body  # noqa: SLF001 - requests' own cache of a read body
-    response._content_consumed = True  # noqa: SLF001
+    response._content = body
+    response._content_consumed = True  # type: ignore[attr-defined]
     return body

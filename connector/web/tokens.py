@@ -13,9 +13,8 @@ from connector.store.models import OneTimeToken, utcnow
 
 def purge_expired_tokens(session: Session) -> int:
     """Delete every token past its expiry (used or not); how many went."""
-    result = session.execute(delete(OneTimeToken).where(OneTimeToken.expires_at <= utcnow())
-                             .execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)
+    return rows_changed(session, delete(OneTimeToken).where(OneTimeToken.expires_at <= utcnow())
+                        .execution_options(synchronize_session=False))
 
 
 def issue_token(session: Session, token: str, *, purpose: str, subject: str, lifetime: timedelta) -> None:

@@ -125,7 +125,7 @@ class _Handler(BaseHTTPRequestHandler):
     routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
     seen: list[tuple[str, str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self.seen.append((self.path, self.headers.get("Host", "")))
         status, headers, body = self.routes.get(self.path.split("?", 1)[0], (404, {}, b"no"))
         self.send_response(status)
