@@ -109,3 +109,14 @@ class Services:
             self.intake.close()
         if "db" in self.__dict__:
             self.db.dispose()
+
+
+SERVICES_KEY = "connector.services"  # where a Flask app built around Services keeps them (app.extensions)
+
+
+def current_services() -> Services:
+    """The Services of the Flask app handling the current request (the web app and the webhook intake)."""
+    from flask import current_app
+
+    services: Services = current_app.extensions[SERVICES_KEY]
+    return services

@@ -98,6 +98,13 @@ def test_feed_column_map(run, tmp_path: Path) -> None:  # type: ignore[no-untype
     assert bad.exit_code == 2
 
 
+def test_feed_column_map_field_names_are_case_insensitive(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    feed = write(tmp_path / "initech.csv", "x,available\nMUG,4\nCAP,0\n")
+    result = run("feeds", "import", feed, "--supplier", "initech", "--map", "x=SKU")
+    assert result.exit_code == 0, result.output
+    assert "imported 2 rows" in result.output
+
+
 def test_reconcile_with_no_shops_prints_empty_plan(run) -> None:  # type: ignore[no-untyped-def]
     result = run("reconcile", "--json", "--as-of", "2026-11-26")
     assert result.exit_code == 0, result.output

@@ -115,6 +115,8 @@ def _replace_lines(order: Order, remote: RemoteOrder) -> None:
         line.requires_shipping = item.requires_shipping
         line.variant_id = item.variant_id
         line.stock_reduced = item.stock_reduced
+        if item.unit_price is not None:  # a read without prices (the GraphQL sync) keeps the known one
+            line.unit_price = item.unit_price
     for platform_id, line in existing.items():
         if platform_id not in seen:
             order.lines.remove(line)

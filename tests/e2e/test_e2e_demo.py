@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from sandbox.demo import EXAMPLES, DemoRun, run_demo, storefront_etas
 from connector.platforms.base import BACKORDER_TAG, HOLD_HANDLE
-from connector.platforms.woocommerce.adapter import NOTE_HEADER
+from connector.platforms.woocommerce.adapter import META_NOTE, NOTE_HEADER
 from connector.store.models import Action, Cancellation, LineDecision, Order, Shop, StorefrontEta
 
 
@@ -45,7 +45,8 @@ def outcome(run: DemoRun) -> dict[str, Any]:
     with woo.lock:
         woo_marked = sum(1 for order in woo.orders.values()
                          if any(entry.key == "_backorder_status" and entry.value == "backordered" for entry in order.meta))
-        woo_notes = sum(1 for note in woo.notes if not note.customer_note and note.note.startswith(NOTE_HEADER))
+        woo_notes = sum(1 for order in woo.orders.values()
+                        if any(entry.key == META_NOTE and str(entry.value).startswith(NOTE_HEADER) for entry in order.meta))
         woo_emails = len(woo.emails)
     return {
         "shops": shops, "orders": orders, "dated_lines": dated, "notices": notices, "unsettled": unsettled,

@@ -13,11 +13,9 @@ from connector.platforms.base import (
     AccessReport,
     CancelOutcome,
     CancelRequest,
-    Capabilities,
     ExportStore,
     HoldRequest,
     OrderMarks,
-    PlatformName,
     ReadySplit,
     RemoteOrder,
     ShopProfile,
@@ -33,6 +31,7 @@ from .bulk import BulkPolicy, BulkUnavailable, orders_search, run_bulk_orders
 from .client import Answer, ShopifyClient
 from .cost import largest_page
 from .holds import place_holds, release_holds, split_ready
+from .kind import ShopifyKind
 from .mapping import gid, order_from_node, stock_from_item
 from .marks import NAMESPACE, TYPES, desired_values, same_value
 from .notes import merge_note
@@ -71,12 +70,8 @@ def _email_withheld(answer: Answer, *prefix: str | int) -> bool:
     return any(path[:1] == ("email",) for path in answer.withheld_under(*prefix))
 
 
-class ShopifyPlatform:
+class ShopifyPlatform(ShopifyKind):
     """One Shopify shop behind the Platform protocol."""
-
-    name: PlatformName = "shopify"
-    capabilities = Capabilities(tags=True, holds=True, customer_notes=False, marks_batch_size=1,
-                                storefront_batch_size=storefront.PER_CALL)
 
     def __init__(self, client: ShopifyClient, *, exports: ExportStore | None = None,
                  required_scopes: Iterable[str] | None = None, granted_scopes: Iterable[str] | None = None,

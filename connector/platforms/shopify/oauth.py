@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -17,6 +16,7 @@ import requests
 from connector.errors import AuthError, InputError, PlatformError, TransportError
 from connector import boundedjson
 from connector.outbound import current_policy, guarded_session
+from connector.platforms.base import TokenSet
 
 from .addresses import shop_base_url, valid_shop_domain
 
@@ -36,17 +36,6 @@ __all__ = [
 
 TIMEOUT_SECONDS = 30.0
 QueryValue = str | Sequence[str]
-
-
-@dataclass(frozen=True, slots=True)
-class TokenSet:
-    """What Shopify's token endpoint answered; tokens stay out of reprs."""
-
-    access_token: str = field(repr=False)
-    scope: str
-    expires_at: datetime | None = None
-    refresh_token: str | None = field(default=None, repr=False)
-    refresh_expires_at: datetime | None = None
 
 
 TokenRefresher = Callable[[str], TokenSet]
