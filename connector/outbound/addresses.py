@@ -91,6 +91,18 @@ def address_problem(address: IPAddress, *, allow_loopback: bool = False) -> str 
     return None
 
 
+def _valid_host_name(host: str) -> bool:
+    """A DNS name: labels of 1-63 characters, 253 in all, that IDNA can encode (`.` or `a..b` cannot)."""
+    name = host.rstrip(".") if host.endswith(".") and host != "." else host
+    try:
+        encoded = name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    labels = encoded.split(".")
+    return 0 < len(encoded) <= 253 and all(0 < len(label) <= 63 for label in labels) and \
+        all(re.fullmatch(r"[A-Za-z0-9_-]+", label) for label in labels)
+
+
 def is_loopback_name(host: str) -> bool:
     """True for `localhost` and loopback literals (which need no resolver to know)."""
     name = host.strip("[]").rstrip(".").lower()
@@ -134,6 +146,8 @@ class OutboundPolicy:
             raise OutboundRefused(source, "plain http:// is only allowed for a store on this machine, with "
                                           f"OUTBOUND_ALLOW_LOOPBACK set; use https://{host}")
         literal = literal_address(host)
+        if literal is None and not _valid_host_name(host):
+            raise OutboundRefused(source, "has a host name that is not valid")
         if literal is not None:
             problem = address_problem(literal, allow_loopback=self.allow_loopback)
             if problem:

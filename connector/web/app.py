@@ -30,6 +30,7 @@ from connector import __version__
 from connector.errors import ConfigError, InputError, ShopNotFound
 from connector.services import Services
 from connector.web.context import SERVICES_KEY, current_services, error_response
+from connector.web.guards import install_guards
 
 log = logging.getLogger("connector.web")
 
@@ -65,6 +66,7 @@ def create_app(services: Services | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.app_url.startswith("https://"),
     )
     app.extensions[SERVICES_KEY] = services
+    install_guards(app)  # before any route: the bounded `int` converter must be in place when they are added
     app.session_interface = _PeopleSessions()
 
     from connector.web.choice import blueprint as choice_blueprint

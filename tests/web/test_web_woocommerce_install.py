@@ -129,7 +129,7 @@ def test_a_verified_new_key_takes_over_and_the_old_one_is_flagged_for_revocation
 
 def test_a_merchant_session_cannot_connect_stores(client: FlaskClient) -> None:
     with client.session_transaction() as session:
-        session["dashboard"] = {"role": "merchant", "shop_id": 1, "since": int(utcnow().timestamp())}
+        session["dashboard"] = {"role": "merchant", "shop_id": 1, "since": int(utcnow().timestamp()), "v": 0}
     assert client.get("/connect/woocommerce").status_code in (403, 404)
 
 
