@@ -7,6 +7,7 @@ Routes (each module's docstring documents its own):
     GET  /auth/shopify, /auth/shopify/callback              connector/web/install_shopify.py
     GET  /auth/woocommerce, /auth/woocommerce/return,
     POST /auth/woocommerce/callback                         connector/web/install_woocommerce.py
+    GET|POST /connect/woocommerce (operator)                connector/web/dashboard/connect.py
     GET|POST /choice/<token>                                connector/web/choice.py
     /  ...                                 the merchant dashboard (connector/web/dashboard/)
 

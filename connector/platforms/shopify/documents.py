@@ -312,12 +312,14 @@ def bulk_orders_query(search: str | None) -> str:
 # -- cancel and refund (connector.platforms.shopify.refunds) -----------------------------------------
 
 MONEY = "shopMoney { amount currencyCode }"
+# A refund the gateway declined is still a Refund, with a FAILURE or ERROR transaction and its errorCode.
+REFUND_TRANSACTIONS = "transactions(first: 5) { nodes { status errorCode gateway } }"
 
 ORDER_REFUNDS_QUERY = f"""
 query OrderRefunds($id: ID!, $lineItems: Int!) {{
   order(id: $id) {{
     id cancelledAt currencyCode
-    refunds(first: 50) {{ id note totalRefundedSet {{ {MONEY} }} }}
+    refunds(first: 50) {{ id note totalRefundedSet {{ {MONEY} }} {REFUND_TRANSACTIONS} }}
     lineItems(first: $lineItems) {{ nodes {{ id currentQuantity unfulfilledQuantity }} }}
   }}
 }}
@@ -344,7 +346,7 @@ query SuggestedRefund($id: ID!, $refundLineItems: [RefundLineItemInput!], $refun
 REFUND_CREATE_MUTATION = f"""
 mutation RefundCreate($input: RefundInput!, $key: String!) {{
   refundCreate(input: $input) @idempotent(key: $key) {{
-    refund {{ id note totalRefundedSet {{ {MONEY} }} }}
+    refund {{ id note totalRefundedSet {{ {MONEY} }} {REFUND_TRANSACTIONS} }}
     userErrors {{ field message }}
   }}
 }}
