@@ -9,6 +9,7 @@
     python -m bench.run --only feeds --update-results    the 50 MB supplier feed import (about 2 minutes)
     python -m bench.run --only storefront --update-results   storefront ETA requests per 1,000 variants (~3 minutes)
     python -m bench.run --only backtest --quick   the trusted-ETAs backtest on 60 days (two runs of ~2 minutes)
+    python -m bench.run --only reorder --update-results      the reorder-advice backtest over a simulated year (~1 minute)
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from bench import backtest, engine, feeds, intake, storefront, sync
+from bench import backtest, engine, feeds, intake, reorder, storefront, sync
 from bench.machine import machine_summary
 from bench.report import RESULTS_PATH, Section, update_results, write_results
 
-NAMES = ("engine", "intake", "sync", "bulk", "push", "feeds", "storefront", "backtest")
+NAMES = ("engine", "intake", "sync", "bulk", "push", "feeds", "storefront", "backtest", "reorder")
 
 
 def _guarded(title: str, work: Callable[[], Section]) -> Section:
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> None:
     if "backtest" in chosen:
         sections.append(_guarded("7. Trusted ETAs backtest", lambda: backtest.run(
             days=60 if quick else 730, orders=1_640 if quick else 20_000)))
+    if "reorder" in chosen:
+        sections.append(_guarded("8. Reorder advice backtest", lambda: reorder.run(days=60 if quick else reorder.DAYS)))
     elapsed = time.monotonic() - started
     print(f"\nall benchmarks done in {elapsed / 60:.1f} minutes", flush=True)
     if options.update_results and not quick and set(chosen) != set(NAMES):

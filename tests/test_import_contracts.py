@@ -104,3 +104,16 @@ def test_the_walk_finds_every_kind_of_import(tmp_path: Path) -> None:
                      "def late():\n    from ..web import app\n    from . import sibling\n")
     assert imports_of(probe, package="connector.engine") == [
         (1, "json"), (2, "connector.platforms"), (4, "connector.web"), (5, "connector.engine")]
+
+
+def test_the_dashboard_asks_the_outbox_to_queue_actions() -> None:
+    # The outbox is the one writer of action rows: nothing under connector/web builds one itself.
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in modules_under("connector/web")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Action")
+        or (isinstance(node, ast.Attribute) and node.attr == "__table__"
+            and isinstance(node.value, ast.Name) and node.value.id == "Action")
+    ]
+    assert found == []

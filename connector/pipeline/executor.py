@@ -243,11 +243,12 @@ class _Runner:
         try:
             if self.platform.capabilities.write_batch_size > 1:
                 batched, rest = _split_batched(runnable)
+                # Announced first, so a platform can record the notices' bookkeeping with the writes.
+                self._prepare_notices(shop, orders, [a for a in rest if a.kind == "notify"][:limit])
                 self._write_batched(orders, batched, limit)
             else:
                 self._write_marks(shop, orders, [a for a in runnable if a.kind == "marks"], limit)
                 rest = [a for a in runnable if a.kind != "marks"]
-            self._prepare_notices(shop, orders, [a for a in rest if a.kind == "notify"][: max(0, limit - self.executed)])
             blocked: set[tuple[int, str]] = set()
             for action in rest:
                 if self.executed >= limit or self._stopping():

@@ -472,7 +472,9 @@ def reconcile_and_queue(
             else:
                 result.held = hold(session, shop, key, summary, report, waiting, len(result.changes))
                 log.warning("shop %s: reconcile held by the notice brake: %s", shop_id, summary["why"])
-            return result, 0
+            # The mail-order rule does not wait for the merchant's review: its notices and cancels go ahead.
+            clock = run_rule_clock(session, shop, as_of, services.settings)
+            return result, clock.notices + len(clock.cancels)
         savepoint.commit()
         settle(session, shop.id, "sent" if approved else "cleared")
         clock = run_rule_clock(session, shop, as_of, services.settings)

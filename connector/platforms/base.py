@@ -173,6 +173,9 @@ class CancelRequest:
     marker: str
     restock: bool = True
     note: str = ""
+    # Markers of earlier attempts the merchant asked to retry: a refund carrying one that went through
+    # after all counts as done; one the gateway declined is passed over.
+    earlier_markers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,10 @@ from connector.store.models import InventoryLevel, Order, OrderLine, Shop, SyncC
 
 
 ACCESS_SETTING = "access"  # the shop's last AccessReport (`AccessReport.as_setting`)
+# A WooCommerce key that a newer, verified key replaced: {"key_id": n, "at": ISO time}. WooCommerce has no REST
+# API to revoke a key, so the dashboard asks the store owner to (for REVOKE_NOTICE_DAYS).
+REVOKE_SETTING = "revoke_key"
+REVOKE_NOTICE_DAYS = 14
 
 
 def _insert(session: Session, table: Table) -> Any:

@@ -246,19 +246,34 @@ def test_write_batch_reads_once_writes_once_and_settles_each_request_alone() -> 
 
 
 @responses.activate
-def test_prepared_notices_cost_one_post_each() -> None:
-    orders = {4: {}, 5: {"_backorder_notices": json.dumps({"old": "2026-11-01T10:00:00"})}}
+def test_announced_notices_are_recorded_with_the_batch_write_and_cost_one_post_each() -> None:
+    orders = {4: {}, 5: {"_backorder_notices": json.dumps({"old": "2026-11-01T10:00:00"})}, 6: {}}
     writes = marks_server(orders)
     responses.post(API + "orders/4/notes", status=201, json={"id": 2})
     responses.post(API + "orders/5/notes", status=201, json={"id": 3})
     woo = platform()
     woo.prepare_customer_notes([("4", "n-4"), ("5", "n-5")])
-    assert [call.request.method for call in responses.calls] == ["GET", "POST"]
+    assert [call.request.method for call in responses.calls] == ["GET"]  # nothing written yet
+    outcomes = woo.write_batch([WriteRequest(1, "6", "marks", marks=BACKORDERED), WriteRequest(2, "4", "note", text="x")])
+    assert outcomes == {1: True, 2: True}
+    assert [call.request.method for call in responses.calls] == ["GET", "GET", "POST"]  # order 6 read, one batch write
+    assert sorted(update["id"] for update in writes[0][1]) == [4, 5, 6]  # the references rode along
     assert sorted(json.loads(orders[5]["_backorder_notices"])) == ["n-5", "old"]
     assert woo.send_customer_note("4", "Delayed", "n-4") is True
     assert woo.send_customer_note("5", "Delayed", "n-5") is True
-    assert [call.request.url.rsplit("/v3/", 1)[1] for call in responses.calls[2:]] == ["orders/4/notes", "orders/5/notes"]
-    assert len(writes) == 1
+    assert [call.request.url.rsplit("/v3/", 1)[1] for call in responses.calls[3:]] == ["orders/4/notes", "orders/5/notes"]
+
+
+@responses.activate
+def test_announced_notices_are_recorded_before_the_first_note_when_nothing_else_is_written() -> None:
+    orders = {4: {}}
+    writes = marks_server(orders)
+    responses.post(API + "orders/4/notes", status=201, json={"id": 2})
+    woo = platform()
+    woo.prepare_customer_notes([("4", "n-4")])
+    assert woo.send_customer_note("4", "Delayed", "n-4") is True
+    assert [call.request.method for call in responses.calls] == ["GET", "POST", "POST"]
+    assert len(writes) == 1 and "n-4" in json.loads(orders[4]["_backorder_notices"])
 
 
 def notices_meta(refs: dict[str, str]) -> dict[str, Any]:

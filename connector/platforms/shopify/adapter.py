@@ -22,11 +22,14 @@ from connector.platforms.base import (
     StockRecord,
     StorefrontEta,
     WebhookInfo,
+    WriteOutcome,
+    WriteRequest,
 )
 from connector.platforms.staging import MemoryExportStore
 
 from . import documents as docs
 from . import storefront
+from .batch import BatchedWrites
 from .bulk import BulkPolicy, BulkUnavailable, orders_search, run_bulk_orders
 from .client import Answer, ShopifyClient
 from .cost import largest_page
@@ -271,6 +274,13 @@ class ShopifyPlatform(ShopifyKind):
     def write_storefront_etas(self, items: Sequence[StorefrontEta]) -> dict[str, str | None]:
         self._require("write_products", "writing the storefront ETA on variants")
         return storefront.write_etas(self.client, items)
+
+    def write_batch(self, requests: Sequence[WriteRequest]) -> dict[int, WriteOutcome]:
+        """Many orders' writes: one `nodes(ids:)` read per batch and aliased mutation documents (batch.py)."""
+        return BatchedWrites(self).write(requests)
+
+    def prepare_customer_notes(self, items: Sequence[tuple[str, str]]) -> None:
+        """Nothing to prepare: Shopify sends no customer notes (notices go through connector.notify)."""
 
     def write_note(self, order_id: str, text: str) -> bool:
         self._require("write_orders", "writing the order note")

@@ -14,12 +14,16 @@ ORDER_TOPICS = ("orders/create", "orders/updated", "orders/cancelled", "orders/f
 INTAKE_PATH = "/webhooks/shopify"
 
 
+WRITE_BATCH_ORDERS = 25  # orders whose push-back one write_batch takes (batch.py sizes its requests)
+
+
 class ShopifyKind(PlatformKind):
     """Shopify as a kind of store; `ShopifyPlatform` (one shop through its API) inherits it."""
 
     name: ClassVar[PlatformName] = "shopify"
     capabilities: ClassVar[Capabilities] = Capabilities(tags=True, holds=True, customer_notes=False,
-                                                        marks_batch_size=1, storefront_batch_size=storefront.PER_CALL)
+                                                        marks_batch_size=1, storefront_batch_size=storefront.PER_CALL,
+                                                        write_batch_size=WRITE_BATCH_ORDERS)
     topic_events: ClassVar[Mapping[str, EventKind]] = {
         **{topic: EventKind.ORDER_CHANGED for topic in ORDER_TOPICS},
         "inventory_levels/update": EventKind.STOCK_CHANGED,

@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 import requests
 
 from connector.errors import AuthError, InputError, PlatformError, TransportError
+from connector import boundedjson
+from connector.outbound import current_policy, guarded_session
 from connector.platforms.base import TokenSet
 
 from .addresses import shop_base_url, valid_shop_domain
@@ -135,7 +137,7 @@ def refresh_token(shop: str, refresh_token: str, api_key: str, secret: str, *, b
 def _token_request(shop: str, body: dict[str, str], base_url: str | None, session: requests.Session | None,
                    now: Callable[[], datetime], what: str) -> TokenSet:
     url = f"{shop_base_url(shop, base_url)}/admin/oauth/access_token"
-    http = session or requests.Session()
+    http = session or guarded_session(current_policy())
     try:
         # never follow a redirect: a 307 would re-post the client secret to wherever it points
         response = http.post(url, json=body, headers={"Accept": "application/json"}, timeout=TIMEOUT_SECONDS,
@@ -154,8 +156,8 @@ def _token_request(shop: str, body: dict[str, str], base_url: str | None, sessio
         raise PlatformError(f"{shop} answered HTTP {response.status_code} to the {what} exchange",
                             status=response.status_code)
     try:
-        payload: Any = response.json()
-    except ValueError:
+        payload: Any = boundedjson.loads(response.content, source=f"{shop} {what} answer")
+    except InputError:
         payload = None
     if not isinstance(payload, dict) or not isinstance(payload.get("access_token"), str):
         raise PlatformError(f"{shop} answered the {what} exchange without an access token")

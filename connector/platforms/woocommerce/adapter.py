@@ -85,12 +85,23 @@ class WooPlatform(WooKind):
         # Notice references recorded by `prepare_customer_notes` in this platform's life (one claim):
         # order id -> {reference: store time}, so each note then costs only its own POST.
         self._prepared: dict[str, dict[str, str]] = {}
+        # Announced by `prepare_customer_notes`, not yet in the store: order id -> (meta value, new references).
+        self._announced: dict[str, tuple[str, list[str]]] = {}
+        self._meta: dict[str, dict[str, Any] | None] = {}  # orders' meta as read in this life, with our writes
 
     def __repr__(self) -> str:
         return f"WooPlatform({self.client!r})"
 
     def close(self) -> None:
+        self.forget_reads()
         self.client.close()
+
+    def forget_reads(self) -> None:
+        """Drop what this platform read and announced: the executor's next claim reads afresh (it closes
+        its platform after each claim, which calls this)."""
+        self._meta.clear()
+        self._announced.clear()
+        self._prepared.clear()
 
     def shop_profile(self) -> ShopProfile:
         """One authenticated read proves the key (WooCommerce's own reason when it is refused); the
@@ -260,10 +271,21 @@ class WooPlatform(WooKind):
             raise outcome
         return outcome
 
+    def _meta_of(self, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Current meta of these orders: read (`include=`) once in this platform's life (one claim, so
+        after the claim), then kept up to date with what it writes."""
+        missing = [order_id for order_id in order_ids if order_id not in self._meta]
+        if missing:
+            found = self._current_meta(missing)
+            for order_id in missing:
+                self._meta[order_id] = found.get(order_id)
+        return {order_id: meta for order_id in order_ids if (meta := self._meta.get(order_id)) is not None}
+
     def write_batch(self, requests: Sequence[WriteRequest]) -> dict[int, WriteOutcome]:
         """Marks and notes of up to 100 orders: their meta read in one request (`include=`), what
-        differs written in one `POST /orders/batch`. Tags and holds do nothing (False, no request). An
-        order the store no longer has gets NotFoundError; one the batch refuses, its own UserError."""
+        differs written in one `POST /orders/batch`, together with the references of the notices
+        `prepare_customer_notes` announced. Tags and holds do nothing (False, no request). An order the
+        store no longer has gets NotFoundError; one the batch refuses, its own UserError."""
         outcomes: dict[int, WriteOutcome] = {}
         wanted: dict[str, dict[str, str]] = {}
         for request in requests:
@@ -275,31 +297,14 @@ class WooPlatform(WooKind):
                 outcomes[request.key] = False  # no tags or holds in WooCommerce
         if not wanted:
             return outcomes
-        current = self._current_meta(list(wanted))
+        current = self._meta_of(list(wanted))
         changes: dict[str, dict[str, str]] = {}
         for order_id, meta in wanted.items():
             if order_id in current:
                 changed = {key: value for key, value in meta.items() if current[order_id].get(key) != value}
                 if changed:
                     changes[order_id] = changed
-        refused: dict[str, Exception] = {}
-        for start in range(0, len(changes), BATCH_LIMIT):
-            chunk = list(changes.items())[start : start + BATCH_LIMIT]
-            updates = [{"id": int(order_id), "meta_data": [{"key": k, "value": v} for k, v in meta.items()]}
-                       for order_id, meta in chunk]
-            answer = self.client.post("orders/batch", {"update": updates})
-            answered = {str(entry.get("id")): entry for entry in (answer or {}).get("update", [])}
-            for order_id, _meta in chunk:
-                error = (answered.get(order_id) or {"error": {"code": "no_answer", "message": "not in the answer"}}).get("error")
-                if not error:
-                    continue
-                if error.get("code") in _GONE_CODES:
-                    refused[order_id] = NotFoundError(f"order {order_id} vanished before its meta was written")
-                elif error.get("code") == "no_answer":
-                    refused[order_id] = TransportError(f"order {order_id}: the batch answer left it out")
-                else:
-                    refused[order_id] = UserError([f"order {order_id}: {error.get('code')}: {error.get('message')}"],
-                                                  status=400)
+        refused = self._write_meta(changes)
         for request in requests:
             if request.key in outcomes:
                 continue
@@ -313,16 +318,49 @@ class WooPlatform(WooKind):
                 outcomes[request.key] = bool(keys & set(changes.get(order_id, {})))
         return outcomes
 
+    def _write_meta(self, changes: dict[str, dict[str, str]]) -> dict[str, Exception]:
+        """`POST /orders/batch` of `changes` plus the notice references still to be recorded (all of
+        them: they must be in the store before their notes go out); the orders refused, with why."""
+        changes = {order_id: dict(meta) for order_id, meta in changes.items()}
+        for order_id, (value, _refs_new) in self._announced.items():
+            changes.setdefault(order_id, {})[META_NOTICES] = value
+        refused: dict[str, Exception] = {}
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        for start in range(0, len(changes), BATCH_LIMIT):
+            chunk = list(changes.items())[start : start + BATCH_LIMIT]
+            updates = [{"id": int(order_id), "meta_data": [{"key": k, "value": v} for k, v in meta.items()]}
+                       for order_id, meta in chunk]
+            answer = self.client.post("orders/batch", {"update": updates})
+            answered = {str(entry.get("id")): entry for entry in (answer or {}).get("update", [])}
+            for order_id, meta in chunk:
+                entry = answered.get(order_id) or {"error": {"code": "no_answer", "message": "not in the answer"}}
+                error = entry.get("error")
+                if not error:
+                    self._meta[order_id] = {**(self._meta.get(order_id) or {}), **meta}
+                    announced = self._announced.pop(order_id, None)
+                    if announced is not None:
+                        modified = entry.get("date_modified_gmt")
+                        # The store's own clock dates its notes: keep its time for "posted since".
+                        when = modified[:19] if isinstance(modified, str) and modified else stamp
+                        self._prepared.setdefault(order_id, {}).update({ref: when for ref in announced[1]})
+                elif error.get("code") in _GONE_CODES:
+                    refused[order_id] = NotFoundError(f"order {order_id} vanished before its meta was written")
+                elif error.get("code") == "no_answer":
+                    refused[order_id] = TransportError(f"order {order_id}: the batch answer left it out")
+                else:
+                    refused[order_id] = UserError([f"order {order_id}: {error.get('code')}: {error.get('message')}"],
+                                                  status=400)
+        return refused
+
     def prepare_customer_notes(self, items: Sequence[tuple[str, str]]) -> None:
-        """Record the references of the notices about to be posted in the orders' `_backorder_notices`
-        meta: one read and one batch write per 100 orders instead of a read and a write per notice."""
+        """Announce the notices about to be posted: their references go into the orders'
+        `_backorder_notices` meta with the next batch write (the marks' and notes', or one of their
+        own before the first note is posted), so no notice costs more than its own POST."""
         refs_by_order: dict[str, list[str]] = {}
         for order_id, ref in items:
             refs_by_order.setdefault(str(int(order_id)), []).append(ref)
-        current = self._current_meta(list(refs_by_order))
+        current = self._meta_of(list(refs_by_order))
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        updates: list[dict[str, Any]] = []
-        recorded: dict[str, dict[str, str]] = {}
         for order_id, refs in refs_by_order.items():
             if order_id not in current:
                 continue
@@ -332,18 +370,7 @@ class WooPlatform(WooKind):
                 continue  # started before: send_customer_note checks whether it landed
             known.update({ref: stamp for ref in new})
             kept = dict(sorted(known.items(), key=lambda item: item[1])[-NOTICES_KEPT:])
-            updates.append({"id": int(order_id), "meta_data": [{"key": META_NOTICES, "value": json.dumps(kept, sort_keys=True)}]})
-            recorded[order_id] = {ref: stamp for ref in new}
-        for start in range(0, len(updates), BATCH_LIMIT):
-            answer = self.client.post("orders/batch", {"update": updates[start : start + BATCH_LIMIT]})
-            for entry in (answer or {}).get("update", []):
-                order_id = str(entry.get("id"))
-                if entry.get("error") or order_id not in recorded:
-                    continue
-                modified = entry.get("date_modified_gmt")
-                # The store's own clock dates its notes: keep its time for "posted since".
-                when = modified[:19] if isinstance(modified, str) and modified else stamp
-                self._prepared.setdefault(order_id, {}).update({ref: when for ref in recorded[order_id]})
+            self._announced[order_id] = (json.dumps(kept, sort_keys=True), new)
 
     def send_customer_note(self, order_id: str, text: str, ref: str) -> bool:
         """Post a customer note (WooCommerce emails it) saying `text` and nothing else.
@@ -354,6 +381,8 @@ class WooPlatform(WooKind):
         and returns False without writing when there is one.
         """
         path = f"orders/{int(order_id)}/notes"
+        if self._announced:
+            self._write_meta({})  # announced references are recorded before any note goes out
         prepared = self._prepared.get(str(int(order_id)), {}).pop(ref, None)
         if prepared is not None:  # recorded moments ago by prepare_customer_notes, so never posted yet
             body = {"note": text.rstrip(), "customer_note": True}
