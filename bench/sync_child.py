@@ -1,11 +1,13 @@
 """Child process of the sync and push-back benchmarks: syncs (and optionally pushes back) one sandbox shop.
 
-    python -m bench.sync_child shopify|woocommerce SANDBOX_URL DATABASE_URL first|incremental [push]
+    python -m bench.sync_child shopify|woocommerce SANDBOX_URL DATABASE_URL first|incremental [push [unbatched]]
 
 `first` is a shop's first sync (Shopify reads it through a bulk operation); `incremental` starts from a
 cursor older than every order, so every order is read through the paged, cost-metered queries.
 Prints JSON figures: requests, cost, throttled and failed answers, seconds, peak RSS; with `push`, also
-the push-back phase's requests after reconcile queued its actions.
+the push-back phase's requests after reconcile queued its actions, and those of a second push of the
+same decisions (every store write queued again). `unbatched` pushes one write per call, as before the
+batched writes: the reference.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from bench.sandbox_child import SHOPIFY_TOKEN
 from bench.store_data import SHOP_DOMAIN, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET
 
 COST = re.compile(rb'"actualQueryCost":\s*(\d+)')
+REQUESTED = re.compile(rb'"requestedQueryCost":\s*(\d+)')
+MAX_QUERY_COST = 1000
+MUTATION = re.compile(rb'\s*"(?:\\n|\s)*mutation\b')
 SECRET_KEY = "bench-secret-key-0123456789abcdef0123"
 BEFORE_EVERY_ORDER = datetime(2026, 7, 1, tzinfo=UTC)  # the generated stores' orders start in August
 SANDBOX_TIMEOUT = 600.0
@@ -40,6 +45,9 @@ class Traffic:
     cost: int = 0
     throttled: int = 0
     failed: int = 0
+    over_cap: int = 0  # answers whose requestedQueryCost (extensions.cost) is over the single-query cap
+    largest_request: int = 0
+    mutations: int = 0  # requests that were GraphQL mutation documents
     by_method: dict[str, int] = field(default_factory=dict)
 
     def hook(self, response: requests.Response, *_args: Any, **_kwargs: Any) -> requests.Response:
@@ -52,6 +60,17 @@ class Traffic:
         found = COST.search(content)
         if found:
             self.cost += int(found.group(1))
+        requested = REQUESTED.search(content)
+        if requested:
+            self.largest_request = max(self.largest_request, int(requested.group(1)))
+        if (requested and int(requested.group(1)) > MAX_QUERY_COST) or b"MAX_COST_EXCEEDED" in content:
+            self.over_cap += 1
+        body = response.request.body
+        if isinstance(body, bytes) and b'"query":' in body:
+            if MUTATION.match(body.split(b'"query":', 1)[1]):
+                self.mutations += 1
+        elif method in ("POST", "PUT"):  # WooCommerce: every write is a POST or PUT
+            self.mutations += 1
         if response.status_code == 429 or b'"THROTTLED"' in content:
             self.throttled += 1
         elif response.status_code >= 400:
@@ -60,6 +79,7 @@ class Traffic:
 
     def snapshot(self) -> dict[str, Any]:
         return {"requests": self.requests, "cost": self.cost, "throttled": self.throttled, "failed": self.failed,
+                "over_cap": self.over_cap, "largest_request": self.largest_request, "mutations": self.mutations,
                 "by_method": dict(self.by_method)}
 
 
@@ -88,6 +108,7 @@ def platform_for(name: str, url: str, traffic: Traffic, exports: Any = None) -> 
 def main(argv: list[str]) -> None:
     name, url, database_url, mode = argv[0], argv[1], argv[2], argv[3]
     push = argv[4:5] == ["push"]
+    unbatched = argv[5:6] == ["unbatched"]
     from connector.pipeline.sync import ORDERS, sync_shop
     from connector.store.repo import set_cursor
     from connector.services import Services
@@ -111,6 +132,10 @@ def main(argv: list[str]) -> None:
         if mode == "incremental":
             set_cursor(session, shop_id, ORDERS, BEFORE_EVERY_ORDER, 0)
     platform = holder["platform"] = platform_for(name, url, traffic, DatabaseExportStore(services.db, shop_id))
+    if unbatched:
+        from dataclasses import replace
+
+        platform.capabilities = replace(platform.capabilities, write_batch_size=0)
     started = time.perf_counter()
     summary = sync_shop(services.db, shop_id, platform)
     figures: dict[str, Any] = {"seconds": time.perf_counter() - started, "orders": summary.orders_seen,
@@ -133,11 +158,14 @@ class _Unclosed:
         return getattr(self._platform, name)
 
     def close(self) -> None:
-        pass
+        # The pipeline closes its platform after each claim; the next claim must read afresh.
+        forget = getattr(self._platform, "forget_reads", None)
+        if forget is not None:
+            forget()
 
 
 def _push(services: Any, shop_id: int, traffic: Traffic) -> dict[str, Any]:
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, update
 
     from connector.pipeline.executor import run_due_actions
     from connector.pipeline.outbox import reconcile_and_plan
@@ -150,6 +178,14 @@ def _push(services: Any, shop_id: int, traffic: Traffic) -> dict[str, Any]:
         pass
     seconds = time.perf_counter() - started
     after = traffic.snapshot()
+    # The same decisions pushed again: every store write back in the queue; each finds the store as it
+    # should be, so only the reads go out.
+    with services.db.session() as session:
+        session.execute(update(Action).where(Action.kind.in_(("tag", "untag", "marks", "note", "hold", "release")))
+                        .values(status="pending", attempts=0))
+    while run_due_actions(services, limit=500):
+        pass
+    again = traffic.snapshot()
     with services.db.session() as session:
         changed = session.scalar(select(func.count()).select_from(OrderDecision)
                                  .where(OrderDecision.pushed_fingerprint.is_not(None)))
@@ -158,7 +194,10 @@ def _push(services: Any, shop_id: int, traffic: Traffic) -> dict[str, Any]:
     by_method = {key: after["by_method"].get(key, 0) - before["by_method"].get(key, 0) for key in after["by_method"]}
     return {"queued": queued, "orders_changed": changed, "requests": after["requests"] - before["requests"],
             "throttled": after["throttled"] - before["throttled"], "failed": after["failed"] - before["failed"],
-            "by_method": by_method, "seconds": seconds, "statuses": statuses, "kinds": kinds}
+            "by_method": by_method, "seconds": seconds, "statuses": statuses, "kinds": kinds,
+            "over_cap": after["over_cap"] - before["over_cap"], "largest_request": after["largest_request"],
+            "mutations": after["mutations"] - before["mutations"],
+            "again": {key: again[key] - after[key] for key in ("requests", "mutations", "failed", "over_cap")}}
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ COMMANDS = {
     "feeds": "connector.commands.feeds:feeds_group",
     "suppliers": "connector.commands.suppliers:suppliers_group",
     "supplies": "connector.commands.suppliers:supplies_group",
+    "report": "connector.commands.suppliers:report_command",
     "sync": "connector.commands.stores:sync_command",
     "reconcile": "connector.commands.stores:reconcile_command",
     "worker": "connector.commands.worker:worker_command",

@@ -4,7 +4,8 @@
     ├── ConfigError            a setting is missing or malformed (names the setting)
     │   └── SettingsFileError  the .env file cannot be read (names the file and line)
     ├── InputError             a file or request the operator/platform gave us is malformed
-    │                          (names the source and, where known, the line)
+    │   │                      (names the source and, where known, the line)
+    │   └── OutboundRefused    the outbound policy refuses a destination (connector.outbound)
     ├── ShopNotFound           no such shop in the database
     ├── Skipped                the store does not let the connector do this (a missing scope, an action
     │                          it does not offer now); recorded as skipped with the reason, never retried
@@ -66,6 +67,10 @@ class InputError(ConnectorError):
         self.line = line
         where = f"{source}, line {line}" if line is not None else source
         super().__init__(f"{where}: {problem}")
+
+
+class OutboundRefused(InputError):
+    """A URL or address the connector must not call: not https, or not a public address (SSRF)."""
 
 
 class ShopNotFound(ConnectorError):

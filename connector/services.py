@@ -8,6 +8,7 @@ from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from connector import outbound
 from connector.crypto import SecretBox
 from connector.engine import Policy
 from connector.platforms import connect
@@ -62,6 +63,7 @@ class Services:
                  on_new_database: Callable[[str], None] | None = None,
                  today: Callable[[], date] | None = None) -> None:
         self.settings = settings or get_settings()
+        outbound.configure(allow_loopback=self.settings.outbound_allow_loopback)
         # The shop's day as pages count deadlines from it (tests and the demo pass their own clock).
         self.today: Callable[[], date] = today or (lambda: utcnow().date())
         self._platform_factory = platform_factory or _connect_shop
@@ -107,3 +109,14 @@ class Services:
             self.intake.close()
         if "db" in self.__dict__:
             self.db.dispose()
+
+
+SERVICES_KEY = "connector.services"  # where a Flask app built around Services keeps them (app.extensions)
+
+
+def current_services() -> Services:
+    """The Services of the Flask app handling the current request (the web app and the webhook intake)."""
+    from flask import current_app
+
+    services: Services = current_app.extensions[SERVICES_KEY]
+    return services

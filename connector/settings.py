@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     shopify_app_webhooks: bool = False
     # Sandbox/demo only: lets `/auth/shopify?api_url=` point the install at a store on this machine.
     allow_loopback_api_url: bool = False
+    # Sandbox/demo/tests only: lets outbound calls (stores, feeds) reach this machine, over plain http too.
+    # Private, link-local and other non-public addresses stay refused (connector.outbound).
+    outbound_allow_loopback: bool = False
 
     woocommerce_app_name: str = "Backorder Connector"
 

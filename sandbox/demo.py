@@ -9,6 +9,7 @@ handover, Shopify's webhook subscription checks).
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 import socket
 import time
@@ -33,10 +34,12 @@ from connector.settings import load_settings
 from connector.pipeline.brake import send_held
 from connector.pipeline.storefront import SETTING_ON as STOREFRONT_SETTING
 from connector.store.models import Action, HeldReconcile, LineDecision, Order, OrderLine, Shop
+from sandbox.demo_cancel import customers_cancel
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "sandbox"
 DEMO_API_KEY = "demo-app-key"
 DEMO_API_SECRET = "demo-app-secret-not-for-production"
+DEMO_ADMIN_PASSWORD = "demo"
 MAIL_FROM = "Demo Outfitters <orders@demo-outfitters.example>"
 # The second half of the demo: a supplier pushes these restocks back by this many days.
 SLIP_DAYS = 12
@@ -92,10 +95,12 @@ def demo_services(data_dir: Path, port: int) -> Services:
             shopify_api_secret=DEMO_API_SECRET,
             shopify_api_secret_previous=None,
             allow_loopback_api_url=True,
+            outbound_allow_loopback=True,
             smtp_url=None,
             mail_from=MAIL_FROM,
-            admin_password="demo",
+            admin_password=DEMO_ADMIN_PASSWORD,
             worker_poll_seconds=0.2,
+            cancel_mode="automatic",  # a customer's cancel is refunded at once (the product's default: approve)
         )
     )
 
@@ -129,6 +134,32 @@ def _browse(url: str, params: dict[str, str]) -> requests.Response:
     return response
 
 
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def connect_woocommerce_as_operator(app_url: str, store_url: str, password: str) -> requests.Response:
+    """What an operator does on the dashboard: log in, submit the connect form, approve on the store (which
+    posts the key back), and land on the return page; one browser, every redirect followed."""
+    with requests.Session() as browser:
+        def token(path: str) -> str:
+            page = browser.get(f"{app_url}{path}", timeout=30)
+            found = _CSRF.search(page.text)
+            if found is None:
+                raise DemoError(f"{app_url}{path} answered {page.status_code} without a form")
+            return found.group(1)
+
+        login = browser.post(f"{app_url}/login", data={"password": password, "csrf_token": token("/login")},
+                             timeout=30, allow_redirects=False)
+        if login.status_code != 302:
+            raise DemoError(f"operator login answered {login.status_code}")
+        response = browser.post(f"{app_url}/connect/woocommerce",
+                                data={"store_url": store_url, "csrf_token": token("/connect/woocommerce")},
+                                timeout=30, allow_redirects=True)
+    if response.status_code >= 400:
+        raise DemoError(f"install step {response.url} answered {response.status_code}: {response.text[:200]}")
+    return response
+
+
 def install_shops(run: DemoRun) -> None:
     """Install the Shopify app through OAuth and authorize WooCommerce through wc-auth, as a merchant would."""
     from sandbox.shopify import sandbox_of as shopify_of
@@ -136,7 +167,7 @@ def install_shops(run: DemoRun) -> None:
     app_url = run.services.settings.app_url
     shop_domain = shopify_of(run.shopify.app).state.shop
     _browse(f"{app_url}/auth/shopify", {"shop": shop_domain, "api_url": run.shopify.url})
-    _browse(f"{app_url}/auth/woocommerce", {"store_url": run.woocommerce.url})
+    connect_woocommerce_as_operator(app_url, run.woocommerce.url, DEMO_ADMIN_PASSWORD)
     deadline = time.monotonic() + 20
     while True:
         with run.services.db.session() as session:
@@ -340,6 +371,7 @@ def run_demo(data_dir: Path, *, port: int | None = None) -> DemoRun:
         show_storefront(run)
         place_new_orders(run)
         slip_supplier_dates(run)
+        customers_cancel(run)
     except BaseException:
         run.stop()
         raise

@@ -66,7 +66,8 @@ def print_summary(run: DemoRun, *, keep_running: bool) -> None:
     out.print("  orders synced:     " + ", ".join(f"{platform} {count}" for platform, count in sorted(orders.items())))
     out.print(f"  backordered lines: {len(rows)}, by ETA week: "
               + ", ".join(f"{week} {count}" for week, count in sorted(weeks.items())))
-    pushed = ", ".join(f"{kind} {actions.get(kind, 0)}" for kind in ("tag", "marks", "note", "hold", "release", "untag"))
+    pushed = ", ".join(f"{kind} {actions.get(kind, 0)}"
+                       for kind in ("tag", "marks", "note", "hold", "release", "untag", "cancel"))
     out.print(f"  pushed to stores:  {pushed}")
     out.print("  notices sent:      " + (", ".join(f"{kind} via {channel} {count}"
                                                 for (kind, channel), count in sorted(notices.items())) or "none"))

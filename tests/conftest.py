@@ -11,8 +11,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from connector import outbound
 from connector.services import Services
 from connector.settings import Settings, load_settings
+
+# Tests only ever talk to this machine: the sandbox stores, fake feed servers. Explicitly allowed here (and so
+# in every Settings a test loads); tests of the policy itself pass their own OutboundPolicy.
+os.environ["OUTBOUND_ALLOW_LOOPBACK"] = "true"
+outbound.configure(allow_loopback=True)
 
 TEST_SECRET_KEY = "test-secret-key-0123456789abcdef"
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")

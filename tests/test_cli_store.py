@@ -98,6 +98,13 @@ def test_feed_column_map(run, tmp_path: Path) -> None:  # type: ignore[no-untype
     assert bad.exit_code == 2
 
 
+def test_feed_column_map_field_names_are_case_insensitive(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    feed = write(tmp_path / "initech.csv", "x,available\nMUG,4\nCAP,0\n")
+    result = run("feeds", "import", feed, "--supplier", "initech", "--map", "x=SKU")
+    assert result.exit_code == 0, result.output
+    assert "imported 2 rows" in result.output
+
+
 def test_reconcile_with_no_shops_prints_empty_plan(run) -> None:  # type: ignore[no-untyped-def]
     result = run("reconcile", "--json", "--as-of", "2026-11-26")
     assert result.exit_code == 0, result.output
@@ -118,3 +125,16 @@ def test_shop_settings_are_stored(run, tmp_path: Path, database_url: str) -> Non
     engine.dispose()
     settings = json.loads(stored) if isinstance(stored, str) else stored
     assert settings == {"handling_days": 2, "default_lead_time_days": 10, "templates_dir": str(templates)}
+
+
+def test_shops_connect_woocommerce_prints_the_approval_address_once_per_store(run) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13: the CLI starts a WooCommerce install as the operator; internal addresses are refused."""
+    assert run("db", "upgrade").exit_code == 0
+    result = run("shops", "connect", "woocommerce", "--url", "http://127.0.0.1:8082")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("http://127.0.0.1:8082/wc-auth/v1/authorize?app_name=")
+    assert "user_id=" in result.stdout and "within 30 minutes" in result.stderr
+    refused = run("shops", "connect", "woocommerce", "--url", "https://169.254.169.254")
+    assert refused.exit_code == 2 and "link-local" in refused.output
+    plain = run("shops", "connect", "woocommerce", "--url", "http://127.0.0.1:8082", OUTBOUND_ALLOW_LOOPBACK="false")
+    assert plain.exit_code == 2 and "OUTBOUND_ALLOW_LOOPBACK" in plain.output

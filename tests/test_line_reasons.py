@@ -71,3 +71,49 @@ def test_each_waiting_line_stores_its_reason(services: Services, tmp_path: Path)
         "TEE": "awaiting_restock",  # the 150 cancelled units are no demand
     }
     assert stored == planned
+
+
+class StubPlatform:
+    """Just the capabilities the outbox planner asks for."""
+
+    from connector.platforms.base import Capabilities
+
+    capabilities = Capabilities(tags=True, holds=True, customer_notes=False)
+
+    def close(self) -> None:
+        return None
+
+
+def test_the_delay_notice_carries_each_lines_reason_and_the_merchants_text(tmp_path: Path) -> None:
+    from connector.pipeline.outbox import reconcile_and_queue
+    from connector.store.models import Action
+    from tests.conftest import make_settings
+
+    services = Services(make_settings(f"sqlite:///{tmp_path}/c.db", tmp_path),
+                        platform_factory=lambda _services, _shop: StubPlatform())  # type: ignore[arg-type,return-value]
+    try:
+        remote = order(1, AS_OF, "MUG", 1)
+        two = RemoteOrder(platform_id="2", name="#2", created_at=remote.created_at, updated_at=remote.updated_at,
+                          is_open=True, status="processing", customer_email="ann@example.com",
+                          lines=(RemoteLine(platform_id="2-1", sku="MUG", quantity=1, open_quantity=1),
+                                 RemoteLine(platform_id="2-2", sku="LAMP", quantity=1, open_quantity=1)))
+        with services.db.session() as session:
+            shop = Shop(platform="woocommerce", domain="https://shop.example", name="Shop")
+            session.add(shop)
+            session.flush()
+            shop.set_setting("reason_texts", {"sku:LAMP": {"*": "Our lamp maker moved workshops."}})
+            store_stock(session, shop.id, [StockRecord("MUG", "default", 0), StockRecord("LAMP", "default", 0)],
+                        complete=True)
+            upsert_order(session, shop.id, two)
+            shop_id = shop.id
+        with services.db.session() as session:
+            import_feed(session, write(tmp_path, "f.csv", "sku,restock_date,restock_qty,lead_time_days\n"
+                                       "MUG,2026-12-01,10,0\n"), "acme", default_lead_days=7)
+        reconcile_and_queue(services, shop_id, as_of=AS_OF)
+        with services.db.session() as session:
+            payload = session.scalars(select(Action.payload).where(Action.kind == "notify")).one()
+        reasons = {line["sku"]: (line.get("reason"), line.get("reason_note")) for line in payload["lines"]}
+        assert reasons == {"MUG": ("awaiting_restock", None),
+                           "LAMP": ("no_supplier_date", {"*": "Our lamp maker moved workshops."})}
+    finally:
+        services.close()

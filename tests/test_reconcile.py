@@ -9,6 +9,8 @@ from sqlalchemy import select
 from connector.engine import Policy
 from connector.pipeline.reconcile import CLEARED_FINGERPRINT, load_stock, reconcile_shop
 from connector.platforms.base import RemoteLine, RemoteOrder, StockRecord
+from connector.platforms.shopify.kind import ShopifyKind
+from connector.platforms.woocommerce.kind import WooKind
 from connector.services import Services
 from connector.store.models import OrderDecision, Shop
 from connector.store.repo import store_stock, upsert_order
@@ -42,7 +44,7 @@ def test_variations_sharing_parent_stock_are_allocated_once(services: Services) 
     stock = [StockRecord("TEE-S", "default", 3, item_ref="40"), StockRecord("TEE-M", "default", 3, item_ref="40")]
     shop = shop_with(services, stock, order("1", 0, ("TEE-S", 2, 0)), order("2", 1, ("TEE-M", 2, 0)))
     with services.db.session() as session:
-        view = load_stock(session, shop.id)
+        view = load_stock(session, shop.id, WooKind.stock_rules)
         assert view.units == {"pool:40": 3}
         result = reconcile_shop(session, shop, AS_OF, Policy(), dry_run=True)
     [first, second] = result.plan.orders
@@ -55,7 +57,7 @@ def test_units_already_taken_off_stock_are_allocatable_again(services: Services)
     stock = [StockRecord("MUG", "default", -1, item_ref="7")]
     shop = shop_with(services, stock, order("1", 0, ("MUG", 3, 3)))
     with services.db.session() as session:
-        assert load_stock(session, shop.id).units == {"MUG": 2}
+        assert load_stock(session, shop.id, WooKind.stock_rules).units == {"MUG": 2}
         result = reconcile_shop(session, shop, AS_OF, Policy(), dry_run=True)
     line = result.plan.orders[0].lines[0]
     assert (line.allocated, line.backordered) == (2, 1)
@@ -92,3 +94,11 @@ def test_dry_run_records_nothing(services: Services) -> None:
         result = reconcile_shop(session, shop, AS_OF, Policy(), dry_run=True)
         assert len(result.changes) == 1
         assert session.scalars(select(OrderDecision)).all() == []
+
+
+def test_stock_rules_come_from_the_platform_shopify_pools_nothing(services: Services) -> None:
+    stock = [StockRecord("TEE-S", "default", 3, item_ref="40"), StockRecord("TEE-M", "default", 3, item_ref="40")]
+    shop = shop_with(services, stock, order("1", 0, ("TEE-S", 2, 2)))
+    with services.db.session() as session:
+        assert load_stock(session, shop.id, ShopifyKind.stock_rules).units == {"TEE-S": 3, "TEE-M": 3}
+        assert load_stock(session, shop.id, WooKind.stock_rules).units == {"pool:40": 5}

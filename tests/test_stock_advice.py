@@ -117,3 +117,21 @@ def test_stock_advice_command(database_url: str, tmp_path: Path, monkeypatch: py
     assert bad.exit_code != 0 and "no supplier named 'Nobody'" in bad.output
     bad = runner.invoke(cli, ["stock", "advice", "--service-level", "1.5"], env=env)
     assert bad.exit_code == 2
+
+
+def test_learned_lateness_lengthens_and_spreads_the_lead_time(services: Services) -> None:
+    from connector.engine.lateness import LatenessFigure, LatenessModel
+
+    shop_id = seed(services)
+    model = LatenessModel(suppliers={"Acme": LatenessFigure(12, {0.5: 2.0, 0.8: 3.0, 0.9: 4.0})})
+    with services.db.session() as session:
+        shop = session.get(Shop, shop_id)
+        assert shop is not None
+        plain = shop_advice(session, shop, AS_OF, Policy(learn_lateness=False), AdviceSettings()).for_sku("NUT")
+        late = shop_advice(session, shop, AS_OF, Policy(), AdviceSettings(), lateness=model).for_sku("NUT")
+    assert plain is not None and late is not None
+    assert (plain.lead.days, plain.lead.std_days) == (5, 0)
+    assert late.lead.days == 7 and late.lead.std_days == pytest.approx(2 / 1.2815516, abs=1e-4)
+    # NUT sells exactly 1 a day (sd 0): SS = 1.645 * sqrt(7 * 0 + 1 * 1.5606²) = 2.57 -> 3, ROP = 7 + 2.57 -> 10
+    assert (late.safety_stock, late.reorder_point) == (3, 10)
+    assert (plain.safety_stock, plain.reorder_point) == (0, 5)

@@ -24,11 +24,11 @@ from sqlalchemy import select
 
 from connector.platforms.shopify.oauth import valid_shop_domain, verify_webhook_digests
 from connector.pipeline.intake import Delivery, ShopMissing
-from connector.services import Services
 from connector.store.models import Shop
-from connector.web.context import current_services, error_response
+from connector.services import Services, current_services
 from webhooks.body import HARD_CAP_FACTOR, read_signed_body
 from webhooks import stored_answer
+from webhooks.answer import refuse
 from webhooks.cache import TTLCache
 from webhooks.headers import header, kept_headers
 
@@ -79,20 +79,20 @@ def receive() -> tuple[Response | str, int]:
     request.max_content_length = HARD_CAP_FACTOR * limit
     read = read_signed_body(request.stream, limit=limit, secrets=services.settings.shopify_secrets)
     if read.cut_off:
-        return error_response(413, "Payload Too Large", f"the body is far over the {limit}-byte limit")
+        return refuse(413, "Payload Too Large", f"the body is far over the {limit}-byte limit")
     if not verify_webhook_digests(read.digests, header(request.headers, "Shopify-Hmac-Sha256")):
         if not services.settings.shopify_secrets:
             log.error("Shopify webhook refused: SHOPIFY_API_SECRET is not set")
-        return error_response(401, "Unauthorized", "missing or invalid webhook signature")
+        return refuse(401, "Unauthorized", "missing or invalid webhook signature")
 
     topic = header(request.headers, "Shopify-Topic")
     domain = header(request.headers, "Shopify-Shop-Domain")
     webhook_id = header(request.headers, "Shopify-Webhook-Id")
     if not topic or not domain or not webhook_id:
-        return error_response(400, "Bad Request", "Shopify-Topic, Shopify-Shop-Domain and Shopify-Webhook-Id are required")
+        return refuse(400, "Bad Request", "Shopify-Topic, Shopify-Shop-Domain and Shopify-Webhook-Id are required")
     domain = domain.lower()
     if not valid_shop_domain(domain):
-        return error_response(400, "Bad Request", "Shopify-Shop-Domain is not a name.myshopify.com domain")
+        return refuse(400, "Bad Request", "Shopify-Shop-Domain is not a name.myshopify.com domain")
 
     headers = kept_headers(request.headers, KEPT_HEADERS)
     shop_id = shop_ids(current_app).get(domain, lambda: _shop_id(services, domain))
@@ -105,7 +105,7 @@ def receive() -> tuple[Response | str, int]:
     if read.over_limit:
         log.warning("shopify %s from %s: %d-byte body over the limit; recorded without it", topic[:100], domain,
                     read.size)
-        return error_response(413, "Payload Too Large", f"the body ({read.size} bytes) is over the {limit}-byte "
+        return refuse(413, "Payload Too Large", f"the body ({read.size} bytes) is over the {limit}-byte "
                               "limit; the delivery is recorded and the order will be fetched by the next sync")
     log.info("shopify %s from %s: %s", topic[:100], domain, "stored" if stored else "duplicate")
     return stored_answer(stored)

@@ -27,10 +27,10 @@ from sqlalchemy import select
 
 from connector.pipeline.intake import Delivery, ShopMissing
 from connector.platforms.woocommerce.auth import is_ping, verify_webhook
-from connector.services import Services
 from connector.store.models import Shop, WebhookSubscription
-from connector.web.context import current_services, error_response
+from connector.services import Services, current_services
 from webhooks import stored_answer
+from webhooks.answer import refuse
 from webhooks.cache import TTLCache
 from webhooks.headers import header, kept_headers
 
@@ -106,7 +106,7 @@ def receive(shop_id: int) -> tuple[Response | str, int]:
     cache = secret_cache(current_app)
     secrets = cache.get(shop_id, lambda: load_secrets(services, shop_id)) if shop_id <= MAX_SHOP_ID else None
     if secrets is None:
-        return error_response(404, "Not Found", "no WooCommerce shop with this id")
+        return refuse(404, "Not Found", "no WooCommerce shop with this id")
     request.max_content_length = services.settings.webhook_max_body_bytes
     body = request.get_data(cache=False)
     signature = header(request.headers, "WC-Webhook-Signature")
@@ -121,12 +121,12 @@ def receive(shop_id: int) -> tuple[Response | str, int]:
         reloaded = cache.get(shop_id, lambda: load_secrets(services, shop_id), reload=True)
         verified = reloaded is not None and _signed(body, signature, reloaded, webhook_id)
     if not verified:
-        return error_response(401, "Unauthorized", "missing or invalid webhook signature")
+        return refuse(401, "Unauthorized", "missing or invalid webhook signature")
 
     topic = header(request.headers, "WC-Webhook-Topic")
     delivery_id = header(request.headers, "WC-Webhook-Delivery-ID")
     if not topic or not delivery_id:
-        return error_response(400, "Bad Request", "X-WC-Webhook-Topic and X-WC-Webhook-Delivery-ID are required")
+        return refuse(400, "Bad Request", "X-WC-Webhook-Topic and X-WC-Webhook-Delivery-ID are required")
     try:
         stored = services.intake.store(Delivery(
             platform="woocommerce",
@@ -142,6 +142,6 @@ def receive(shop_id: int) -> tuple[Response | str, int]:
         ))
     except ShopMissing:
         forget_shop_secrets(current_app, shop_id)  # removed since its secrets were cached
-        return error_response(404, "Not Found", "no WooCommerce shop with this id")
+        return refuse(404, "Not Found", "no WooCommerce shop with this id")
     log.info("woocommerce %s for shop %s: %s", topic[:100], shop_id, "stored" if stored else "duplicate")
     return stored_answer(stored)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from connector.engine import Order, Plan, Policy, SupplyRow, make_plan, plan_to_json, variant_availability
 from connector.engine.demand import demand_stats, sales_from_orders, surging_skus
@@ -22,28 +22,10 @@ from connector.errors import ConnectorError, InputError
 from connector.feeds.lateness_file import read_lateness_csv
 from connector.feeds.inventory import parse_inventory_csv
 from connector.feeds.parse import parse_column_map, parse_feed, to_supply
+from connector.platforms import PLATFORMS, kind_of
 from connector.platforms.base import PlatformName, RemoteOrder
 from connector.platforms.payloads import describe_validation_error
-from connector.platforms.shopify import payloads as shopify_payloads
-from connector.platforms.woocommerce import payloads as woocommerce_payloads
 
-# (file of orders, one order) validators per platform: full records, and planning fields only.
-_ADAPTERS: dict[str, tuple[TypeAdapter[Any], TypeAdapter[Any]]] = {
-    "shopify": (shopify_payloads.ORDERS_ADAPTER, shopify_payloads.ORDER_ADAPTER),
-    "woocommerce": (woocommerce_payloads.ORDERS_ADAPTER, woocommerce_payloads.ORDER_ADAPTER),
-}
-_PLANNING_ADAPTERS: dict[str, tuple[TypeAdapter[Any], TypeAdapter[Any]]] = {
-    "shopify": (shopify_payloads.PLANNING_ORDERS_ADAPTER, shopify_payloads.PLANNING_ORDER_ADAPTER),
-    "woocommerce": (woocommerce_payloads.PLANNING_ORDERS_ADAPTER, woocommerce_payloads.PLANNING_ORDER_ADAPTER),
-}
-_TO_REMOTE: dict[str, Callable[[Any], RemoteOrder]] = {
-    "shopify": shopify_payloads.order_from_payload,
-    "woocommerce": woocommerce_payloads.order_from_payload,
-}
-_TO_ENGINE: dict[str, Callable[[Any], Order]] = {
-    "shopify": shopify_payloads.engine_order_from_payload,
-    "woocommerce": woocommerce_payloads.engine_order_from_payload,
-}
 _BOM = b"\xef\xbb\xbf"
 _JSON_POSITION = re.compile(r"\s*(?:at )?line (\d+) column (\d+)")
 _LEADING_SPACE = re.compile(rb"\s*")
@@ -88,10 +70,10 @@ def _json_error(error: ValidationError, source: str) -> InputError | None:
 def _load_payloads(path: str | Path, platform: PlatformName, planning: bool) -> list[Any]:
     """Validated order payloads from a JSON array or JSON Lines file (see `load_orders_file`)."""
     source = str(path)
-    adapters = _PLANNING_ADAPTERS if planning else _ADAPTERS
-    if platform not in adapters:
+    if platform not in PLATFORMS:
         raise InputError(source, f"unknown platform {platform!r}")
-    many, one = adapters[platform]
+    files = kind_of(platform).order_files
+    many, one = (files.planning_orders, files.planning_order) if planning else (files.orders, files.order)
     try:
         raw = Path(path).read_bytes()
     except OSError as error:
@@ -136,14 +118,14 @@ def load_orders_file(path: str | Path, platform: PlatformName) -> list[RemoteOrd
     JSON Lines the order's line; for an array the bad order's number (1-based) and the line it starts on.
     """
     payloads = _load_payloads(path, platform, planning=False)
-    convert = _TO_REMOTE[platform]
+    convert = kind_of(platform).order_files.to_remote
     return [convert(payload) for payload in payloads]
 
 
 def load_engine_orders(path: str | Path, platform: PlatformName) -> list[Order]:
     """Like `load_orders_file`, but straight to the engine's records (no customer details): the fast path."""
     payloads = _load_payloads(path, platform, planning=True)
-    convert = _TO_ENGINE[platform]
+    convert = kind_of(platform).order_files.to_engine
     return [convert(payload) for payload in payloads]
 
 
@@ -224,7 +206,7 @@ def _parse_as_of(_ctx: click.Context, _param: click.Parameter, value: str | None
 
 
 @click.command("plan")
-@click.option("--platform", type=click.Choice(["shopify", "woocommerce"]), required=True,
+@click.option("--platform", type=click.Choice(PLATFORMS), required=True,
               help="Which platform's order JSON --orders holds.")
 @click.option("--orders", "orders_path", type=click.Path(dir_okay=False), required=True,
               help="Orders as the platform serves them: a JSON array or JSON Lines.")

@@ -7,9 +7,8 @@ from rich.table import Table
 from sqlalchemy import select
 
 from connector.commands.output import confirm, console, print_json, when
-from connector.errors import AuthError, ConnectorError, InputError
-from connector.pipeline.health import explain
-from connector.pipeline.shops import disable_shop, enable_shop, remove_shop
+from connector.errors import InputError
+from connector.pipeline.shops import disable_shop, enable_shop, remove_shop, verify_credentials
 from connector.pipeline.sync import DISPLAY_NAME, PROFILE_CHECKED
 from connector.platforms.base import ShopProfile
 from connector.services import Services
@@ -34,26 +33,7 @@ def _settings(handling_days: int | None, lead_days: int | None, holds: bool | No
     return values
 
 
-def verify_credentials(services: Services, platform: str, domain: str, *, api_url: str | None,
-                       credentials: dict[str, object], settings: dict[str, object]) -> ShopProfile:
-    """One read through the platform with credentials not stored yet: the store's name, or why it refused.
-
-    Refused credentials raise InputError with the store's reason (exit 2); a store that cannot be
-    reached raises ConnectorError saying so and pointing at --no-verify."""
-    probe = Shop(platform=platform, domain=domain, name="", api_url=api_url, settings=dict(settings), active=True)
-    save_credentials(probe, services.box, **credentials)
-    try:
-        client = services.platform_for(probe)
-        try:
-            return client.shop_profile()
-        finally:
-            client.close()
-    except AuthError as error:
-        raise InputError(domain, f"the store refused these credentials: {error}") from None
-    except ConnectorError as error:
-        reason = explain(error).reason
-        raise ConnectorError(f"{domain}: could not check the credentials: {reason}; nothing was stored "
-                             "(add --no-verify to store the shop without checking)") from None
+NO_VERIFY_HINT = "add --no-verify to store the shop without checking"
 
 
 def register_shop(
@@ -63,7 +43,7 @@ def register_shop(
     """Check the credentials (unless `verify` is False), then create or update the shop (unique on
     platform + domain) with its credentials sealed and the store's own name unless `name` is given."""
     profile = verify_credentials(services, platform, domain, api_url=api_url, credentials=credentials,
-                                 settings=settings) if verify else None
+                                 settings=settings, unreachable_hint=NO_VERIFY_HINT) if verify else None
     display = name or (profile.name if profile else "") or domain
     with services.db.session() as session:
         shop = ensure_shop(session, platform, domain, name=display, api_url=api_url)
@@ -160,6 +140,27 @@ def _state(shop: Shop) -> str:
     if shop.sync_failed_at is not None:
         return "sync failing"
     return "ok" if shop.sync_ok_at else "never synced"
+
+
+@shops_group.group("connect")
+def connect_group() -> None:
+    """Start a store's own approval flow (the store owner approves; the connector verifies the key)."""
+
+
+@connect_group.command("woocommerce")
+@click.option("--url", "store_url", required=True, help="The store's URL, e.g. https://shop.example.com.")
+@click.pass_obj
+def connect_woocommerce(services: Services, store_url: str) -> None:
+    """Print the address where the store owner approves a read/write key for the connector.
+
+    The store sends the key to APP_URL/auth/woocommerce/callback, so `connector serve` must be reachable
+    there; the key is checked with one read before it is stored. The address works once, for 30 minutes."""
+    from connector.web.install_woocommerce import USER_LIFETIME, begin_install
+
+    target = begin_install(services, store_url, source="--url")
+    minutes = int(USER_LIFETIME.total_seconds() // 60)
+    click.echo(f"Open this address, logged in to the store's WordPress admin, within {minutes} minutes:", err=True)
+    click.echo(target)
 
 
 @shops_group.command("list")

@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from connector.commands.output import console, print_json
 from connector.commands.stores import parse_as_of
+from connector.errors import InputError
+from connector.notify.reasons import ANY_LANGUAGE, REASON_SETTING, override_key, with_text
 from connector.engine.reorder import MAX_SERVICE_LEVEL, MIN_SERVICE_LEVEL, Advice, purchase_suggestions
 from connector.pipeline.advice import ShopAdvice, advice_settings, advice_to_dict, shop_advice
 from connector.services import Services
@@ -96,3 +98,39 @@ def advice_command(services: Services, shop_ref: str | None, as_json: bool, serv
         print_json(documents)
     elif not documents and not shops:
         click.echo("no active shop")
+
+
+@stock_group.command("reason-text")
+@click.option("--shop", "shop_ref", required=True, help="Shop id or domain.")
+@click.option("--sku", help="The SKU whose notices say TEXT.")
+@click.option("--supplier", help="The supplier whose SKUs' notices say TEXT (a SKU's own text wins).")
+@click.option("--language", default=ANY_LANGUAGE, show_default=True,
+              help="The notice language TEXT is for (en, de), or * for every language.")
+@click.option("--clear", is_flag=True, help="Remove the text (for --language) instead of setting one.")
+@click.option("--list", "show", is_flag=True, help="Print the shop's texts as JSON.")
+@click.argument("text", required=False)
+@click.pass_obj
+def reason_text_command(services: Services, shop_ref: str, sku: str | None, supplier: str | None, language: str,
+                        clear: bool, show: bool, text: str | None) -> None:
+    """Say why in your own words: the sentence the notices give for a SKU's or a supplier's backordered
+    lines, in place of the built-in reason (see README, Reasons)."""
+    with services.db.session() as session:
+        shop = get_shop(session, shop_ref)
+        texts = shop.setting(REASON_SETTING, None) or {}
+        if show:
+            print_json(texts)
+            return
+        if (sku is None) == (supplier is None):
+            raise InputError("reason-text", "give exactly one of --sku and --supplier")
+        if clear == (text is not None):
+            raise InputError("reason-text", "give the TEXT, or --clear to remove it")
+        key = override_key("sku", sku) if sku is not None else override_key("supplier", supplier or "")
+        try:
+            updated = with_text(texts, key, language.strip().lower() or ANY_LANGUAGE, None if clear else text)
+        except ValueError as error:
+            raise InputError("TEXT", str(error)) from None
+        shop.set_setting(REASON_SETTING, updated or None)
+    if clear:
+        click.echo(f"{key}: the {language} text is removed; notices give the built-in reason")
+    else:
+        click.echo(f"{key}: new notices for its backordered lines say {text!r} ({language})")

@@ -1,8 +1,8 @@
-"""`connector suppliers list|lateness` and `connector supplies receive`: supplier scorecards, the model, arrivals."""
+"""`connector suppliers list|lateness`, `connector supplies receive` and `connector report`: scorecards, arrivals, promises kept."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
@@ -13,6 +13,7 @@ from connector.errors import InputError
 from connector.feeds.lateness_file import lateness_csv
 from connector.feeds.promises import receive
 from connector.feeds.receipts import parse_receipts
+from connector.pipeline.outcomes import outcomes_report
 from connector.pipeline.scheduler import mark_reconcile_for_scope
 from connector.pipeline.suppliers import scorecards
 from connector.services import Services
@@ -93,3 +94,42 @@ def receive_command(services: Services, path: str) -> None:
                f"{result.unmatched_units} unit(s) matched no open promise; {len(parsed.rejected)} row(s) skipped")
     if not parsed.receipts and parsed.rejected:
         raise InputError(path, "no valid receipt")
+
+
+def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from None
+
+
+def _rate(value: object) -> str:
+    return "-" if value is None else f"{100 * float(value):.1f}%"  # type: ignore[arg-type]
+
+
+@click.command("report")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--since", callback=_since, metavar="YYYY-MM-DD", help="Only orders created on or after this day.")
+@click.pass_obj
+def report_command(services: Services, as_json: bool, since: date | None) -> None:
+    """Promises kept, per shop and per supplier: backorder rate, median wait from order to ready,
+    promise-kept rate, notices sent, cancellations customers chose, and revenue waiting."""
+    today = datetime.now(UTC).date()
+    with services.db.session() as session:
+        report = outcomes_report(session, today, since)
+    if as_json:
+        print_json({"as_of": today.isoformat(), "since": since.isoformat() if since else None, **report})
+        return
+    for title, rows in (("Shops", report["shops"]), ("Suppliers", report["suppliers"])):
+        table = Table("name", "orders", "backorder rate", "median wait (d)", "promises", "kept", "notices",
+                      "customer cancels", "units waiting", "revenue waiting", title=title)
+        for row in rows:
+            table.add_row(str(row["name"]), str(row["orders"] if title == "Shops" else "-"),
+                          _rate(row["backorder_rate"]), "-" if row["median_wait_days"] is None else
+                          f"{row['median_wait_days']:g}", str(row["promises"]), _rate(row["promise_kept_rate"]),
+                          str(row["notices_sent"]) if title == "Shops" else "-",
+                          str(row["customer_cancellations"]) if title == "Shops" else "-",
+                          str(row["units_waiting"]), f"{row['revenue_waiting']:.2f}")
+        console().print(table)

@@ -1,7 +1,6 @@
 """The backorder engine: pure functions that allocate stock FIFO and date backordered lines (no I/O)."""
 
 from connector.engine.availability import VariantAvailability, variant_availability, variant_to_dict
-from connector.engine.convert import order_from_remote, orders_from_remote
 from connector.engine.output import order_plan_to_dict, plan_to_dict, plan_to_json
 from connector.engine.planner import is_open_line, make_plan, order_id_key, priority_key
 from connector.engine.supply import SupplyEvent, events_from_rows, rows_by_sku, supply_events
@@ -35,10 +34,8 @@ __all__ = [
     "VariantAvailability",
     "is_open_line",
     "make_plan",
-    "order_from_remote",
     "order_id_key",
     "order_plan_to_dict",
-    "orders_from_remote",
     "plan_to_dict",
     "plan_to_json",
     "priority_key",

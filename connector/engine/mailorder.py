@@ -3,7 +3,9 @@
 The rule as the connector keeps it:
 
 * The shipping deadline is the first ETA the customer was told, or the order date + 30 days when no
-  date was stated.
+  date was stated. An order first told (without a date) only as those 30 days run out, such as one older
+  than the connector's install, counts that first notice as its first delay notice: silence consents
+  for 30 days from it.
 * Before a deadline passes unshipped, the customer must have had a delay notice with a new date and
   the choice to keep waiting or cancel (`notice_due` says which notice, and from which day).
 * The first delay notice (a new date no more than 30 days past the original deadline) counts as
@@ -132,6 +134,12 @@ def rule_state(
     silent_limit = deadline + timedelta(days=SILENT_CONSENT_DAYS)
     in_force: date | None = deadline
     delays = 0
+    if ordered and first_eta is None and ordered[0].sent_on >= deadline - timedelta(days=NOTICE_LEAD_DAYS):
+        # Told for the first time only as the 30 days ran out (an order older than the connector's install):
+        # that first notice is the first delay notice, consented to by silence for 30 days from it.
+        in_force = ordered[0].sent_on + timedelta(days=SILENT_CONSENT_DAYS)
+        silent_limit = max(silent_limit, in_force)
+        delays = 1
     renewed_on: date | None = None
     renewal_deadline: date | None = None  # the in-force date when the renewed notice went out
     renewal_eta: date | None = None

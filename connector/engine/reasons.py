@@ -80,6 +80,15 @@ def apply_reasons(plan: Plan, surging_skus: Collection[str] = (), slipped: SlipC
     return plan
 
 
+def waiting_supplier(eta_source: str | None) -> str | None:
+    """The supplier a backordered line waits on, from its `eta_source` ("supplier NAME: ..."); None when
+    no supplier event dates it."""
+    if not eta_source or not eta_source.startswith("supplier "):
+        return None
+    name, sep, _rest = eta_source[len("supplier "):].partition(": ")
+    return name if sep and name else None
+
+
 def slipped_promises(promises: Iterable[tuple[str, str, date]]) -> SlipCheck:
     """A `SlipCheck` from the (supplier, SKU, current restock date) of each promise that slipped.
 

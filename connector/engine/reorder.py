@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from statistics import NormalDist
 from typing import Literal
 
+from connector.engine.lateness import LatenessModel
 from connector.engine.supply import events_from_rows
 from connector.engine.types import Policy, SupplyRow
 
@@ -89,11 +90,14 @@ class Arrival:
     units: int | None  # None: the supplier gave no limit
 
 
-def incoming_arrivals(rows: Iterable[SupplyRow], as_of: date, policy: Policy) -> tuple[Arrival, ...]:
-    """Units on order for one SKU: its restock promises, dated as the planner dates them. Stock a
-    supplier merely has `available` is not on order, so it is not incoming."""
+def incoming_arrivals(rows: Iterable[SupplyRow], as_of: date, policy: Policy,
+                      lateness: LatenessModel | None = None) -> tuple[Arrival, ...]:
+    """Units on order for one SKU: its restock promises, dated as the planner dates them (with a
+    lateness model, at the median lateness: the expected arrival). Stock a supplier merely has
+    `available` is not on order, so it is not incoming."""
     promised = [replace(row, available=None) for row in rows if row.restock_date is not None]
-    return tuple(Arrival(event.arrival, event.quantity) for event in events_from_rows(promised, as_of, policy))
+    events = events_from_rows(promised, as_of, policy, lateness, 0.5)
+    return tuple(Arrival(event.arrival, event.quantity) for event in events)
 
 
 def reorder_supplier(rows: Sequence[SupplyRow], policy: Policy) -> tuple[str | None, int]:

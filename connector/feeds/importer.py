@@ -7,6 +7,7 @@ import io
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,9 +19,11 @@ from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
 from connector import __version__
-from connector.errors import InputError
+from connector.errors import InputError, OutboundRefused, PlatformError
 from connector.feeds.parse import guess_format
 from connector.feeds.promises import record_promises, touch_promises
+from connector.outbound import OutboundPolicy, current_policy, guarded_session, read_body
+from connector.outbound.addresses import display_url
 from connector.feeds.reader import FeedReader, FeedTally, SupplyTuple
 from connector.store.models import FeedImport, Supplier, SupplyItem, utcnow
 from connector.store.repo import insert_or_ignore
@@ -28,7 +31,9 @@ from connector.store.repo import insert_or_ignore
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-FETCH_TIMEOUT = 30
+CONNECT_TIMEOUT = 10
+FETCH_TIMEOUT = 30  # seconds without a byte from the feed server
+FETCH_DEADLINE = 300.0  # seconds for a whole feed download, however the server drips it
 MAX_FEED_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_SHRINK = 0.5  # FEED_MAX_SHRINK: a feed losing more than this share of rows or units is refused
 REJECTED_KEPT = 1000  # rejected rows kept with their reasons (all are counted)
@@ -83,31 +88,55 @@ def is_url(source: str) -> bool:
 
 
 def fetch(source: str, *, etag: str | None = None, last_modified: str | None = None,
-          session: requests.Session | None = None) -> Fetched:
-    """Read a feed from a path or URL; for URLs a conditional GET, so an unchanged feed costs a 304."""
+          session: requests.Session | None = None, policy: OutboundPolicy | None = None,
+          clock: Callable[[], float] = time.monotonic, deadline_seconds: float = FETCH_DEADLINE) -> Fetched:
+    """Read a feed from a path or URL; for URLs a conditional GET, so an unchanged feed costs a 304.
+
+    A URL obeys the outbound policy (https to a public address, every redirect checked again, at most
+    the policy's redirects), must answer within `deadline_seconds` in all and at most MAX_FEED_BYTES.
+    Errors name the URL without its credentials and never quote what the server sent.
+    """
     if not is_url(source):
         try:
             return Fetched(Path(source).read_bytes())
         except OSError as exc:
             raise InputError(source, f"cannot read the feed file: {exc.strerror or exc}") from None
+    where = display_url(source)
+    chosen = policy or current_policy()
+    chosen.check_url(source, source=where)
     headers = {"User-Agent": f"backorder-connector/{__version__}"}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    http = session or requests.Session()
+    http = session or guarded_session(chosen)
     try:
-        response = http.get(source, headers=headers, timeout=FETCH_TIMEOUT, stream=True)
+        return _get_feed(http, source, where, headers, chosen, clock() + deadline_seconds, clock, etag, last_modified)
+    finally:
+        if session is None:
+            http.close()
+
+
+def _get_feed(http: requests.Session, source: str, where: str, headers: dict[str, str], policy: OutboundPolicy,
+              deadline: float, clock: Callable[[], float], etag: str | None, last_modified: str | None) -> Fetched:
+    try:
+        response = http.get(source, headers=headers, timeout=(CONNECT_TIMEOUT, FETCH_TIMEOUT), stream=True)
+    except OutboundRefused as refused:
+        raise InputError(where, f"refused by the outbound policy: {refused.source} {refused.problem}") from None
+    except requests.TooManyRedirects:
+        raise InputError(where, f"more than {policy.max_redirects} redirects") from None
     except requests.RequestException as exc:
-        raise InputError(source, f"cannot fetch the feed: {type(exc).__name__}") from None
+        raise InputError(where, f"cannot fetch the feed: {type(exc).__name__}") from None
     with response:
         if response.status_code == 304:
             return Fetched(None, etag, last_modified)
         if response.status_code != 200:
-            raise InputError(source, f"feed server answered HTTP {response.status_code}")
-        body = response.raw.read(MAX_FEED_BYTES + 1, decode_content=True)
-        if len(body) > MAX_FEED_BYTES:
-            raise InputError(source, f"feed is larger than {MAX_FEED_BYTES} bytes")
+            raise InputError(where, f"feed server answered HTTP {response.status_code}")
+        try:
+            body = read_body(response, max_bytes=MAX_FEED_BYTES, deadline=deadline, clock=clock,
+                             what="the feed server")
+        except PlatformError as error:
+            raise InputError(where, str(error)) from None
         return Fetched(body, response.headers.get("ETag"), response.headers.get("Last-Modified"))
 
 

@@ -254,7 +254,8 @@ class FeedReader:
                     header = [value.strip() for value in fields]
                     names = canonical_names(fields, self.column_map, self.source)
                     if "sku" not in names:
-                        raise InputError(self.source, f"no sku column (columns: {', '.join(header)})", line)
+                        raise InputError(self.source, f"no sku column among its {len(header)} columns (name one sku, "
+                                                      "or map one with --map NAME=sku)", line)
                     positions = tuple(names.index(name) if name in names else -1 for name in CANONICAL_FIELDS)
                     width, full = len(fields), all(at >= 0 for at in positions)
                     getter = itemgetter(*positions) if full else None
@@ -319,7 +320,12 @@ class FeedReader:
         if count == 0:
             raise InputError(self.source, "the feed is empty")
         if not seen_sku:
-            raise InputError(self.source, f"no sku field in any item (fields: {', '.join(sorted(mapping))})")
+            raise InputError(self.source, f"no sku field in any item (they have {len(mapping)} other fields; "
+                                          "map one with --map NAME=sku)")
+
+
+# The decoder's own recursion guard (about the interpreter's recursion limit) is what stops a deep item.
+MAX_ITEM_DEPTH = 900
 
 
 class _JsonItems:
@@ -369,6 +375,8 @@ class _JsonItems:
                 if not self.eof and self._fill():
                     continue
                 raise self._error(error.msg, error.pos) from None
+            except RecursionError:  # an item nested thousands deep: refused like any malformed feed
+                raise self._error(f"an item nests deeper than {MAX_ITEM_DEPTH} levels", self.pos) from None
             if end == len(self.buffer) and not self.eof and self._fill():
                 continue  # a number (or literal) may go on in the next chunk
             self.pos = end

@@ -45,3 +45,6 @@ def format_long_date(value: date, language: str) -> str:
         month=_MONTHS[language][value.month - 1],
         year=value.year,
     )
+
+
+MONTH_NAMES = _MONTHS  # month names per language, January first

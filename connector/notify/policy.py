@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -27,6 +27,7 @@ NoticeKind = Literal["backordered", "eta_changed", "ready", "cancelled"]
 OrderStatus = Literal["backordered", "ok"]
 
 DELAY_KINDS: frozenset[str] = frozenset({"backordered", "eta_changed"})
+RANGE_MIN_DAYS = 3  # a range this wide or wider is told as "between ... and ..."; a narrower one as its ETA
 # "cancelled" confirms a cancel and refund (pipeline.cancels); the policy below never chooses it.
 NOTICE_KINDS: tuple[NoticeKind, ...] = ("backordered", "eta_changed", "ready", "cancelled")
 
@@ -58,6 +59,12 @@ class NoticeLine:
     title: str
     quantity: int  # units backordered (for "ready": units that were backordered)
     eta: date | None  # None: not known yet
+    reason: str | None = None  # engine.reasons code: why it is backordered
+    reason_note: Mapping[str, str] | None = None  # the merchant's own text for it, per language (notify.reasons)
+    # The range the learned lateness model gives (p50 to p90); shown instead of one date when it is
+    # RANGE_MIN_DAYS or wider.
+    eta_earliest: date | None = None
+    eta_latest: date | None = None
 
     @property
     def label(self) -> str:

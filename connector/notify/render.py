@@ -31,8 +31,9 @@ from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from connector.errors import InputError
-from connector.notify.locales import DEFAULT_LANGUAGE, format_long_date, language_code
-from connector.notify.policy import DELAY_KINDS, NOTICE_KINDS, NoticeKind, NoticeLine
+from connector.notify.locales import DEFAULT_LANGUAGE, MONTH_NAMES, format_long_date, language_code
+from connector.notify.policy import DELAY_KINDS, NOTICE_KINDS, RANGE_MIN_DAYS, NoticeKind, NoticeLine
+from connector.notify.reasons import reason_sentence
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 PARTS = ("subject", "txt", "html")
@@ -46,6 +47,8 @@ class NoticeContext:
     store_name: str
     lines: Sequence[NoticeLine]
     order_eta: date | None = None  # None: not known yet
+    order_eta_earliest: date | None = None  # the order's range (see NoticeLine); None: one date
+    order_eta_latest: date | None = None
     customer_first_name: str | None = None  # None or blank: a greeting without a name
     choice_url: str | None = None  # keep-waiting-or-cancel link; required for delay notices
     previous_eta: date | None = None  # eta_changed: the ETA the customer was told before
@@ -81,12 +84,61 @@ def _long_date(context: Context, value: date | None) -> str:
     return format_long_date(value, context.get("lang", DEFAULT_LANGUAGE))
 
 
+def shown_range(eta: date | None, earliest: date | None, latest: date | None) -> tuple[date, date] | None:
+    """The range a customer is told instead of `eta`, or None when one date is told."""
+    if eta is None or earliest is None or latest is None or (latest - earliest).days < RANGE_MIN_DAYS:
+        return None
+    return min(earliest, eta), max(latest, eta)
+
+
+def ship_words(eta: date, earliest: date | None, latest: date | None, language: str, *, on: bool = True) -> str:
+    """When: "on Monday, 14 March 2027" / "between 12 and 16 March 2027", or in German "am Montag, 14. März 2027" /
+    "zwischen dem 12. und 16. März 2027" (months and years only where the two ends differ)."""
+    found = shown_range(eta, earliest, latest)
+    german = language == "de"
+    if found is None:
+        day = format_long_date(eta, language)
+        return f"{'am' if german else 'on'} {day}" if on else day
+    low, high = found
+    months = MONTH_NAMES.get(language, MONTH_NAMES["en"])
+    dot = "." if german else ""
+    end = f"{high.day}{dot} {months[high.month - 1]} {high.year}"
+    if (low.year, low.month) == (high.year, high.month):
+        start = f"{low.day}{dot}"
+    elif low.year == high.year:
+        start = f"{low.day}{dot} {months[low.month - 1]}"
+    else:
+        start = f"{low.day}{dot} {months[low.month - 1]} {low.year}"
+    return f"zwischen dem {start} und {end}" if german else f"between {start} and {end}"
+
+
+@pass_context
+def _when(context: Context, eta: date | None, earliest: date | None = None, latest: date | None = None) -> str:
+    if eta is None:
+        return ""
+    return ship_words(eta, earliest, latest, context.get("lang", DEFAULT_LANGUAGE))
+
+
+@pass_context
+def _eta_words(context: Context, eta: date | None, earliest: date | None = None, latest: date | None = None) -> str:
+    if eta is None:
+        return ""
+    return ship_words(eta, earliest, latest, context.get("lang", DEFAULT_LANGUAGE), on=False)
+
+
 @pass_context
 def _money(context: Context, amount: str, currency: str) -> str:
     """An amount as the store stated it, in the reader's way: "USD 49.90" or "49,90 EUR"."""
     if context.get("lang", DEFAULT_LANGUAGE) == "de":
         return f"{amount.replace('.', ',')} {currency}".strip()
     return f"{currency} {amount}".strip()
+
+
+@pass_context
+def _reason(context: Context, line: NoticeLine) -> str:
+    """Why `line` waits, in the notice's language (the merchant's own text where there is one)."""
+    return reason_sentence(getattr(line, "reason", None), context.get("lang", DEFAULT_LANGUAGE),
+                           getattr(line, "reason_note", None))
 
 
 @lru_cache(maxsize=64)
@@ -103,6 +155,9 @@ def _environment(override_dir: str | None) -> SandboxedEnvironment:
     )
     env.filters["longdate"] = _long_date
     env.filters["money"] = _money
+    env.globals["shipdate"] = _when
+    env.globals["etawords"] = _eta_words
+    env.filters["reason"] = _reason
     return env
 
 
@@ -165,6 +220,8 @@ def render_notice(
         "first_name": first_name,
         "lines": list(context.lines),
         "order_eta": context.order_eta,
+        "order_eta_earliest": context.order_eta_earliest,
+        "order_eta_latest": context.order_eta_latest,
         "previous_eta": context.previous_eta,
         "choice_url": context.choice_url,
         "answer_by": context.answer_by,
@@ -219,6 +276,8 @@ def render_choice_page(
         "store_name": context.store_name,
         "lines": list(context.lines),
         "order_eta": context.order_eta,
+        "order_eta_earliest": context.order_eta_earliest,
+        "order_eta_latest": context.order_eta_latest,
         "previous": labels.get(previous or "", None),
         "picked": picked,
         "picked_label": labels.get(picked or "", ""),

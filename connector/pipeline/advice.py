@@ -7,7 +7,6 @@ page's demand chart, so each shows the same figures.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -27,10 +26,13 @@ from connector.engine.reorder import (
     incoming_arrivals,
     reorder_supplier,
 )
+from connector.engine.lateness import LatenessModel
 from connector.engine.supply import rows_by_sku
 from connector.errors import InputError
+from connector.feeds.promises import lateness_model
 from connector.pipeline.history import load_sales
 from connector.pipeline.reconcile import StockView, load_stock, shop_policy, supply_rows_for
+from connector.platforms import kind_of
 from connector.store.models import Order, OrderLine, Shop, Supplier
 
 def advice_settings(shop: Shop, service_level: float, cover_days: int) -> AdviceSettings:
@@ -84,20 +86,23 @@ def shop_advice(
     settings: AdviceSettings,
     *,
     supplier: str | None = None,
-    lateness: Mapping[str, Lateness] | None = None,
+    lateness: LatenessModel | None = None,
     only: set[str] | None = None,
 ) -> ShopAdvice:
     """Advice for every tracked SKU that sold in the window or has open orders, likely backorders first.
 
     `supplier` keeps the SKUs reordered from that supplier (see `reorder_supplier`); `lateness` is the
-    learned lateness per supplier name, where there is one; `only` limits the advice to those SKUs
+    learned lateness model (default: the shop's own, when it learns lateness), read per supplier and
+    SKU as p50/p80/p90; `only` limits the advice to those SKUs
     (the SKU page), even when they neither sold nor are waited for."""
     if supplier is not None:
         known = session.scalar(select(func.count()).select_from(Supplier).where(Supplier.name == supplier))
         if not known:
             raise InputError("--supplier", f"no supplier named {supplier!r}; `connector feeds list` shows them")
     policy = shop_policy(shop, defaults)
-    view = load_stock(session, shop.id)
+    if lateness is None and policy.learn_lateness:
+        lateness = lateness_model(session, as_of, policy.eta_confidence, shop.id)
+    view = load_stock(session, shop.id, kind_of(shop.platform).stock_rules)
     since = as_of - timedelta(days=WINDOW_DAYS - 1)
     sales, history_start = load_sales(session, shop.id, since, view)
     waiting = open_demand(session, shop.id, view)
@@ -117,12 +122,22 @@ def shop_advice(
         stats = demand[key]
         position = SkuPosition(
             sku=key, on_hand=view.units.get(key, 0), open_demand=waiting.get(key, 0),
-            arrivals=incoming_arrivals(rows, as_of, policy), rate=stats.rate, std=stats.std,
-            lead_days=lead_days, lateness=(lateness or {}).get(name) if name else None, supplier=name,
+            arrivals=incoming_arrivals(rows, as_of, policy, lateness), rate=stats.rate, std=stats.std,
+            lead_days=lead_days, lateness=_lateness(lateness, name, key), supplier=name,
         )
         items.append(advise(position, as_of, settings))
     items.sort(key=advice_order)
     return ShopAdvice(shop.id, as_of, settings, items, demand)
+
+
+def _lateness(model: LatenessModel | None, supplier: str | None, sku: str) -> Lateness | None:
+    """The supplier's learned lateness for `sku` as the advice reads it; None without a figure."""
+    if model is None or model.empty or supplier is None:
+        return None
+    figure = model.figure(supplier, sku)
+    if figure is None:
+        return None
+    return Lateness(p50=figure.at(0.5), p80=figure.at(0.8), p90=figure.at(0.9))
 
 
 def _day(value: date | None) -> str | None:

@@ -127,14 +127,13 @@ def request_cancel(session: Session, shop: Shop, order: Order, *, reason: str, t
 
 
 def _queue_action(session: Session, shop: Shop, row: Cancellation, settings: Settings) -> None:
-    now = utcnow()
-    insert_or_ignore(session, Action.__table__, {
-        "idempotency_key": row.idempotency_key, "shop_id": row.shop_id, "order_id": row.order_id,
-        "kind": CANCEL_KIND, "fingerprint": marker_for(row.idempotency_key)[-20:],
-        "payload": {"cancellation_id": row.id, "lines": row.lines, "whole_order": row.whole_order,
-                    "marker": marker_for(row.idempotency_key), "restock": restock_wanted(shop, settings)},
-        "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
-    }, ("idempotency_key",))
+    """The one cancel action of the order, through the outbox (its key: `shop:order:cancel:once`)."""
+    from connector.pipeline.outbox import queue_action
+
+    marker = marker_for(row.idempotency_key)
+    queue_action(session, shop, row.order_id, CANCEL_KIND, marker[-20:], "once",
+                 {"cancellation_id": row.id, "lines": row.lines, "whole_order": row.whole_order, "marker": marker,
+                  "restock": restock_wanted(shop, settings)})
 
 
 def decide(session: Session, row: Cancellation, *, approve: bool, who: str, settings: Settings) -> bool:
@@ -161,6 +160,7 @@ def request_from_payload(payload: dict[str, Any]) -> CancelRequest:
         marker=str(payload["marker"]),
         restock=bool(payload.get("restock", True)),
         note="Cancelled by the backorder connector at the customer's request",
+        earlier_markers=tuple(str(m) for m in payload.get("earlier_markers", [])),
     )
 
 
@@ -212,9 +212,14 @@ def retry_failed(session: Session, row: Cancellation, who: str) -> bool:
     same action, so a refund that did go through after all is still found by its marker)."""
     if row.status != "failed":
         return False
-    action = session.scalar(select(Action).where(Action.idempotency_key == row.idempotency_key))
+    action = session.scalar(select(Action).where(Action.order_id == row.order_id, Action.kind == CANCEL_KIND))
     if action is None:
         return False
+    payload = dict(action.payload or {})
+    earlier = [*payload.get("earlier_markers", []), payload["marker"]]
+    # A new marker, so a store that keeps the declined refund (Shopify) makes a new one under a new key.
+    payload.update(earlier_markers=earlier, marker=marker_for(f"{row.idempotency_key}:retry{len(earlier)}"))
+    action.payload = payload
     action.status = "pending"
     action.next_attempt_at = utcnow()
     action.finished_at = None
@@ -236,14 +241,13 @@ def _queue_confirmation(session: Session, cancellation: Cancellation, outcome: C
          "quantity": int(line["quantity"]), "eta": None} for line in cancellation.lines],
         "refund_amount": outcome.amount, "currency": outcome.currency,
         "refund_by": cancellation.refund_due_by.isoformat(), "whole_order": cancellation.whole_order}
+    from connector.pipeline.outbox import CONTACT_WITHHELD, queue_action
+
     now = utcnow()
-    skipped = None if (order.customer_email or not order.contact_withheld) else "customer contact not available"
-    insert_or_ignore(session, Action.__table__, {
-        "idempotency_key": f"{cancellation.shop_id}:{order.id}:notify:{ref}" + (":skipped" if skipped else ""),
-        "shop_id": cancellation.shop_id, "order_id": order.id, "kind": "notify", "fingerprint": ref,
-        "payload": payload, "status": "skipped" if skipped else "pending", "attempts": 0, "next_attempt_at": now,
-        "created_at": now, "last_error": skipped, "finished_at": now if skipped else None,
-    }, ("idempotency_key",))
+    shop = session.get(Shop, cancellation.shop_id)
+    assert shop is not None
+    skipped = CONTACT_WITHHELD if order.contact_withheld and not order.customer_email else None
+    queue_action(session, shop, order.id, "notify", ref, ref, payload, skipped)
     if decision is not None:
         # Nothing is awaited any more for what was cancelled: no "ready" notice may follow it.
         decision.notice_kind = "cancelled"

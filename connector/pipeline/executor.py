@@ -10,6 +10,8 @@ Within an order, actions run in the order they were planned, per slot (tag/untag
 marks, note, notify): when one fails and waits for its retry, the later ones of its slot wait too, so
 an untag never overtakes its tag. Of several due `marks` only the newest is written (the older ones are
 `superseded`); marks of many orders are written in one `write_marks` call where the store allows.
+A platform with `write_batch_size` takes the store writes (tag, marks, note, hold, release) of that many
+orders per `write_batch` call, which reads them after the claim and gives each write its own outcome.
 
 A notice is marked `sending` and committed before the send and `sent` (with channel and receipt)
 after. A crash in between leaves it `sending`: it is never sent again automatically, only listed as
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from threading import Event
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -34,6 +36,7 @@ from connector.errors import (
     InputError,
     NotFoundError,
     Skipped,
+    TransportError,
     UserError,
 )
 from connector.notify import (
@@ -68,7 +71,14 @@ from connector.pipeline.retry import (
     is_postgres,
     skip_locked,
 )
-from connector.platforms.base import BACKORDER_TAG, Platform
+from connector.platforms.base import (
+    BACKORDER_TAG,
+    BatchWriting,
+    Platform,
+    WriteKind,
+    WriteOutcome,
+    WriteRequest,
+)
 from connector.services import Services
 from connector.settings import Settings
 from connector.store.db import Database
@@ -80,6 +90,8 @@ NotifierFactory = Callable[[Shop, Platform], Channel]
 CLAIM_GROUP = 25
 SLOTS = {"tag": "tag", "untag": "tag", "hold": "hold", "release": "hold", "marks": "marks", "note": "note", "notify": "notify",
          "cancel": "cancel", "ship_ready": "hold"}
+BATCHED_KINDS = frozenset({"tag", "untag", "marks", "note", "hold", "release"})
+PLATFORM_NOTE_CHANNEL = "platform_note"
 STUCK_HINT = "resolve with `connector actions resolve ID --sent` or `--retry` after checking whether the customer got it"
 
 
@@ -229,10 +241,17 @@ class _Runner:
                 self._failed(action.id, error)
             return self.executed
         try:
-            self._write_marks(shop, orders, [a for a in runnable if a.kind == "marks"], limit)
+            if self.platform.capabilities.write_batch_size > 1:
+                batched, rest = _split_batched(runnable)
+                # Announced first, so a platform can record the notices' bookkeeping with the writes.
+                self._prepare_notices(shop, orders, [a for a in rest if a.kind == "notify"][:limit])
+                self._write_batched(orders, batched, limit)
+            else:
+                self._write_marks(shop, orders, [a for a in runnable if a.kind == "marks"], limit)
+                rest = [a for a in runnable if a.kind != "marks"]
             blocked: set[tuple[int, str]] = set()
-            for action in runnable:
-                if action.kind == "marks" or self.executed >= limit or self._stopping():
+            for action in rest:
+                if self.executed >= limit or self._stopping():
                     continue
                 slot = (action.order_id, SLOTS[action.kind])
                 if slot in blocked:
@@ -297,6 +316,89 @@ class _Runner:
             for action in chunk:
                 self._done(action.id)
 
+    def _write_batched(self, orders: dict[int, Order], actions: list[Action], limit: int) -> None:
+        """The store writes of many orders in few requests. Per order and slot only the leading action
+        goes into a round (an untag never shares a request with the tag before it); of several marks
+        only the newest is written. A request that fails as a whole settles nothing: each of its
+        actions is retried under the policy."""
+        platform = cast(BatchWriting, self.platform)
+        newest: dict[int, Action] = {}
+        pending: list[Action] = []
+        for action in actions:
+            if action.kind == "marks":
+                previous = newest.get(action.order_id)
+                if previous is not None:
+                    self._done(previous.id, status="superseded", note=f"superseded by action {action.id}")
+                    pending.remove(previous)
+                newest[action.order_id] = action
+            pending.append(action)
+        size = max(1, platform_batch_size(self.platform))
+        blocked: set[tuple[int, str]] = set()
+        while pending and self.executed < limit and not self._stopping():
+            leading: list[Action] = []
+            later: list[Action] = []
+            taken: set[tuple[int, str]] = set()
+            for action in pending:
+                slot = (action.order_id, SLOTS[action.kind])
+                if slot in blocked:
+                    continue  # waits for its failed predecessor's retry
+                (later if slot in taken else leading).append(action)
+                taken.add(slot)
+            if not leading:
+                return
+            order_ids = list(dict.fromkeys(action.order_id for action in leading))
+            for start in range(0, len(order_ids), size):
+                if self.executed >= limit or self._stopping():
+                    return
+                chosen = set(order_ids[start : start + size])
+                chunk = [action for action in leading if action.order_id in chosen]
+                try:
+                    outcomes = platform.write_batch([write_request(orders[a.order_id].platform_id, a) for a in chunk])
+                except Exception as error:  # noqa: BLE001 - the whole request failed: nothing of it is settled
+                    for action in chunk:
+                        self._failed(action.id, error)
+                        blocked.add((action.order_id, SLOTS[action.kind]))
+                    continue
+                for action in chunk:
+                    outcome = outcomes.get(action.id, TransportError("the store gave no answer for this write"))
+                    if not self._settle_write(action, outcome):
+                        blocked.add((action.order_id, SLOTS[action.kind]))
+            pending = later
+
+    def _settle_write(self, action: Action, outcome: WriteOutcome) -> bool:
+        """Record a store write's outcome; False when it failed (its slot then waits)."""
+        if isinstance(outcome, Skipped):
+            # Not the store's to give (a scope not granted, no HOLD offered): recorded, never retried.
+            self._done(action.id, status="done" if outcome.partly_done else "skipped", note=outcome.reason)
+            return True
+        if isinstance(outcome, NotFoundError):
+            self._done(action.id, note=f"order not found in the store, nothing written: {outcome}")
+            return True
+        if isinstance(outcome, Exception):
+            self._failed(action.id, outcome)
+            return False
+        self._done(action.id)
+        return True
+
+    def _prepare_notices(self, shop: Shop, orders: dict[int, Order], notices: list[Action]) -> None:
+        """Let a platform that posts notices as store notes do their bookkeeping for all of them at once."""
+        if not notices or self.platform is None or self.platform.capabilities.write_batch_size <= 1:
+            return
+        try:
+            channel = self._channel(shop)
+            if channel.name != PLATFORM_NOTE_CHANNEL:
+                return
+            cast(BatchWriting, self.platform).prepare_customer_notes(
+                [(orders[a.order_id].platform_id, notice_ref(shop, orders[a.order_id], a)) for a in notices])
+        except Exception as error:  # noqa: BLE001 - each notice then does its own bookkeeping
+            log.warning("notice bookkeeping in bulk failed (%s); each notice does its own", describe(error))
+
+    def _channel(self, shop: Shop) -> Channel:
+        if self.channel is None:
+            assert self.platform is not None
+            self.channel = self.notifier(shop, self.platform)
+        return self.channel
+
     def _run_one(self, shop: Shop, order: Order, action: Action) -> bool:
         """Execute one action; False when it failed (its slot then waits)."""
         if action.kind == "notify":
@@ -306,16 +408,8 @@ class _Runner:
         assert self.platform is not None
         try:
             self._write(order.platform_id, action)
-        except Skipped as why:
-            # Not the store's to give (a scope not granted, no HOLD offered): recorded, never retried.
-            self._done(action.id, status="done" if why.partly_done else "skipped", note=why.reason)
-            return True
-        except NotFoundError as error:
-            self._done(action.id, note=f"order not found in the store, nothing written: {error}")
-            return True
         except Exception as error:  # noqa: BLE001 - recorded on the row, retried or parked
-            self._failed(action.id, error)
-            return False
+            return self._settle_write(action, error)
         self._done(action.id)
         return True
 
@@ -362,10 +456,7 @@ class _Runner:
     def _send_notice(self, shop: Shop, order: Order, action: Action) -> bool:
         try:
             notice, rendered = self._build_notice(shop, order, action)
-            if self.channel is None:
-                assert self.platform is not None
-                self.channel = self.notifier(shop, self.platform)
-            channel = self.channel
+            channel = self._channel(shop)
         except Exception as error:  # noqa: BLE001 - nothing was sent; recorded on the row
             self._failed(action.id, error)
             return False
@@ -411,8 +502,7 @@ class _Runner:
     def _build_notice(self, shop: Shop, order: Order, action: Action) -> tuple[OutgoingNotice, RenderedNotice]:
         payload = action.payload or {}
         kind = payload["notice"]
-        # Unique across shops and orders: it names the .eml file and the Message-ID.
-        ref = f"{shop.id}-{order.id}-{payload['ref']}"
+        ref = notice_ref(shop, order, action)
         link = None
         if kind in DELAY_KINDS:
             secret = self.settings.connector_secret_key or ""
@@ -435,6 +525,45 @@ class _Runner:
         ), rendered
 
 
+def _split_batched(runnable: list[Action]) -> tuple[list[Action], list[Action]]:
+    """The store writes that can go in batches, and the rest (run one by one, in order). A write whose
+    slot holds an earlier action of another kind (a ship-what's-ready before a hold) stays with the
+    rest, so it never overtakes that action."""
+    batched: list[Action] = []
+    rest: list[Action] = []
+    single_slots: set[tuple[int, str]] = set()
+    for action in runnable:
+        slot = (action.order_id, SLOTS.get(action.kind, action.kind))
+        if action.kind in BATCHED_KINDS and slot not in single_slots:
+            batched.append(action)
+        else:
+            single_slots.add(slot)
+            rest.append(action)
+    return batched, rest
+
+
+def notice_ref(shop: Shop, order: Order, action: Action) -> str:
+    """A notice's reference, unique across shops and orders: it names the .eml file and the Message-ID."""
+    return f"{shop.id}-{order.id}-{(action.payload or {})['ref']}"
+
+
+def platform_batch_size(platform: Platform | None) -> int:
+    return platform.capabilities.write_batch_size if platform is not None else 0
+
+
+def write_request(order_ref: str, action: Action) -> WriteRequest:
+    """The store write an action asks for."""
+    payload = action.payload or {}
+    kind = cast(WriteKind, action.kind)
+    if kind == "marks":
+        return WriteRequest(action.id, order_ref, kind, marks=marks_from_payload(payload))
+    if kind == "note":
+        return WriteRequest(action.id, order_ref, kind, text=str(payload["text"]))
+    if kind == "hold":
+        return WriteRequest(action.id, order_ref, kind, hold=hold_from_payload(payload))
+    return WriteRequest(action.id, order_ref, kind)
+
+
 def notice_context(shop: Shop, order: Order, payload: dict[str, Any], *, choice_link: str | None) -> NoticeContext:
     """What a notice (or the choice page) shows for `order`, from a notify action's payload."""
     eta = payload.get("eta")
@@ -444,6 +573,8 @@ def notice_context(shop: Shop, order: Order, payload: dict[str, Any], *, choice_
         store_name=shop.label,
         lines=notice_lines_from_payload(payload.get("lines", [])),
         order_eta=datetime.fromisoformat(eta).date() if eta else None,
+        order_eta_earliest=_day(payload.get("eta_earliest")),
+        order_eta_latest=_day(payload.get("eta_latest")),
         customer_first_name=order.customer_first_name,
         choice_url=choice_link,
         previous_eta=datetime.fromisoformat(previous).date() if previous else None,

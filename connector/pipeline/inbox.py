@@ -3,7 +3,8 @@
 How it works: a worker claims one pending, due delivery at a time (`FOR UPDATE SKIP LOCKED` on
 PostgreSQL, so concurrent workers take different rows) and, in that same transaction, applies it and
 marks it `done`: the effect and the bookkeeping commit together or not at all, so a crash just leaves
-the delivery pending for the next worker. The handler is chosen by (platform, topic): orders are
+the delivery pending for the next worker. The shop's platform reads the delivery into an `Event`
+(`PlatformKind.event_from_delivery`), and the event's kind chooses the effect: orders are
 upserted (an older `updated_at` never overwrites a newer one, and the order's row lock serialises two
 deliveries for one order), stock changes schedule an immediate sync of the shop, uninstalls drop the
 tokens, and the GDPR topics erase data (`pipeline/gdpr.py`). Unknown topics are settled with a note;
@@ -13,18 +14,17 @@ After a batch, each shop that changed is reconciled and its actions queued.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from threading import Event
+import threading
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from connector.errors import InputError
+from connector.errors import ConfigError
 from connector.pipeline.gdpr import erase_shop, redact_customer
 from connector.pipeline.retry import RetryPolicy, classify, describe, skip_locked
 from connector.pipeline.scheduler import (
@@ -36,7 +36,8 @@ from connector.pipeline.scheduler import (
     run_due_jobs,
     shop_target,
 )
-from connector.platforms.woocommerce.webhook_check import TEST_TOPIC as WOO_TEST_TOPIC
+from connector.platforms import kind_of
+from connector.platforms.inbound import Event, EventKind
 from connector.services import Services
 from connector.store.db import rows_changed
 from connector.store.exports import record_export_finished
@@ -44,13 +45,6 @@ from connector.store.models import InboxItem, InventoryLevel, Order, Shop, Webho
 from connector.store.repo import upsert_order
 
 log = logging.getLogger(__name__)
-
-SHOPIFY_ORDER_TOPICS = frozenset(
-    {"orders/create", "orders/updated", "orders/cancelled", "orders/fulfilled", "orders/partially_fulfilled"}
-)
-WOO_ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
-WOO_PRODUCT_TOPICS = frozenset({"product.created", "product.updated", "product.deleted", "product.restored"})
-
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -63,18 +57,7 @@ class Outcome:
     personal_data_erased: bool = False  # then SQLite's write-ahead log is emptied of the old pages
 
 
-Handler = Callable[[Services, Session, InboxItem, Shop], Outcome]
-
-
-def _json_body(item: InboxItem) -> dict[str, Any]:
-    source = f"delivery {item.id} ({item.platform} {item.topic})"
-    try:
-        data = json.loads(item.body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InputError(source, f"the body is not JSON: {error}") from None
-    if not isinstance(data, dict):
-        raise InputError(source, "the body is not a JSON object")
-    return data
+Effect = Callable[[Services, Session, InboxItem, Shop, Event], Outcome]
 
 
 def _shop_for(session: Session, item: InboxItem) -> Shop | None:
@@ -83,31 +66,18 @@ def _shop_for(session: Session, item: InboxItem) -> Shop | None:
     return session.scalar(select(Shop).where(Shop.platform == item.platform, Shop.domain == item.shop_domain))
 
 
-# --- handlers ------------------------------------------------------------------------------------
+# --- what each event does ------------------------------------------------------------------------
 
 
-def _shopify_order(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
-    from connector.platforms.shopify.payloads import order_from_webhook
-
-    remote = order_from_webhook(_json_body(item), source=f"delivery {item.id} ({item.topic})")
-    stored = upsert_order(session, shop.id, remote)
+def _order_changed(services: Services, session: Session, item: InboxItem, shop: Shop, event: Event) -> Outcome:
+    assert event.order is not None
+    stored = upsert_order(session, shop.id, event.order)
     return Outcome(shop.id if stored else None, None if stored else "older than the stored order; ignored")
 
 
-def _woo_order(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
-    from connector.platforms.woocommerce.payloads import order_from_rest
-
-    remote = order_from_rest(_json_body(item), source=f"delivery {item.id} ({item.topic})")
-    stored = upsert_order(session, shop.id, remote)
-    return Outcome(shop.id if stored else None, None if stored else "older than the stored order; ignored")
-
-
-def _woo_order_deleted(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
-    data = _json_body(item)
-    if data.get("id") is None:
-        raise InputError(f"delivery {item.id} (order.deleted)", "the body names no order id")
+def _order_deleted(services: Services, session: Session, item: InboxItem, shop: Shop, event: Event) -> Outcome:
     order = session.scalar(
-        select(Order).where(Order.shop_id == shop.id, Order.platform_id == str(data["id"])).with_for_update()
+        select(Order).where(Order.shop_id == shop.id, Order.platform_id == event.order_id).with_for_update()
     )
     if order is None:
         return Outcome(note="deleted order was never stored")
@@ -118,21 +88,19 @@ def _woo_order_deleted(services: Services, session: Session, item: InboxItem, sh
     return Outcome(shop.id)
 
 
-def _stock_changed(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+def _stock_changed(services: Services, session: Session, item: InboxItem, shop: Shop, event: Event) -> Outcome:
     """Stock moved: the sellable quantity needs every location's levels, so the shop's stock is
     re-read by an immediate sync rather than patched from one webhook's numbers."""
-    data = _json_body(item)
-    item_ref = data.get("inventory_item_id") or data.get("id")
     sku = None
-    if item_ref is not None:
+    if event.item_ref is not None:
         sku = session.scalar(
-            select(InventoryLevel.sku).where(InventoryLevel.shop_id == shop.id, InventoryLevel.item_ref == str(item_ref)).limit(1)
+            select(InventoryLevel.sku).where(InventoryLevel.shop_id == shop.id, InventoryLevel.item_ref == event.item_ref).limit(1)
         )
     mark_due(session, SYNC, shop_target(shop.id))
     return Outcome(note=f"stock refresh scheduled (sku {sku or 'not yet known'})")
 
 
-def _uninstalled(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+def _uninstalled(services: Services, session: Session, item: InboxItem, shop: Shop, event: Event) -> Outcome:
     shop.credentials = None  # every token goes; a reinstall brings new ones
     shop.token_expires_at = None
     shop.active = False
@@ -141,46 +109,37 @@ def _uninstalled(services: Services, session: Session, item: InboxItem, shop: Sh
     return Outcome(note="app uninstalled: tokens deleted, shop inactive")
 
 
-def _customers_redact(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
-    data = _json_body(item)
-    raw_customer = data.get("customer")
-    customer: dict[str, Any] = raw_customer if isinstance(raw_customer, dict) else {}
+def _customer_redact(services: Services, session: Session, item: InboxItem, shop: Shop, event: Event) -> Outcome:
     summary = redact_customer(
         session,
         shop,
-        customer_id=str(customer["id"]) if customer.get("id") is not None else None,
-        email=customer.get("email"),
-        order_ids=[str(o) for o in data.get("orders_to_redact") or []],
+        customer_id=event.customer_id,
+        email=event.email,
+        order_ids=list(event.order_ids),
         outbox_dir=services.settings.outbox_dir,
     )
     return Outcome(note=summary.line(), personal_data_erased=True)
 
 
-def _shop_redact(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+def _shop_redact(services: Services, session: Session, item: InboxItem, shop: Shop, event: Event) -> Outcome:
     erase_shop(session, shop, outbox_dir=services.settings.outbox_dir)
     return Outcome(erased=True, personal_data_erased=True)
 
 
-def _data_request(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
-    data = _json_body(item)
-    raw_customer = data.get("customer")
-    customer: dict[str, Any] = raw_customer if isinstance(raw_customer, dict) else {}
-    orders = data.get("orders_requested") or []
+def _data_request(services: Services, session: Session, item: InboxItem, shop: Shop, event: Event) -> Outcome:
     note = (
-        f"customer data request (customer id {customer.get('id')}, {len(orders)} orders): the merchant must "
+        f"customer data request (customer id {event.customer_id}, {len(event.order_ids)} orders): the merchant must "
         "answer it; the request is kept here"
     )
     log.warning("shop %s: %s", shop.id, note)
     return Outcome(note=note)
 
 
-def _bulk_finished(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+def _bulk_finished(services: Services, session: Session, item: InboxItem, shop: Shop, event: Event) -> Outcome:
     """An export finished: recorded on it, so a sync waiting on it reads it at once, and one that died
     while waiting is replaced by a full sync that adopts this export (the same code as polling)."""
-    from connector.platforms.shopify.payloads import bulk_finish_from_webhook
-
-    operation, status, error_code = bulk_finish_from_webhook(_json_body(item), f"delivery {item.id} ({item.topic})")
-    export = record_export_finished(session, shop.id, operation, status, error_code)
+    operation, status = event.bulk_operation or "", (event.bulk_status or "").upper()
+    export = record_export_finished(session, shop.id, operation, status, event.bulk_error)
     if export is None:
         return Outcome(note=f"bulk operation {operation} ({status.lower()}) is not one the connector started")
     if export.consumed_at is not None:
@@ -189,7 +148,7 @@ def _bulk_finished(services: Services, session: Session, item: InboxItem, shop: 
     return Outcome(note=f"bulk operation {operation} {status.lower()}: a full sync will read it")
 
 
-def _test_delivery(services: Services, session: Session, item: InboxItem, shop: Shop) -> Outcome:
+def _test_delivery(services: Services, session: Session, item: InboxItem, shop: Shop, event: Event) -> Outcome:
     return Outcome(note="the connector's own test delivery, sent before re-enabling a disabled webhook")
 
 
@@ -200,32 +159,35 @@ def _body_omitted(session: Session, item: InboxItem, shop: Shop) -> Outcome:
                         "a sync is scheduled to fetch the order")
 
 
-HANDLERS: dict[tuple[str, str], Handler] = {
-    **{("shopify", topic): _shopify_order for topic in SHOPIFY_ORDER_TOPICS},
-    ("shopify", "inventory_levels/update"): _stock_changed,
-    ("shopify", "app/uninstalled"): _uninstalled,
-    ("shopify", "customers/redact"): _customers_redact,
-    ("shopify", "shop/redact"): _shop_redact,
-    ("shopify", "customers/data_request"): _data_request,
-    ("shopify", "bulk_operations/finish"): _bulk_finished,
-    ("woocommerce", WOO_TEST_TOPIC): _test_delivery,
-    **{("woocommerce", topic): _woo_order for topic in WOO_ORDER_TOPICS},
-    ("woocommerce", "order.deleted"): _woo_order_deleted,
-    **{("woocommerce", topic): _stock_changed for topic in WOO_PRODUCT_TOPICS},
+# Every platform's deliveries end here: the platform says what a delivery means, this says what it does.
+EFFECTS: dict[EventKind, Effect] = {
+    EventKind.ORDER_CHANGED: _order_changed,
+    EventKind.ORDER_DELETED: _order_deleted,
+    EventKind.STOCK_CHANGED: _stock_changed,
+    EventKind.UNINSTALLED: _uninstalled,
+    EventKind.CUSTOMER_REDACT: _customer_redact,
+    EventKind.SHOP_REDACT: _shop_redact,
+    EventKind.DATA_REQUEST: _data_request,
+    EventKind.BULK_FINISHED: _bulk_finished,
+    EventKind.TEST: _test_delivery,
 }
 
 
 def apply_delivery(services: Services, session: Session, item: InboxItem) -> Outcome:
     """Apply one delivery in the caller's transaction."""
-    handler = HANDLERS.get((item.platform, item.topic))
-    if handler is None:
+    try:
+        kind = kind_of(item.platform)
+    except ConfigError:
+        return Outcome(note=f"no platform {item.platform!r}; settled without effect")
+    if item.topic not in kind.topic_events:
         return Outcome(note=f"no handler for topic {item.topic!r}; settled without effect")
     shop = _shop_for(session, item)
     if shop is None:
         return Outcome(note=f"no shop {item.shop_domain!r} is installed; settled without effect")
     if item.body_omitted is not None:
         return _body_omitted(session, item, shop)
-    return handler(services, session, item, shop)
+    event = kind.event_from_delivery(item.topic, item.body, f"delivery {item.id}")
+    return EFFECTS[event.kind](services, session, item, shop, event)
 
 
 # --- the loop ------------------------------------------------------------------------------------
@@ -280,7 +242,7 @@ def process_due_deliveries(
     limit: int = 100,
     worker_id: str = "worker",
     retry: RetryPolicy | None = None,
-    stop: Event | None = None,
+    stop: threading.Event | None = None,
     reconcile: bool = True,
 ) -> int:
     """Apply up to `limit` due deliveries, then reconcile the shops they changed; returns how many."""

@@ -119,7 +119,7 @@ def _notice_lines(session: Session, order_id: int) -> list[NoticeLine]:
     rows = session.execute(
         select(OrderLine, LineDecision).join(LineDecision, LineDecision.order_line_id == OrderLine.id)
         .where(OrderLine.order_id == order_id, LineDecision.backordered > 0).order_by(OrderLine.id))
-    return [NoticeLine(line.platform_id, line.sku, line.title, ld.backordered, ld.eta) for line, ld in rows]
+    return [NoticeLine(line.platform_id, line.sku, line.title, ld.backordered, ld.eta, ld.reason) for line, ld in rows]
 
 
 def _queue_rule_notice(session: Session, shop: Shop, order: Order, decision: OrderDecision, state: RuleState,

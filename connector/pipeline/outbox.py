@@ -37,6 +37,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.engine import LinePlan, OrderPlan
+from connector.engine.reasons import waiting_supplier
+from connector.notify.reasons import REASON_SETTING, reason_note
 from connector.notify.policy import (
     DELAY_KINDS,
     NoticeLine,
@@ -44,6 +46,7 @@ from connector.notify.policy import (
     decide_notice,
     notice_fingerprint,
 )
+from connector.pipeline.outcomes import record_told
 from connector.pipeline.brake import (
     BrakeLimits,
     PlannedNotice,
@@ -63,8 +66,9 @@ from connector.pipeline.reconcile import (
     reconcile_shop,
 )
 from connector.pipeline.retry import is_postgres
+from connector.platforms.base import CancelLine, Capabilities, HoldRequest, LineMark, OrderMarks, ReadySplit, line_entry
+from connector.platforms import kind_of
 from connector.pipeline.storefront import record_variants
-from connector.platforms.base import CancelLine, Capabilities, HoldRequest, LineMark, OrderMarks, ReadySplit
 from connector.services import Services
 from connector.settings import Settings
 from connector.store.models import Action, Order, OrderDecision, Shop, utcnow
@@ -106,18 +110,20 @@ def marks_for(plan: OrderPlan) -> OrderMarks:
     return OrderMarks(
         status=plan.status,
         eta=plan.eta,
-        lines=tuple(LineMark(line.line_id, line.sku, line.backordered, line.eta) for line in backordered_lines(plan)),
+        lines=tuple(LineMark(line.line_id, line.sku, line.backordered, line.eta, line.eta_earliest, line.eta_latest)
+                    for line in backordered_lines(plan)),
+        eta_earliest=plan.eta_earliest,
+        eta_latest=plan.eta_latest,
     )
 
 
 def marks_to_payload(marks: OrderMarks) -> dict[str, Any]:
-    return {
-        "status": marks.status,
-        "eta": _iso(marks.eta),
-        "lines": [
-            {"line_id": m.line_id, "sku": m.sku, "backordered": m.backordered, "eta": _iso(m.eta)} for m in marks.lines
-        ],
-    }
+    """The marks as queued; a range appears only while there is one, so without a lateness model the
+    payload is exactly what it was before ranges existed."""
+    payload: dict[str, Any] = {"status": marks.status, "eta": _iso(marks.eta), "lines": [line_entry(m) for m in marks.lines]}
+    if marks.ranged:
+        payload["eta_earliest"], payload["eta_latest"] = _iso(marks.eta_earliest), _iso(marks.eta_latest)
+    return payload
 
 
 def marks_from_payload(payload: dict[str, Any]) -> OrderMarks:
@@ -125,8 +131,12 @@ def marks_from_payload(payload: dict[str, Any]) -> OrderMarks:
         status=payload["status"],
         eta=_date(payload.get("eta")),
         lines=tuple(
-            LineMark(m["line_id"], m["sku"], int(m["backordered"]), _date(m.get("eta"))) for m in payload.get("lines", [])
+            LineMark(m["line_id"], m["sku"], int(m["backordered"]), _date(m.get("eta")), _date(m.get("eta_earliest")),
+                     _date(m.get("eta_latest")))
+            for m in payload.get("lines", [])
         ),
+        eta_earliest=_date(payload.get("eta_earliest")),
+        eta_latest=_date(payload.get("eta_latest")),
     )
 
 
@@ -193,14 +203,26 @@ def note_text(plan: OrderPlan, titles: dict[str, str]) -> str:
 
 
 def notice_lines_to_payload(lines: Iterable[NoticeLine]) -> list[dict[str, Any]]:
-    return [
-        {"line_id": n.line_id, "sku": n.sku, "title": n.title, "quantity": n.quantity, "eta": _iso(n.eta)} for n in lines
-    ]
+    rows = []
+    for n in lines:
+        row: dict[str, Any] = {"line_id": n.line_id, "sku": n.sku, "title": n.title, "quantity": n.quantity,
+                               "eta": _iso(n.eta)}
+        if n.eta_earliest != n.eta or n.eta_latest != n.eta:
+            row["eta_earliest"], row["eta_latest"] = _iso(n.eta_earliest), _iso(n.eta_latest)
+        if n.reason:
+            row["reason"] = n.reason
+        if n.reason_note:
+            row["reason_note"] = dict(n.reason_note)
+        rows.append(row)
+    return rows
 
 
 def notice_lines_from_payload(rows: Sequence[dict[str, Any]]) -> list[NoticeLine]:
     return [
-        NoticeLine(r["line_id"], r.get("sku"), r.get("title") or "", int(r["quantity"]), _date(r.get("eta"))) for r in rows
+        NoticeLine(r["line_id"], r.get("sku"), r.get("title") or "", int(r["quantity"]), _date(r.get("eta")),
+                   r.get("reason"), r.get("reason_note") or None,
+                   _date(r.get("eta_earliest", r.get("eta"))), _date(r.get("eta_latest", r.get("eta"))))
+        for r in rows
     ]
 
 
@@ -353,8 +375,11 @@ def _plan_notice(
         lines = _previous_notice_lines(session, order.id)
     else:
         titles = {line.platform_id: line.title for line in order.lines}
+        texts = shop.setting(REASON_SETTING, None)
         lines = [
-            NoticeLine(line.line_id, line.sku, titles.get(line.line_id, ""), line.backordered, line.eta)
+            NoticeLine(line.line_id, line.sku, titles.get(line.line_id, ""), line.backordered, line.eta, line.reason,
+                       reason_note(texts, line.sku, waiting_supplier(line.eta_source)),
+                       line.eta_earliest, line.eta_latest)
             for line in backordered_lines(plan)
         ]
     ref = notice_fingerprint(verdict.kind, plan.eta, lines, previous=state)
@@ -366,6 +391,8 @@ def _plan_notice(
         "lines": notice_lines_to_payload(lines),
         "told_on": today.isoformat(),  # the shop's day it was planned for (the mail-order rule counts from it)
     }
+    if plan.eta is not None and (plan.eta_earliest, plan.eta_latest) not in ((None, None), (plan.eta, plan.eta)):
+        payload["eta_earliest"], payload["eta_latest"] = _iso(plan.eta_earliest), _iso(plan.eta_latest)
     if verdict.kind in DELAY_KINDS and ready_lines(plan) and ship_ready_wanted(shop, settings):
         titles = {line.platform_id: line.title for line in order.lines}
         payload["ships_now"] = notice_lines_to_payload(
@@ -384,6 +411,8 @@ def _plan_notice(
                  verdict.kind)
         return None, False
     queued = _queue(session, shop, order.id, "notify", ref, ref, payload)
+    if verdict.kind in DELAY_KINDS:
+        record_told(session, shop.id, order, plan, today)
     decision.notice_kind = verdict.kind
     decision.notice_eta = None if verdict.kind == "ready" else plan.eta
     decision.notice_on = today
@@ -426,11 +455,7 @@ def reconcile_and_queue(
             settle(session, shop.id, "cleared")
             clock = run_rule_clock(session, shop, as_of, services.settings)
             return result, clock.notices + len(clock.cancels)
-        platform = services.platform_for(shop)
-        try:
-            capabilities = platform.capabilities
-        finally:
-            platform.close()
+        capabilities = kind_of(shop.platform).capabilities  # declared by the platform: no client needed
         key = change_key(result.changes)
         current = latest_held(session, shop.id)
         savepoint = session.begin_nested()
@@ -447,7 +472,9 @@ def reconcile_and_queue(
             else:
                 result.held = hold(session, shop, key, summary, report, waiting, len(result.changes))
                 log.warning("shop %s: reconcile held by the notice brake: %s", shop_id, summary["why"])
-            return result, 0
+            # The mail-order rule does not wait for the merchant's review: its notices and cancels go ahead.
+            clock = run_rule_clock(session, shop, as_of, services.settings)
+            return result, clock.notices + len(clock.cancels)
         savepoint.commit()
         settle(session, shop.id, "sent" if approved else "cleared")
         clock = run_rule_clock(session, shop, as_of, services.settings)

@@ -17,6 +17,9 @@ from connector.engine import OrderLine as EngineLine
 from connector.engine import OrderPlan, Plan, Policy, SupplyRow, VariantAvailability, make_plan, variant_availability
 from connector.engine.lateness import LatenessModel
 from connector.feeds.promises import lateness_model
+from connector.pipeline.outcomes import settle_ready
+from connector.platforms import kind_of
+from connector.platforms.inbound import StockRules
 from connector.pipeline.reasons import explain_plan
 from connector.store.models import (
     HeldReconcile,
@@ -107,11 +110,11 @@ class StockView:
         return self.pool_of.get(sku, sku) if sku else sku
 
 
-def load_stock(session: Session, shop_id: int) -> StockView:
-    """Allocatable units per tracked SKU or shared pool.
+def load_stock(session: Session, shop_id: int, rules: StockRules) -> StockView:
+    """Allocatable units per tracked SKU or shared pool, counted by the platform's `rules`.
 
-    WooCommerce has already taken units off `stock_quantity` for lines marked `_reduced_stock`;
-    those units are still ours to allocate (to those very lines), so they are added back.
+    Where the store takes units off its stock count for a line (WooCommerce's `_reduced_stock`), those
+    units are still ours to allocate (to those very lines), so they are added back.
     """
     levels = session.execute(
         select(InventoryLevel.sku, InventoryLevel.location_id, InventoryLevel.quantity, InventoryLevel.tracked,
@@ -124,7 +127,7 @@ def load_stock(session: Session, shop_id: int) -> StockView:
             skus_of_item[item_ref].add(sku)
     view = StockView()
     for item_ref, skus in skus_of_item.items():
-        if len(skus) > 1:
+        if rules.shared_stock_items and len(skus) > 1:
             view.pool_of.update({sku: f"pool:{item_ref}" for sku in skus})
     untracked: set[str] = set()
     counted: set[tuple[str, str]] = set()
@@ -138,6 +141,8 @@ def load_stock(session: Session, shop_id: int) -> StockView:
             view.units[key] = view.units.get(key, 0) + int(quantity or 0)
     for key in untracked:
         view.units.pop(key, None)
+    if not rules.reduced_stock_counts_back:
+        return view
     reduced_lines = session.execute(
         select(OrderLine.sku, OrderLine.open_quantity, OrderLine.stock_reduced)
         .join(Order, Order.id == OrderLine.order_id)
@@ -240,7 +245,7 @@ def reconcile_shop(
 ) -> ReconcileResult:
     """Plan the shop, record every decision (unless `dry_run`) and list the orders whose decision
     differs from what was last pushed; the caller's transaction makes it all-or-nothing."""
-    view = load_stock(session, shop.id)
+    view = load_stock(session, shop.id, kind_of(shop.platform).stock_rules)
     loaded = load_orders(session, shop.id, view)
     order_ids, line_ids = loaded.order_ids, loaded.line_ids
     policy = shop_policy(shop, defaults)
@@ -279,6 +284,8 @@ def reconcile_shop(
             )
     if not dry_run:
         session.flush()
+        settle_ready(session, shop.id, {order_plan.order_id: order_plan for order_plan in plan.orders}, as_of,
+                     policy.handling_days)
     return result
 
 

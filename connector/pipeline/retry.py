@@ -1,8 +1,8 @@
 """Retry timing, failure classification and row claiming shared by the inbox, the outbox and the scheduler.
 
 How it works: a failed item gets `attempts + 1` and a `next_attempt_at` of now plus an exponentially
-growing delay (`backoff_delay`, the one place that computes it) passed through a jitter function
-(separate and injectable, so tests can make it exact). Once `max_attempts` is reached, or when the
+growing delay (`connector.backoff`, the one backoff the platform clients use too) passed through a
+jitter function (separate and injectable, so tests can make it exact). Once `max_attempts` is reached, or when the
 error can never succeed by retrying (bad credentials, malformed input, a refused request), the item
 is parked as `dead` with its error for the operator. Rows are claimed with `FOR UPDATE SKIP LOCKED`
 on PostgreSQL, so concurrent workers never take the same row; SQLite runs one worker and needs no lock.
@@ -10,39 +10,30 @@ on PostgreSQL, so concurrent workers never take the same row; SQLite runs one wo
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from connector.backoff import Jitter, backoff_seconds, half_jitter, no_jitter
 from connector.errors import AuthError, ConfigError, InputError, NotFoundError, PlatformError, ThrottledError, UserError, is_retryable
 
 BASE_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(hours=6)
 MAX_ERROR_CHARS = 2000
 
-Jitter = Callable[[timedelta], timedelta]
 Verdict = Literal["retry", "dead"]
+
+
+random_jitter = half_jitter  # the pipeline's default spread
+__all__ = ["RetryPolicy", "backoff_delay", "classify", "describe", "is_postgres", "no_jitter", "random_jitter",
+           "skip_locked"]
 
 
 def backoff_delay(attempts: int, *, base: timedelta = BASE_DELAY, cap: timedelta = MAX_DELAY) -> timedelta:
     """The wait before the next try after `attempts` failed tries: base, 2*base, 4*base, ... up to `cap`."""
-    if attempts < 1:
-        return timedelta(0)
-    exponent = min(attempts - 1, 30)  # beyond 2**30 the cap has long applied; keeps the number small
-    return min(base * (2**exponent), cap)
-
-
-def random_jitter(delay: timedelta) -> timedelta:
-    """Somewhere between half and all of `delay`, so workers that failed together do not retry together."""
-    return delay * (0.5 + random.random() / 2)
-
-
-def no_jitter(delay: timedelta) -> timedelta:
-    return delay
+    return timedelta(seconds=backoff_seconds(attempts, base=base.total_seconds(), cap=cap.total_seconds()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +47,7 @@ class RetryPolicy:
         """When to try again after `attempts` failures, or None when the limit is reached."""
         if attempts >= self.max_attempts:
             return None
-        delay = self.jitter(backoff_delay(attempts, base=self.base, cap=self.cap))
+        delay = timedelta(seconds=self.jitter(backoff_delay(attempts, base=self.base, cap=self.cap).total_seconds()))
         if isinstance(error, ThrottledError) and error.retry_after:
             delay = max(delay, timedelta(seconds=error.retry_after))
         return now + delay

@@ -41,6 +41,7 @@ from connector.pipeline.reconcile import (
     storefront_availability,
 )
 from connector.pipeline.retry import RetryPolicy, classify, describe
+from connector.platforms import kind_of
 from connector.platforms.base import StorefrontEta as StorefrontWrite
 from connector.store.models import InventoryLevel, Shop, StorefrontEta, utcnow
 
@@ -170,7 +171,7 @@ def record_variants(session: Session, shop: Shop, variants: Sequence[VariantAvai
 
 def refresh_variants(session: Session, shop: Shop, as_of: date, defaults: Policy) -> RecordReport:
     """Recompute the shop's availability ETAs from what is stored and queue the changes (orders untouched)."""
-    view = load_stock(session, shop.id)
+    view = load_stock(session, shop.id, kind_of(shop.platform).stock_rules)
     loaded = load_orders(session, shop.id, view)
     policy = shop_policy(shop, defaults)
     supply = load_supply(session, shop.id, view)

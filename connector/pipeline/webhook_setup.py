@@ -15,8 +15,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from connector.errors import ConnectorError
+from connector.platforms import kind_of
 from connector.platforms.base import WebhookInfo
-from connector.platforms.shopify.subscriptions import SERVED_TOPICS
 from connector.services import Services
 from connector.settings import Settings
 from connector.store.models import Shop, WebhookSubscription, utcnow
@@ -25,26 +25,20 @@ from connector.store.repo import insert_or_ignore, upsert
 log = logging.getLogger(__name__)
 
 PENDING_SETTING = "webhooks_pending"
-# Shopify's compliance topics (customers/*, shop/redact) are declared in shopify.app.toml, not here.
-SHOPIFY_TOPICS = SERVED_TOPICS
-WOOCOMMERCE_TOPICS = ("order.created", "order.updated", "order.deleted", "product.updated")
 STATUS_OF = {"created": "active", "reenabled": "active", "unchanged": "active", "paused": "paused",
              "disabled": "disabled"}
 
 
 def webhook_address(app_url: str, shop: Shop) -> str:
     """Where the shop's store delivers its webhooks."""
-    if shop.platform == "woocommerce":
-        return f"{app_url}/webhooks/woocommerce/{shop.id}"
-    return f"{app_url}/webhooks/shopify"
+    return app_url + kind_of(shop.platform).intake_path(shop.id)
 
 
 def webhook_topics(shop: Shop, settings: Settings | None = None) -> tuple[str, ...]:
-    """The topics to subscribe; none on Shopify when shopify.app.toml's subscriptions are deployed (the
-    shop's own subscriptions would double every delivery, so the old ones are removed)."""
-    if shop.platform == "woocommerce":
-        return WOOCOMMERCE_TOPICS
-    return () if settings is not None and settings.shopify_app_webhooks else SHOPIFY_TOPICS
+    """The topics to subscribe the shop to; none where the app's configuration declares them and is
+    deployed (SHOPIFY_APP_WEBHOOKS for shopify.app.toml): the shop's own would double every delivery."""
+    app_declared = settings is not None and settings.shopify_app_webhooks
+    return kind_of(shop.platform).subscribed_topics(app_declared=app_declared)
 
 
 def _known_secrets(session: Session, services: Services, shop: Shop) -> dict[str, str]:

@@ -1,14 +1,30 @@
-"""Platform registry: the one place that turns a shop's platform name into a `Platform` implementation."""
+"""Platform registry: the one place that turns a shop's platform name into its kind and a `Platform` client."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connector.errors import ConfigError
 from connector.platforms.base import ExportStore, Platform, ShopAccess, TokenSaver
 
+if TYPE_CHECKING:
+    from connector.platforms.inbound import PlatformKind
+
 PLATFORMS = ("shopify", "woocommerce")
+
+
+def kind_of(platform: str) -> type[PlatformKind]:
+    """The platform's kind (topics, intake path, events, stock rules, capabilities), without a client."""
+    if platform == "shopify":
+        from connector.platforms.shopify.kind import ShopifyKind
+
+        return ShopifyKind
+    if platform == "woocommerce":
+        from connector.platforms.woocommerce.kind import WooKind
+
+        return WooKind
+    raise ConfigError("platform", f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}")
 
 
 def connect(

@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from connector.engine.types import Order as EngineOrder
+from connector.engine.types import OrderLine as EngineLine
 
 PlatformName = Literal["shopify", "woocommerce"]
 HoldReason = Literal["INVENTORY_OUT_OF_STOCK", "UNKNOWN_DELIVERY_DATE"]
@@ -34,6 +37,7 @@ class RemoteLine:
     title: str = ""
     # WooCommerce only: the store already took these units off stock_quantity (`_reduced_stock`).
     stock_reduced: int = 0
+    unit_price: float | None = None  # in the shop's currency where the store reports it (for revenue waiting)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,19 @@ class RemoteOrder:
     # order is tracked and marked as usual, but the customer cannot be emailed.
     contact_withheld: bool = False
 
+    def engine_order(self) -> EngineOrder:
+        """The engine's view of this order (ids and times carried over unchanged)."""
+        return EngineOrder(
+            order_id=self.platform_id,
+            name=self.name,
+            created_at=self.created_at,
+            is_open=self.is_open,
+            lines=tuple(
+                EngineLine(line.platform_id, line.sku, line.quantity, line.open_quantity, line.requires_shipping)
+                for line in self.lines
+            ),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class StockRecord:
@@ -77,6 +94,26 @@ class LineMark:
     sku: str
     backordered: int
     eta: date | None
+    eta_earliest: date | None = None  # the range told to the customer; None (or the ETA itself): no range
+    eta_latest: date | None = None
+
+    @property
+    def ranged(self) -> bool:
+        return has_range(self.eta, self.eta_earliest, self.eta_latest)
+
+
+def has_range(eta: date | None, earliest: date | None, latest: date | None) -> bool:
+    """A learned range wider than the ETA itself (written as `eta_earliest` / `eta_latest`)."""
+    return eta is not None and earliest is not None and latest is not None and (earliest, latest) != (eta, eta)
+
+
+def line_entry(line: LineMark) -> dict[str, Any]:
+    """One line of the marks' `lines` JSON, as both platforms store it: its range only while it has one."""
+    entry: dict[str, Any] = {"line_id": line.line_id, "sku": line.sku, "backordered": line.backordered,
+                             "eta": line.eta.isoformat() if line.eta else None}
+    if line.ranged and line.eta_earliest and line.eta_latest:
+        entry["eta_earliest"], entry["eta_latest"] = line.eta_earliest.isoformat(), line.eta_latest.isoformat()
+    return entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +123,12 @@ class OrderMarks:
     status: Literal["backordered", "ok"]
     eta: date | None
     lines: tuple[LineMark, ...] = ()
+    eta_earliest: date | None = None
+    eta_latest: date | None = None
+
+    @property
+    def ranged(self) -> bool:
+        return has_range(self.eta, self.eta_earliest, self.eta_latest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +173,9 @@ class CancelRequest:
     marker: str
     restock: bool = True
     note: str = ""
+    # Markers of earlier attempts the merchant asked to retry: a refund carrying one that went through
+    # after all counts as done; one the gateway declined is passed over.
+    earlier_markers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +207,43 @@ class Capabilities:
     customer_notes: bool  # the platform itself emails the customer a note we write
     marks_batch_size: int = 1  # orders whose marks one request can write
     storefront_batch_size: int = 1  # variants whose storefront ETA one request can write
+    # Orders whose store writes (tag, marks, note, hold, release) one `write_batch` call takes; 0: the
+    # platform has no `write_batch` and each write is its own call.
+    write_batch_size: int = 0
+
+
+WriteKind = Literal["tag", "untag", "marks", "note", "hold", "release"]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRequest:
+    """One store write of a batch; its outcome comes back under `key` (the caller's action id)."""
+
+    key: int
+    order_id: str
+    kind: WriteKind
+    marks: OrderMarks | None = None
+    text: str = ""  # the note
+    hold: HoldRequest | None = None
+
+
+# Per request: True written, False nothing to change, or the exception that settles it alone
+# (Skipped, NotFoundError, a UserError the store gave for it, a TransportError worth a retry).
+WriteOutcome = bool | Exception
+
+
+class BatchWriting(Protocol):
+    """A platform whose `capabilities.write_batch_size` is set: many orders' writes in few requests."""
+
+    def write_batch(self, requests: Sequence[WriteRequest]) -> dict[int, WriteOutcome]:
+        """Read the current state of the requests' orders (after the caller claimed them), write what
+        differs, and give each request its outcome. At most one request per order and kind family
+        (tag/untag, hold/release). Raises when nothing of the batch can be known to be settled (the
+        store throttled or refused the whole request): the caller then retries every request."""
+
+    def prepare_customer_notes(self, items: Sequence[tuple[str, str]]) -> None:
+        """Before `send_customer_note` is called for these (order id, notice reference) pairs: do
+        their bookkeeping in bulk (a platform with none does nothing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +251,17 @@ class ShopProfile:
     """What a store says about itself. Reading it is one cheap call that proves the credentials work."""
 
     name: str  # the store's display name, as its customers know it
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSet:
+    """What a store's token endpoint answered (Shopify's expiring offline tokens); tokens stay out of reprs."""
+
+    access_token: str = field(repr=False)
+    scope: str
+    expires_at: datetime | None = None
+    refresh_token: str | None = field(default=None, repr=False)
+    refresh_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,8 +384,12 @@ class Platform(Protocol):
     """One store, reached through its API. Every write is idempotent: it reads before it writes
     and returns False when the store already showed what was asked."""
 
-    name: PlatformName
-    capabilities: Capabilities
+    @property
+    def name(self) -> PlatformName:
+        """Which platform (the adapters take it, and the capabilities, from their `PlatformKind`)."""
+
+    @property
+    def capabilities(self) -> Capabilities: ...
 
     def shop_profile(self) -> ShopProfile:
         """The store's own name, in one read; raises AuthError (with the store's reason) for refused

@@ -32,3 +32,14 @@ def clean_sku(sku: str | None) -> str | None:
     if not sku:
         return None
     return sku.strip() or None
+
+
+def price_of(value: object) -> float | None:
+    """A unit price as the store sends it (text or number); None when missing, unreadable or negative."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        price = float(str(value).strip())
+    except ValueError:
+        return None
+    return price if price >= 0 and price == price and price != float("inf") else None

@@ -1,34 +1,18 @@
-"""How the platform clients retry: one decision, one backoff, and jitter kept apart so tests can fix it."""
+"""How the platform clients retry one request: one decision, the shared backoff (`connector.backoff`)."""
 
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 
 import tenacity
 
+from connector.backoff import Jitter, backoff_seconds, full_jitter, spread_jitter
 from connector.errors import ThrottledError, is_retryable
 
-Jitter = Callable[[float], float]
-"""Given the backoff delay, the delay actually slept."""
+__all__ = ["MAX_RETRY_AFTER", "Jitter", "backoff_seconds", "full_jitter", "platform_retrying", "spread_jitter"]
 
 MAX_RETRY_AFTER = 120.0  # never sleep longer than this on one Retry-After or throttle estimate
-
-
-def backoff_seconds(attempt: int, *, base: float, cap: float) -> float:
-    """The wait after failed attempt number `attempt` (1-based): base, 2*base, 4*base, ... up to `cap`."""
-    return min(cap, base * 2 ** min(max(attempt - 1, 0), 30))
-
-
-def full_jitter(delay: float) -> float:
-    """Anywhere up to the delay: the widest spread, for stores many workers share."""
-    return random.uniform(0.0, delay)
-
-
-def spread_jitter(delay: float) -> float:
-    """Somewhere between the delay and a quarter more, so many workers do not retry in lockstep."""
-    return delay + random.uniform(0.0, delay / 4)
 
 
 def platform_retrying(

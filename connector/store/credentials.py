@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from connector.crypto import SecretBox
 from connector.errors import AuthError
-from connector.platforms.shopify.oauth import TokenSet
+from connector.platforms.base import TokenSet
 from connector.store.db import Database
 from connector.store.models import Shop
 from connector.store.repo import save_credentials

@@ -589,6 +589,16 @@ class OneTimeToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class SessionVersion(Base):
+    """The current session version of a dashboard subject ("operator" or "shop:<id>"): logout bumps it, and
+    a session cookie carrying an older version opens nothing, wherever it was saved."""
+
+    __tablename__ = "session_versions"
+
+    subject: Mapped[str] = mapped_column(String(50), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class LoginAttempt(Base):
     __tablename__ = "login_attempts"
 

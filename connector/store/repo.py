@@ -19,6 +19,10 @@ from connector.store.models import InventoryLevel, Order, OrderLine, Shop, SyncC
 
 
 ACCESS_SETTING = "access"  # the shop's last AccessReport (`AccessReport.as_setting`)
+# A WooCommerce key that a newer, verified key replaced: {"key_id": n, "at": ISO time}. WooCommerce has no REST
+# API to revoke a key, so the dashboard asks the store owner to (for REVOKE_NOTICE_DAYS).
+REVOKE_SETTING = "revoke_key"
+REVOKE_NOTICE_DAYS = 14
 
 
 def _insert(session: Session, table: Table) -> Any:
@@ -111,6 +115,8 @@ def _replace_lines(order: Order, remote: RemoteOrder) -> None:
         line.requires_shipping = item.requires_shipping
         line.variant_id = item.variant_id
         line.stock_reduced = item.stock_reduced
+        if item.unit_price is not None:  # a read without prices (the GraphQL sync) keeps the known one
+            line.unit_price = item.unit_price
     for platform_id, line in existing.items():
         if platform_id not in seen:
             order.lines.remove(line)

@@ -7,6 +7,7 @@ Routes (each module's docstring documents its own):
     GET  /auth/shopify, /auth/shopify/callback              connector/web/install_shopify.py
     GET  /auth/woocommerce, /auth/woocommerce/return,
     POST /auth/woocommerce/callback                         connector/web/install_woocommerce.py
+    GET|POST /connect/woocommerce (operator)                connector/web/dashboard/connect.py
     GET|POST /choice/<token>                                connector/web/choice.py
     /  ...                                 the merchant dashboard (connector/web/dashboard/)
 
@@ -29,6 +30,7 @@ from connector import __version__
 from connector.errors import ConfigError, InputError, ShopNotFound
 from connector.services import Services
 from connector.web.context import SERVICES_KEY, current_services, error_response
+from connector.web.guards import install_guards
 
 log = logging.getLogger("connector.web")
 
@@ -64,6 +66,7 @@ def create_app(services: Services | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.app_url.startswith("https://"),
     )
     app.extensions[SERVICES_KEY] = services
+    install_guards(app)  # before any route: the bounded `int` converter must be in place when they are added
     app.session_interface = _PeopleSessions()
 
     from connector.web.choice import blueprint as choice_blueprint

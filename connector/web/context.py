@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, current_app, jsonify, render_template, request
+from flask import Response, jsonify, render_template, request
 
-from connector.services import Services
+from connector.services import SERVICES_KEY, current_services
 
-SERVICES_KEY = "connector.services"
+__all__ = ["SERVICES_KEY", "current_services", "error_response", "wants_json"]
 # Machines call these; everything else is a page a person looks at.
 API_PREFIXES = ("/webhooks/", "/healthz", "/auth/woocommerce/callback", "/api/")
 
 log = logging.getLogger("connector.web")
-
-
-def current_services() -> Services:
-    """The Services the running app was built with."""
-    services: Services = current_app.extensions[SERVICES_KEY]
-    return services
 
 
 def wants_json() -> bool:

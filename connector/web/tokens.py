@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from connector.store.db import rows_changed
 from connector.store.models import OneTimeToken, utcnow
 
 
+def purge_expired_tokens(session: Session) -> int:
+    """Delete every token past its expiry (used or not); how many went."""
+    return rows_changed(session, delete(OneTimeToken).where(OneTimeToken.expires_at <= utcnow())
+                        .execution_options(synchronize_session=False))
+
+
 def issue_token(session: Session, token: str, *, purpose: str, subject: str, lifetime: timedelta) -> None:
-    """Store `token` for `purpose`, bound to `subject` (a shop domain or store URL)."""
+    """Store `token` for `purpose`, bound to `subject` (a shop domain or store URL); expired ones are purged
+    first, so abandoned installs leave nothing behind."""
+    purge_expired_tokens(session)
     session.add(OneTimeToken(token=token, purpose=purpose, subject=subject, expires_at=utcnow() + lifetime))
     session.flush()
 

@@ -97,7 +97,7 @@ def build(seed: int = 2026) -> tuple[dict, list[dict]]:
             "customer": {"id": 7_300_000_000_000 + number, "firstName": first, "lastName": last, "email": email,
                          "locale": rng.choice(LOCALES)},
             "note": rng.choice([None, None, None, "Please gift wrap", "Leave with the neighbour"]),
-            "tags": rng.choice([[], [], ["vip"], ["wholesale"]]), "lineItems": lines})
+            "tags": rng.choice([[], [], ["vip"], ["wholesale"]]), "lineItems": lines, "shippingPrice": "5.00"})
 
     for sku, (variant, _) in variants.items():
         if not variant["tracked"]:
@@ -121,7 +121,8 @@ def build(seed: int = 2026) -> tuple[dict, list[dict]]:
                      "lead_time_days": restock[2] if restock else rng.choice([7, 10, 14])})
     feed.append({"sku": "SCARF-WOOL-GREY", "available": 120, "restock_date": "", "restock_qty": "",
                  "lead_time_days": 14})  # sold by the supplier, not by this shop
-    return {"shop": SHOP, "shopName": SHOP_NAME, "locations": LOCATIONS, "products": products, "orders": orders}, feed
+    return {"shop": SHOP, "shopName": SHOP_NAME, "taxRate": "0.08", "locations": LOCATIONS, "products": products,
+            "orders": orders}, feed
 
 
 def _iso(moment: datetime) -> str:

@@ -166,7 +166,7 @@ def build_seed() -> dict[str, Any]:
             "date_modified_gmt": _stamp(min(created + settle, TODAY)), "customer_id": customer_id,
             "billing": {"first_name": first, "last_name": last, "email": f"{first}.{last}{customer_id}@example.com".lower(),
                         "country": "US"},
-            "line_items": lines,
+            "line_items": lines, "shipping_total": 4.9, "payment_method": "stripe",
             "meta_data": [{"id": next_meta, "key": "_wc_order_attribution_source_type", "value": rng.choice(["typein", "organic", "referral"])}],
         }
         next_meta += 1
@@ -184,7 +184,7 @@ def build_seed() -> dict[str, Any]:
         "site_title": "Sandbox Outfitters",
         "https_mode": False,
         "gmt_offset_hours": -5,
-        "currency": "USD",
+        "currency": "USD", "tax_rate_percent": 8,
         "customer_note_email_enabled": True,
         "api_keys": [{
             "key_id": 1, "user_id": 1, "consumer_key": "ck_" + _token("consumer key"),

@@ -3,7 +3,8 @@
 Rules (Shopify publishes the principle, not the formula; these reproduce its documented examples):
 object 1, scalar/enum 0, a connection 2 + n x (cost of one node) where n is `first`/`last` when requested
 and the number of nodes returned when actual, a mutation field 10 whatever its payload, `pageInfo` and
-`__typename` free. Lists that are not connections cost one object (no multiplier): a simplification.
+`__typename` free. `nodes(ids:)` costs one object per id asked for; other lists that are not
+connections cost one object (no multiplier): a simplification.
 """
 
 from __future__ import annotations
@@ -90,6 +91,11 @@ class _Walk:
             return self.connection(node, named, value)
         if isinstance(value, list):
             return sum(1 + self.selection(node.selection_set, named, item) for item in value if item is not None)
+        ids = next((value_from_ast_untyped(arg.value, dict(self.variables)) for arg in node.arguments
+                    if arg.name.value == "ids"), None)
+        if value is _ABSENT and isinstance(ids, list):
+            # Requested: as many objects as ids, each its most expensive possible type.
+            return len(ids) * (1 + self.selection(node.selection_set, named, value))
         return 1 + self.selection(node.selection_set, named, value)
 
     def connection(self, node: FieldNode, connection_type: Any, value: Any) -> int:

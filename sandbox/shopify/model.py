@@ -194,6 +194,7 @@ class Refund:
     lines: list[RefundLine] = field(default_factory=list)
     shipping: Decimal = Decimal("0.00")  # shipping refunded, its tax included
     idempotency_key: str | None = None
+    error_code: str | None = None  # the gateway declined it: its transaction failed with this code
 
 
 @dataclass(slots=True)

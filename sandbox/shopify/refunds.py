@@ -10,6 +10,9 @@ the original payment method (`refundMethod.originalPaymentMethodsRefund`), resto
 the staff note and closes the order. `fulfillmentOrderSplit` moves line quantities to a new fulfillment
 order.
 
+A gateway decline staged in `ShopifyState.declined_refunds` (order id -> errorCode) is recorded as Shopify
+records it: a refund of nothing whose transaction has status FAILURE and that errorCode.
+
 Simplifications: a gateway refusal (gateway `manual`, or one staged in `ShopifyState.gateway_refusals`)
 answers as `userErrors` (orderCancel: `orderCancelUserErrors`) with the gateway's message and keeps no
 refund, where Shopify records a failed transaction; orderCancel's job is done at once; one tax line.
@@ -145,10 +148,10 @@ def refund_line_view(part: RefundLine, lines: dict[int, Any], currency: str) -> 
 
 
 def transaction_view(order: Order, transaction_id: int, kind: str, amount: Decimal,
-                     parent: dict[str, Any] | None = None) -> dict[str, Any]:
+                     parent: dict[str, Any] | None = None, error_code: str | None = None) -> dict[str, Any]:
     return {"__typename": "OrderTransaction", "id": gid("OrderTransaction", transaction_id), "kind": kind,
-            "status": "SUCCESS", "gateway": order.gateway, "formattedGateway": order.gateway.replace("_", " ").title(),
-            "amountSet": bag(amount, order.currency), "errorCode": None, "parentTransaction": parent,
+            "status": "FAILURE" if error_code else "SUCCESS", "gateway": order.gateway, "formattedGateway": order.gateway.replace("_", " ").title(),
+            "amountSet": bag(amount, order.currency), "errorCode": error_code, "parentTransaction": parent,
             "manualPaymentGateway": order.gateway == MANUAL_GATEWAY, "test": True}
 
 
@@ -248,6 +251,13 @@ class RefundMutations:
                 errors.append({"field": ["transactions"], "message": refusal})
         if errors:
             return {"refund": None, "order": None, "userErrors": errors}
+        declined = self.state.declined_refunds.pop(order.id, None)
+        if declined:  # recorded as Shopify does: a refund with a failed transaction, nothing paid or restocked
+            refund = Refund(self.state.new_id(), self.state.new_id(), self.state.now(), values.get("note"), Decimal("0"),
+                            [], Decimal("0"), key, declined)
+            order.refunds.append(refund)
+            self.state.idempotency_keys[key] = refund.id
+            return {"refund": self.views.refund(order, refund), "order": self.views.order(order), "userErrors": []}
         pricing.amount = paid
         refund = self._apply(order, pricing, values.get("note"), key)
         return {"refund": self.views.refund(order, refund), "order": self.views.order(order), "userErrors": []}

@@ -57,7 +57,8 @@ class ShopifyState:
         self.tax_rate = Decimal(0)
         # order id -> the message the payment gateway answers to the order's next refund
         self.gateway_refusals: dict[int, str] = {}
-        self.idempotency_keys: dict[str, int] = {}  # refundCreate's @idempotent keys -> the refund made
+        self.idempotency_keys: dict[str, int] = {}
+        self.declined_refunds: dict[int, str] = {}  # order id -> the errorCode its next refund's transaction fails with  # refundCreate's @idempotent keys -> the refund made
 
     # ---- loading ---------------------------------------------------------------------------------
 

@@ -201,7 +201,8 @@ class Views:
                     info, refund.lines, lambda part: refund_line_view(part, lines, order.currency),
                     lambda part: (part.line_item_id,), **page),
                 "transactions": lambda info, **page: connection(
-                    info, [refund], lambda r: transaction_view(order, r.transaction_id, "REFUND", r.amount, sale),
+                    info, [refund], lambda r: transaction_view(order, r.transaction_id, "REFUND", r.amount, sale,
+                                                               r.error_code),
                     lambda r: (r.transaction_id,), **page)}
 
     def _metafield_fields(self, owner: Order | Variant, owner_type: str) -> View:

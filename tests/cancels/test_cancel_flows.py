@@ -158,3 +158,29 @@ def test_renewed_notice_left_unanswered_cancels_and_refunds(flow: Flow) -> None:
     assert cancellation is not None and (cancellation.reason, cancellation.status) == ("no_consent", "done")
     assert flow.store_refunds() == [flow.refund]
     assert flow.notices()[-1]["notice"] == "cancelled" and flow.notices()[-1]["refund_amount"] == flow.refund
+
+
+def test_a_worker_killed_between_the_refund_and_its_record_refunds_once(flow: Flow,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from connector.pipeline import executor
+
+    flow.day(0, restock_in=10)
+    with flow.services.db.session() as session:
+        order = session.scalar(select(Order))
+        assert order is not None
+        session.add(CustomerChoice(shop_id=flow.shop_id, order_id=order.id, notice_ref="n", choice="cancel",
+                                   chosen_at=datetime(2026, 3, 3, 9, tzinfo=UTC)))
+    original = executor.record_done
+
+    def killed(*args: Any, **kwargs: Any) -> None:
+        raise SystemExit("killed after the store refunded, before the connector recorded it")
+
+    monkeypatch.setattr(executor, "record_done", killed)
+    with pytest.raises(SystemExit):
+        flow.day(1)
+    assert flow.store_refunds() == [flow.refund] and flow.cancellation().status == "queued"  # type: ignore[union-attr]
+    monkeypatch.setattr(executor, "record_done", original)
+    flow.day(1)
+    assert flow.store_refunds() == [flow.refund]  # exactly one refund
+    done = flow.cancellation()
+    assert done is not None and (done.status, done.refund_amount) == ("done", flow.refund)

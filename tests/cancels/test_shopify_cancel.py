@@ -77,3 +77,25 @@ def test_ship_ready_splits_the_fulfillment_order_and_holds_only_the_backordered_
     by_state = sorted((fo.status, sorted((fl.line_item_id, fl.remaining_quantity) for fl in fo.lines)) for fo in fos)
     assert by_state == [("ON_HOLD", [(5011, 2)]), ("OPEN", [(5012, 1)])]
     assert platform.ship_ready("6001", split) is False  # already split and held
+
+
+def test_a_refund_whose_transaction_the_gateway_declined_is_refused_now_and_on_a_re_read(
+        shopify_store: tuple[ShopifyState, ShopifyPlatform]) -> None:
+    state, platform = shopify_store
+    state.declined_refunds[6001] = "DO_NOT_HONOR"
+    request = CancelRequest((CancelLine("5011", 2),), False, "bc:m-6001")
+    for _attempt in range(2):  # the second finds the failed refund by its marker and says the same
+        with pytest.raises(RefundRefused, match=r"declined the refund: shopify_payments FAILURE \(DO_NOT_HONOR\)"):
+            platform.cancel_units("6001", request)
+    assert [refund.amount for refund in state.orders[6001].refunds] == [0]
+
+
+def test_a_retry_after_a_decline_refunds_under_a_new_key(shopify_store: tuple[ShopifyState, ShopifyPlatform]) -> None:
+    state, platform = shopify_store
+    state.declined_refunds[6001] = "DO_NOT_HONOR"
+    with pytest.raises(RefundRefused):
+        platform.cancel_units("6001", CancelRequest((CancelLine("5011", 2),), False, "bc:m-6001"))
+    retried = CancelRequest((CancelLine("5011", 2),), False, "bc:m-6001-retry1", earlier_markers=("bc:m-6001",))
+    outcome = platform.cancel_units("6001", retried)
+    assert (outcome.amount, outcome.already_done) == ("54.00", False)
+    assert [str(refund.amount) for refund in state.orders[6001].refunds] == ["0", "54.00"]

@@ -92,3 +92,20 @@ def test_demand_chart_geometry_by_hand() -> None:
     assert titles[1].endswith(": 3 projected in stock") and titles[2].endswith(": 16 projected in stock")
     assert titles[5].endswith(": -5 projected in stock")
     assert chart.ticks[0].value < 0 < chart.ticks[-1].value
+
+
+def test_order_and_sku_pages_show_each_lines_reason(operator: FlaskClient, seeded: Seeded,
+                                                   dash_services: Services) -> None:
+    from sqlalchemy import select
+
+    from connector.store.models import LineDecision
+
+    with dash_services.db.session() as session:
+        decision, sku = session.execute(
+            select(LineDecision, OrderLine.sku).join(OrderLine, OrderLine.id == LineDecision.order_line_id)
+            .where(OrderLine.order_id == seeded.orders["ada"], LineDecision.backordered > 0)).first()  # type: ignore[misc]
+        decision.reason = "supplier_delay"
+    order_page = operator.get(f"/orders/{seeded.orders['ada']}").get_data(as_text=True)
+    assert "<th>Why</th>" in order_page and ">supplier delay</span>" in order_page
+    sku_page = operator.get("/skus/detail", query_string={"sku": sku}).get_data(as_text=True)
+    assert ">supplier delay</span>" in sku_page

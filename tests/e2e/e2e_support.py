@@ -231,6 +231,7 @@ def start_woocommerce(tmp_path: Path, request: pytest.FixtureRequest,
 
 def e2e_services(database_url: str, tmp_path: Path, **overrides: Any) -> Services:
     """Services over a fresh database; notices go to .eml files under the data folder's outbox."""
+    overrides.setdefault("admin_password", OPERATOR_PASSWORD)
     settings = make_settings(database_url, tmp_path, allow_loopback_api_url=True, smtp_url=None,
                              mail_from=MAIL_FROM, **overrides)
     return Services(settings)
@@ -314,6 +315,16 @@ class AppSlot:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         return self.app(environ, start_response)
+
+
+OPERATOR_PASSWORD = "e2e operator password"
+
+
+def connect_woocommerce(server_url: str, store_url: str) -> requests.Response:
+    """The operator connects the store from the dashboard; the store approves and posts the key back."""
+    from sandbox.demo import connect_woocommerce_as_operator
+
+    return connect_woocommerce_as_operator(server_url, store_url, OPERATOR_PASSWORD)
 
 
 def browse(url: str, params: dict[str, str]) -> requests.Response:

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from sandbox.demo import EXAMPLES, DemoRun, run_demo, storefront_etas
 from connector.platforms.base import BACKORDER_TAG, HOLD_HANDLE
-from connector.platforms.woocommerce.adapter import NOTE_HEADER
-from connector.store.models import Action, LineDecision, Order, Shop, StorefrontEta
+from connector.platforms.woocommerce.adapter import META_NOTE, NOTE_HEADER
+from connector.store.models import Action, Cancellation, LineDecision, Order, Shop, StorefrontEta
 
 
 def outcome(run: DemoRun) -> dict[str, Any]:
@@ -31,14 +31,22 @@ def outcome(run: DemoRun) -> dict[str, Any]:
             select(Action.payload).where(Action.kind == "notify", Action.status == "sent")))
         unsettled = session.scalar(select(func.count()).select_from(Action)
                                    .where(Action.status.not_in(("done", "sent", "superseded"))))
+        cancels = sorted((shop.platform, row.status, row.refund_amount) for row, shop in session.execute(
+            select(Cancellation, Shop).join(Shop, Shop.id == Cancellation.shop_id)))
         storefront_unsettled = session.scalar(select(func.count()).select_from(StorefrontEta)
                                               .where(StorefrontEta.status != "done"))
     shopify_orders = requests.get(f"{run.shopify.url}/_sandbox/orders", timeout=10).json()
+    from sandbox.shopify import sandbox_of as shopify_of
+
+    shopify_refunds = sorted(f"{refund.amount:.2f}" for order in shopify_of(run.shopify.app).state.orders.values()
+                             for refund in order.refunds)
     woo = woo_of(run.woocommerce.app).state
+    woo_refunds = sorted(f"{refund.amount:.2f}" for order in woo.orders.values() for refund in order.refunds)
     with woo.lock:
         woo_marked = sum(1 for order in woo.orders.values()
                          if any(entry.key == "_backorder_status" and entry.value == "backordered" for entry in order.meta))
-        woo_notes = sum(1 for note in woo.notes if not note.customer_note and note.note.startswith(NOTE_HEADER))
+        woo_notes = sum(1 for order in woo.orders.values()
+                        if any(entry.key == META_NOTE and str(entry.value).startswith(NOTE_HEADER) for entry in order.meta))
         woo_emails = len(woo.emails)
     return {
         "shops": shops, "orders": orders, "dated_lines": dated, "notices": notices, "unsettled": unsettled,
@@ -46,6 +54,7 @@ def outcome(run: DemoRun) -> dict[str, Any]:
         "held": sum(1 for order in shopify_orders if any(h["handle"] == HOLD_HANDLE for h in order["holds"])),
         "noted": sum(1 for order in shopify_orders if order["note"] and "backorder" in order["note"]),
         "woo_marked": woo_marked, "woo_notes": woo_notes, "woo_emails": woo_emails,
+        "cancels": cancels, "store_refunds": {"shopify": shopify_refunds, "woocommerce": woo_refunds},
         "storefront": {platform: len(served) for platform, served in storefront_etas(run).items()},
         "storefront_unsettled": storefront_unsettled,
     }
@@ -62,7 +71,8 @@ def test_the_demo_shows_the_whole_loop_and_runs_twice(tmp_path: Path) -> None:
             steps = [title for title, _detail in run.steps]
         finally:
             run.stop()
-        assert steps == ["Installed", "Supplier feeds", "First sync", "Storefront ETA", "New orders", "Supplier delay"]
+        assert steps == ["Installed", "Supplier feeds", "First sync", "Storefront ETA", "New orders", "Supplier delay",
+                         "Customers cancel"]
 
     first, second = results
     assert first["shops"] == [("shopify", True), ("woocommerce", True)]
@@ -72,6 +82,11 @@ def test_the_demo_shows_the_whole_loop_and_runs_twice(tmp_path: Path) -> None:
     assert first["woo_marked"] > 0 and first["woo_notes"] >= first["woo_marked"]
     assert first["notices"]["backordered"] > 0 and first["notices"]["eta_changed"] > 0
     assert first["woo_emails"] > 0
+    # one customer per store chose cancel: refunded in the store, confirmed to the customer
+    assert [(platform, status) for platform, status, _amount in first["cancels"]] == [
+        ("shopify", "done"), ("woocommerce", "done")]
+    assert first["store_refunds"] == {platform: [amount] for platform, _status, amount in first["cancels"]}
+    assert first["notices"]["cancelled"] == 2
     assert first["storefront"]["shopify"] > 0 and first["storefront"]["woocommerce"] > 0  # pushed to both stores
     assert first["storefront_unsettled"] == 0
     assert second == first

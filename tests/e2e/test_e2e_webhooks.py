@@ -20,6 +20,7 @@ from e2e_support import (
     SHOPIFY_DOMAIN,
     Store,
     browse,
+    connect_woocommerce,
     day,
     drain,
     eml_notices,
@@ -98,7 +99,7 @@ def test_woocommerce_order_placed_after_install_arrives_by_webhook(
 
     server, services = web
     store: Store = start_woocommerce(tmp_path, request)
-    browse(f"{server.url}/auth/woocommerce", {"store_url": store.url})
+    connect_woocommerce(server.url, store.url)
     shop_id = wait_for_installed(services, "woocommerce")
     hooks = requests.get(f"{store.url}/_sandbox/webhooks", timeout=10).json()
     assert {hook["topic"] for hook in hooks} == {"order.created", "order.updated", "order.deleted", "product.updated"}

@@ -1,5 +1,5 @@
 """WooCommerce end to end: a store added with `connector shops add woocommerce` syncs, reconciles, gets its
-order meta and private notes written and its customers emailed once per notice, writes nothing when nothing
+order meta (its marks and the merchant's note) written and its customers emailed once per notice, writes nothing when nothing
 changed, and clears its marks when orders are completed or cancelled."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from connector.platforms.woocommerce.adapter import NOTE_HEADER
+from connector.platforms.woocommerce.adapter import META_NOTE, NOTE_HEADER
 from connector.services import Services
 from e2e_support import (
     WOO_KEY,
@@ -39,8 +39,10 @@ def marks_of(order: dict[str, Any]) -> dict[str, Any]:
     return {entry["key"]: entry["value"] for entry in order["meta_data"] if entry["key"] in MARK_KEYS}
 
 
-def private_notes(order: dict[str, Any]) -> list[str]:
-    return [note["note"] for note in order["notes"] if not note["customer_note"] and note["note"].startswith(NOTE_HEADER)]
+def merchant_note(order: dict[str, Any]) -> str | None:
+    """The connector's note for the merchant: order meta, never an order note (that would cost a request each)."""
+    assert not [note for note in order["notes"] if note["note"].startswith(NOTE_HEADER)]
+    return next((entry["value"] for entry in order["meta_data"] if entry["key"] == META_NOTE), None)
 
 
 def customer_emails(store: Store) -> list[tuple[int, str]]:
@@ -70,11 +72,11 @@ def test_full_cycle_writes_meta_notes_and_emails_once_then_clears(
     assert marks["_backorder_status"] == "backordered" and marks["_backorder_eta"] == eta.isoformat()
     assert [(line["sku"], line["backordered"], line["eta"]) for line in json.loads(marks["_backorder_lines"])] == [
         ("WE2E-KETTLE", 2, eta.isoformat())]
-    [note] = private_notes(first)
-    assert "WE2E-KETTLE" in note and eta.isoformat() in note
+    note = merchant_note(first)
+    assert note is not None and note.startswith(NOTE_HEADER) and "WE2E-KETTLE" in note and eta.isoformat() in note
     assert marks_of(read_order(store, 502))["_backorder_status"] == "backordered"
     untouched = read_order(store, 503)
-    assert marks_of(untouched) == {} and private_notes(untouched) == [] and untouched["emails"] == []
+    assert marks_of(untouched) == {} and merchant_note(untouched) is None and untouched["emails"] == []
     assert sorted(customer_emails(store)) == [(501, "lea@example.com"), (502, "tom@example.com")]
     [customer_note] = [note for note in first["notes"] if note["customer_note"]]
     assert eta.strftime("%Y") in customer_note["note"] and "Reference" not in customer_note["note"]  # refs stay internal
@@ -97,13 +99,11 @@ def test_full_cycle_writes_meta_notes_and_emails_once_then_clears(
     for order_id in (501, 502):
         order = read_order(store, order_id)
         assert marks_of(order) == {"_backorder_status": "ok", "_backorder_eta": "", "_backorder_lines": "[]"}
-        notes = private_notes(order)
-        assert len(notes) == 2 and "no longer backordered" in notes[-1]
+        assert "no longer backordered" in (merchant_note(order) or "")
     assert marks_of(read_order(store, 503)) == {}
     # (The sync also re-enables the webhooks the store paused after failed deliveries: not order writes.)
     order_writes = [write for write in store.recorder.take() if "/webhooks" not in write]
-    assert order_writes == ["POST /wp-json/wc/v3/orders/batch"] + [
-        f"POST /wp-json/wc/v3/orders/{order_id}/notes" for order_id in (501, 502)]
+    assert order_writes == ["POST /wp-json/wc/v3/orders/batch"]  # both orders' marks and notes in one request
     # Completed or cancelled: no "ready to ship" email, today or tomorrow (the store told them itself).
     run_cycle(services, shop_id, feed, "kitchen-supplies", as_of=day(1))
     assert len(customer_emails(store)) == 2 and len(sent_notices(services)) == 2

@@ -15,7 +15,7 @@ from connector.pipeline.webhook_setup import ensure_shop_webhooks
 from connector.services import Services
 from connector.store.models import InboxItem, WebhookSubscription
 from connector.web.app import create_app
-from e2e_support import browse, drain, start_woocommerce, wait_for_installed
+from e2e_support import connect_woocommerce, drain, start_woocommerce, wait_for_installed
 from sandbox.common import ServerThread
 
 PASSWORD = "correct horse battery staple"
@@ -33,7 +33,7 @@ def test_paused_stays_paused_and_disabled_comes_back_only_after_a_test_delivery(
 
     server, services = web
     store = start_woocommerce(tmp_path, request)
-    browse(f"{server.url}/auth/woocommerce", {"store_url": store.url})
+    connect_woocommerce(server.url, store.url)
     shop_id = wait_for_installed(services, "woocommerce")
     hooks = {hook.topic: hook for hook in sandbox_of(store.server.app).state.webhooks.values()}
     hooks["order.updated"].status = "paused"  # the store owner's choice

@@ -112,3 +112,11 @@ def test_the_deadline_in_force_never_moves_earlier_than_the_original(raw: list[t
         assert state.in_force >= state.deadline
     if state.phase == "cancel_due":
         assert state.cancel_due_on is not None and day(today) >= state.cancel_due_on
+
+
+def test_an_order_first_told_after_its_thirty_days_counts_that_notice_as_the_first_delay() -> None:
+    late = rule_state(ORDERED, [SentNotice(day(45), None)], [], day(46))
+    assert (late.phase, late.in_force, late.notice_due, late.delay_notices) == ("consented", day(75), None, 1)
+    assert rule_state(ORDERED, [SentNotice(day(45), None)], [], day(73)).notice_due == "renewed"
+    on_time = rule_state(ORDERED, [SentNotice(day(2), None)], [], day(3))
+    assert (on_time.phase, on_time.in_force) == ("on_time", day(30))

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from connector.engine import order_from_remote
 from connector.errors import InputError
 from connector.platforms.shopify.payloads import engine_order_from_payload as shopify_engine_order
 from connector.platforms.shopify.payloads import order_from_webhook
@@ -58,7 +57,7 @@ def test_shopify_cancelled_order_is_not_open() -> None:
 def test_shopify_fast_path_matches_the_remote_record() -> None:
     from connector.platforms.shopify.payloads import ORDER_ADAPTER
     payload = ORDER_ADAPTER.validate_python(shopify_order())
-    assert shopify_engine_order(payload) == order_from_remote(order_from_webhook(shopify_order()))
+    assert shopify_engine_order(payload) == order_from_webhook(shopify_order()).engine_order()
 
 
 @pytest.mark.parametrize(("change", "expected"), [
@@ -101,7 +100,7 @@ def test_woocommerce_open_statuses(status, is_open, open_quantity) -> None:
     order = order_from_rest(woo_order(status=status))
     assert (order.is_open, order.lines[0].open_quantity) == (is_open, open_quantity)
     from connector.platforms.woocommerce.payloads import ORDER_ADAPTER
-    assert woo_engine_order(ORDER_ADAPTER.validate_python(woo_order(status=status))) == order_from_remote(order)
+    assert woo_engine_order(ORDER_ADAPTER.validate_python(woo_order(status=status))) == order.engine_order()
 
 
 def test_woocommerce_missing_status_is_input_error() -> None:

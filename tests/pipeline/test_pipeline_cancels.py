@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from tests.fakes import FileLogChannel, remote_order
 from tests.pipeline.conftest import World
 
 D0 = date(2026, 3, 2)  # a Monday
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 ADMIN = "correct horse battery staple"
 
 
@@ -285,3 +287,40 @@ def test_cancel_mode_off_only_records(world: World, tmp_path: Path) -> None:
     assert shop.cancellation() is None and world.platform.writes("cancel_units") == []
     with world.db.session() as session:
         assert session.scalar(select(CustomerChoice.handled_at)) is None  # still on the merchant's list
+
+
+def test_the_choice_page_records_a_cancel_and_then_shows_the_refund(world: World, tmp_path: Path,
+                                                                    dashboard: FlaskClient) -> None:
+    from connector.notify.links import make_choice_token
+
+    shop = Shop1(world, tmp_path)
+    shop.day(0, restock_in=10)
+    with world.db.session() as session:
+        order = session.scalar(select(Order))
+        assert order is not None
+        order_id = order.id
+    token = make_choice_token(world.services.settings.connector_secret_key or "", world.shop_id, order_id, "n1")
+    page = dashboard.get(f"/choice/{token}").get_data(as_text=True)
+    csrf = CSRF.search(page)
+    assert csrf is not None and 'value="cancel"' in page
+    done = dashboard.post(f"/choice/{token}", data={"choice": "cancel", "csrf_token": csrf.group(1)})
+    assert done.status_code == 200
+    assert shop.cancellation().status == "queued"  # type: ignore[union-attr]  # automatic: queued at once
+    shop.day(0)
+    after = dashboard.get(f"/choice/{token}").get_data(as_text=True)
+    assert "The items that had not shipped are cancelled." in after and "USD 20.00" in after
+    assert 'value="cancel"' not in after  # nothing is left to choose
+
+
+def test_every_cancel_is_one_row_per_order_however_often_it_is_asked(world: World, tmp_path: Path) -> None:
+    shop = Shop1(world, tmp_path)
+    shop.day(0, restock_in=10)
+    with world.db.session() as session:
+        order = session.scalar(select(Order))
+        store = session.get(Shop, world.shop_id)
+        first = request_cancel(session, store, order, reason="customer", today=D0,  # type: ignore[arg-type]
+                               settings=world.services.settings)
+        second = request_cancel(session, store, order, reason="no_consent", today=D0,  # type: ignore[arg-type]
+                                settings=world.services.settings)
+        assert first is not None and second is not None and first.id == second.id
+        assert len(session.scalars(select(Action).where(Action.kind == "cancel")).all()) == 1

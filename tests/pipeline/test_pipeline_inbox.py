@@ -15,6 +15,7 @@ from connector.pipeline.executor import run_due_actions
 from connector.pipeline.inbox import process_due_deliveries, replay
 from connector.pipeline.intake import store_delivery
 from connector.pipeline.retry import RetryPolicy, no_jitter
+from connector.platforms.inbound import EventKind
 from connector.store.models import Action, InboxItem, Job, Order, Shop
 from tests.pipeline.conftest import T0, World
 
@@ -121,7 +122,7 @@ def test_an_unknown_topic_is_settled_with_a_note(world: World) -> None:
 
 
 def test_failures_are_retried_then_dead_and_a_replay_applies_it(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = inbox_module.HANDLERS[("shopify", "orders/create")]
+    real = inbox_module.EFFECTS[EventKind.ORDER_CHANGED]
     failing = {"left": 10}
 
     def flaky(*args: Any) -> Any:
@@ -130,7 +131,7 @@ def test_failures_are_retried_then_dead_and_a_replay_applies_it(world: World, mo
             raise TransportError("database of the store timed out")
         return real(*args)
 
-    monkeypatch.setitem(inbox_module.HANDLERS, ("shopify", "orders/create"), flaky)
+    monkeypatch.setitem(inbox_module.EFFECTS, EventKind.ORDER_CHANGED, flaky)
     deliver(world, "orders/create", shopify_order(1), "d-1")
 
     process_due_deliveries(world.services, retry=IMMEDIATE)

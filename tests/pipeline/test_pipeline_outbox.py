@@ -116,13 +116,11 @@ def test_going_back_to_an_earlier_decision_is_pushed_again(world: World) -> None
 
 
 def test_shop_without_holds_and_platform_without_tags(world: World) -> None:
-    from connector.platforms.base import Capabilities
-
-    world.platform.capabilities = Capabilities(tags=False, holds=True, customer_notes=True)
     with world.db.session() as session:
         from connector.store.models import Shop
 
         shop = session.get(Shop, world.shop_id)
+        shop.platform = "woocommerce"  # no tags, no holds, store notes: the planner asks the platform's kind
         shop.settings = {"holds": False}
     _backordered_order(world)
 

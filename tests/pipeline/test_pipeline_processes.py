@@ -101,7 +101,10 @@ def test_killing_workers_mid_send_never_sends_a_notice_twice(database_url: str, 
         worker = _spawn(database_url, data_dir, sent_log, tmp_path / f"events-{attempt}.log", "--slow-send")
         assert worker.stdout is not None
         worker.stdout.readline()  # "ready": imports done, the database about to be opened
-        time.sleep(rng.uniform(0.05, 0.5))
+        # Wait for the first send rather than a fixed time: on a loaded machine start-up can outlast any guess.
+        # An empty line means the worker found nothing left to send and ended by itself.
+        if worker.stdout.readline():
+            time.sleep(rng.uniform(0.0, 0.3))
         worker.kill()
         worker.wait()
         kills += 1

@@ -24,7 +24,12 @@ from tests.pipeline.conftest import make_services
 class SlowChannel(FileLogChannel):
     """Widens the window between `sending` and `sent`, where a kill matters most."""
 
+    announced = False
+
     def send(self, notice: OutgoingNotice) -> DeliveryReceipt:
+        if not self.announced:  # the test kills only once sends have begun, however slow the start-up was
+            self.announced = True
+            print("sending", flush=True)
         time.sleep(0.01)
         receipt = super().send(notice)
         time.sleep(0.01)

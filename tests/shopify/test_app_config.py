@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from connector.cli import cli
-from connector.pipeline.inbox import HANDLERS
+from connector.platforms.shopify.kind import ShopifyKind
 from connector.platforms.shopify.scopes import PURPOSES
 
 SHIPPED = Path(__file__).resolve().parents[2] / "shopify.app.toml"
@@ -35,7 +35,7 @@ def test_it_names_every_topic_the_intake_serves() -> None:
     for subscription in config["webhooks"]["subscriptions"]:
         assert subscription["uri"] == "https://backorders.example.com/webhooks/shopify"
         declared |= set(subscription.get("topics", [])) | set(subscription.get("compliance_topics", []))
-    served = {topic for platform, topic in HANDLERS if platform == "shopify"}
+    served = set(ShopifyKind.topic_events)
     assert declared == served
     assert {"customers/data_request", "customers/redact", "shop/redact"} <= declared
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from connector.platforms.base import Capabilities, WebhookInfo
+from connector.errors import AuthError
+from connector.platforms.base import Capabilities, ShopProfile, WebhookInfo
 from connector.services import Services
 from connector.settings import Settings, load_settings
 from connector.store.models import InboxItem, Shop
@@ -21,6 +22,7 @@ SECRET_KEY = "web-test-secret-key-0123456789abcdef"
 SHOPIFY_SECRET = "test_secret_key"
 SHOPIFY_PREVIOUS_SECRET = "previous_secret_key"
 SHOPIFY_API_KEY = "test-api-key"
+ADMIN_PASSWORD = "web-operator-password"
 # Shopify's own published vector (shopify-app-js validate.test.ts).
 VECTOR_BODY = b'{"foo": "bar"}'
 VECTOR_HMAC = "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g="
@@ -35,6 +37,7 @@ def make_web_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "shopify_api_secret": SHOPIFY_SECRET,
         "shopify_api_secret_previous": SHOPIFY_PREVIOUS_SECRET,
         "app_url": "http://127.0.0.1:8000",
+        "admin_password": ADMIN_PASSWORD,
         "max_body_bytes": 64 * 1024,
         "webhook_max_body_bytes": 96 * 1024,
     }
@@ -89,6 +92,8 @@ class PlatformLog:
     webhook_calls: list[tuple[int, str, tuple[str, ...]]] = field(default_factory=list)
     hooks: dict[tuple[int, str], str] = field(default_factory=dict)
     fail_webhooks: bool = False
+    refuse_keys: bool = False  # the "store" answers 401 to the credentials it is given
+    profile_reads: list[str] = field(default_factory=list)  # the store domains whose profile was read
 
 
 class FakePlatform:
@@ -99,7 +104,14 @@ class FakePlatform:
 
     def __init__(self, shop: Shop, log: PlatformLog) -> None:
         self._shop_id = shop.id
+        self._domain = shop.domain
         self._log = log
+
+    def shop_profile(self) -> ShopProfile:
+        self._log.profile_reads.append(self._domain)
+        if self._log.refuse_keys:
+            raise AuthError(f"{self._domain}: GET /: the store rejected the API key", status=401)
+        return ShopProfile("Store Example")
 
     def ensure_webhooks(self, address: str, topics: Iterable[str], *,
                         secrets: Mapping[str, str] | None = None) -> list[WebhookInfo]:

@@ -13,11 +13,12 @@ import requests
 import responses
 from woo_support import API, client, order_json
 
-from connector.errors import NotFoundError
-from connector.platforms.base import HoldRequest, LineMark, OrderMarks, Platform
+from connector.errors import NotFoundError, UserError
+from connector.platforms.base import HoldRequest, LineMark, OrderMarks, Platform, WriteRequest
 from connector.platforms.woocommerce.adapter import (
     META_ETA,
     META_LINES,
+    META_NOTE,
     META_STATUS,
     NOTE_HEADER,
     BatchWriteError,
@@ -214,27 +215,65 @@ def note(note_id: int, text: str, when: str, customer: bool = False) -> dict[str
 
 
 @responses.activate
-def test_private_note_is_skipped_when_the_newest_connector_note_says_the_same() -> None:
-    responses.get(API + "orders/4/notes", json=[
-        note(3, "Merchant: called the customer", "2026-11-03T10:00:00"),
-        note(2, f"{NOTE_HEADER}\nSKU-1: expected 1 Dec &amp; 2 units", "2026-11-02T10:00:00"),
-        note(1, f"{NOTE_HEADER}\nSKU-1: expected 5 Dec", "2026-11-01T10:00:00"),
-    ])
+def test_the_merchant_note_is_order_meta_written_only_when_it_changes() -> None:
+    orders = {4: {META_NOTE: f"{NOTE_HEADER}\nSKU-1: expected 1 Dec"}, 5: {}}
+    writes = marks_server(orders)
     woo = platform()
-    assert woo.write_note("4", "SKU-1: expected 1 Dec & 2 units") is False
-    assert query_of(responses.calls[0]) == {"type": "internal"}
-    responses.post(API + "orders/4/notes", status=201, json={"id": 9})
-    assert woo.write_note("4", "SKU-1: expected 5 Dec") is True  # older text again: it is news now
-    posted = json.loads(responses.calls[-1].request.body)
-    assert posted == {"note": f"{NOTE_HEADER}\nSKU-1: expected 5 Dec", "customer_note": False}
+    assert woo.write_note("4", "SKU-1: expected 1 Dec") is False
+    assert writes == []
+    assert woo.write_note("4", "SKU-1: expected 5 Dec") is True
+    assert orders[4][META_NOTE] == f"{NOTE_HEADER}\nSKU-1: expected 5 Dec"
 
 
 @responses.activate
-def test_note_on_a_missing_order_raises_not_found() -> None:
-    responses.get(API + "orders/4/notes", status=404, json={"code": "woocommerce_rest_order_invalid_id",
-                                                            "message": "Invalid order ID.", "data": {"status": 404}})
-    with pytest.raises(NotFoundError):
-        platform().write_note("4", "hello")
+def test_write_batch_reads_once_writes_once_and_settles_each_request_alone() -> None:
+    orders = {i: {} for i in range(1, 6)}
+    orders[2] = {**marks_meta(BACKORDERED), META_NOTE: f"{NOTE_HEADER}\nsame"}
+    writes = marks_server(orders, batch_errors={
+        3: {"code": "woocommerce_rest_invalid_meta", "message": "Meta refused", "data": {"status": 400}},
+        4: {"code": "woocommerce_rest_shop_order_invalid_id", "message": "Invalid ID.", "data": {"status": 400}}})
+    requests_ = [WriteRequest(10 + i, str(i), "marks", marks=BACKORDERED) for i in (1, 2, 3, 4, 9)]
+    requests_ += [WriteRequest(20 + i, str(i), "note", text="same") for i in (1, 2)]
+    requests_ += [WriteRequest(30, "1", "tag"), WriteRequest(31, "1", "hold", hold=HoldRequest(("10",), "INVENTORY_OUT_OF_STOCK"))]
+    outcomes = platform().write_batch(requests_)
+    assert [call.request.method for call in responses.calls] == ["GET", "POST"]  # one read, one batch write
+    assert [update["id"] for update in writes[0][1]] == [1, 3, 4]  # order 2 already says it all
+    assert outcomes[11] is True and outcomes[21] is True and orders[1][META_NOTE] == f"{NOTE_HEADER}\nsame"
+    assert outcomes[12] is False and outcomes[22] is False
+    assert isinstance(outcomes[13], UserError) and not isinstance(outcomes[13], NotFoundError)
+    assert isinstance(outcomes[14], NotFoundError) and isinstance(outcomes[19], NotFoundError)
+    assert outcomes[30] is False and outcomes[31] is False
+
+
+@responses.activate
+def test_announced_notices_are_recorded_with_the_batch_write_and_cost_one_post_each() -> None:
+    orders = {4: {}, 5: {"_backorder_notices": json.dumps({"old": "2026-11-01T10:00:00"})}, 6: {}}
+    writes = marks_server(orders)
+    responses.post(API + "orders/4/notes", status=201, json={"id": 2})
+    responses.post(API + "orders/5/notes", status=201, json={"id": 3})
+    woo = platform()
+    woo.prepare_customer_notes([("4", "n-4"), ("5", "n-5")])
+    assert [call.request.method for call in responses.calls] == ["GET"]  # nothing written yet
+    outcomes = woo.write_batch([WriteRequest(1, "6", "marks", marks=BACKORDERED), WriteRequest(2, "4", "note", text="x")])
+    assert outcomes == {1: True, 2: True}
+    assert [call.request.method for call in responses.calls] == ["GET", "GET", "POST"]  # order 6 read, one batch write
+    assert sorted(update["id"] for update in writes[0][1]) == [4, 5, 6]  # the references rode along
+    assert sorted(json.loads(orders[5]["_backorder_notices"])) == ["n-5", "old"]
+    assert woo.send_customer_note("4", "Delayed", "n-4") is True
+    assert woo.send_customer_note("5", "Delayed", "n-5") is True
+    assert [call.request.url.rsplit("/v3/", 1)[1] for call in responses.calls[3:]] == ["orders/4/notes", "orders/5/notes"]
+
+
+@responses.activate
+def test_announced_notices_are_recorded_before_the_first_note_when_nothing_else_is_written() -> None:
+    orders = {4: {}}
+    writes = marks_server(orders)
+    responses.post(API + "orders/4/notes", status=201, json={"id": 2})
+    woo = platform()
+    woo.prepare_customer_notes([("4", "n-4")])
+    assert woo.send_customer_note("4", "Delayed", "n-4") is True
+    assert [call.request.method for call in responses.calls] == ["GET", "POST", "POST"]
+    assert len(writes) == 1 and "n-4" in json.loads(orders[4]["_backorder_notices"])
 
 
 def notices_meta(refs: dict[str, str]) -> dict[str, Any]:

@@ -13,26 +13,28 @@ from connector.platforms.base import (
     AccessReport,
     CancelOutcome,
     CancelRequest,
-    Capabilities,
     ExportStore,
     HoldRequest,
     OrderMarks,
-    PlatformName,
     ReadySplit,
     RemoteOrder,
     ShopProfile,
     StockRecord,
     StorefrontEta,
     WebhookInfo,
+    WriteOutcome,
+    WriteRequest,
 )
 from connector.platforms.staging import MemoryExportStore
 
 from . import documents as docs
 from . import storefront
+from .batch import BatchedWrites
 from .bulk import BulkPolicy, BulkUnavailable, orders_search, run_bulk_orders
 from .client import Answer, ShopifyClient
 from .cost import largest_page
 from .holds import place_holds, release_holds, split_ready
+from .kind import ShopifyKind
 from .mapping import gid, order_from_node, stock_from_item
 from .marks import NAMESPACE, TYPES, desired_values, same_value
 from .notes import merge_note
@@ -71,12 +73,8 @@ def _email_withheld(answer: Answer, *prefix: str | int) -> bool:
     return any(path[:1] == ("email",) for path in answer.withheld_under(*prefix))
 
 
-class ShopifyPlatform:
+class ShopifyPlatform(ShopifyKind):
     """One Shopify shop behind the Platform protocol."""
-
-    name: PlatformName = "shopify"
-    capabilities = Capabilities(tags=True, holds=True, customer_notes=False, marks_batch_size=1,
-                                storefront_batch_size=storefront.PER_CALL)
 
     def __init__(self, client: ShopifyClient, *, exports: ExportStore | None = None,
                  required_scopes: Iterable[str] | None = None, granted_scopes: Iterable[str] | None = None,
@@ -276,6 +274,13 @@ class ShopifyPlatform:
     def write_storefront_etas(self, items: Sequence[StorefrontEta]) -> dict[str, str | None]:
         self._require("write_products", "writing the storefront ETA on variants")
         return storefront.write_etas(self.client, items)
+
+    def write_batch(self, requests: Sequence[WriteRequest]) -> dict[int, WriteOutcome]:
+        """Many orders' writes: one `nodes(ids:)` read per batch and aliased mutation documents (batch.py)."""
+        return BatchedWrites(self).write(requests)
+
+    def prepare_customer_notes(self, items: Sequence[tuple[str, str]]) -> None:
+        """Nothing to prepare: Shopify sends no customer notes (notices go through connector.notify)."""
 
     def write_note(self, order_id: str, text: str) -> bool:
         self._require("write_orders", "writing the order note")

@@ -13,14 +13,17 @@ from urllib.parse import urlsplit
 
 import requests
 
+from connector import boundedjson
 from connector.errors import (
     AuthError,
+    InputError,
     NotFoundError,
     PlatformError,
     ThrottledError,
     TransportError,
     UserError,
 )
+from connector.outbound import current_policy, guarded_session
 from connector.platforms.base import ShopAccess, TokenSaver
 from connector.platforms.retrying import Jitter, platform_retrying, spread_jitter
 
@@ -111,7 +114,7 @@ class ShopifyClient:
         self._refresh_token = access.refresh_token
         self._expires_at = access.token_expires_at
         self._owns_session = session is None
-        self.session = session or requests.Session()
+        self.session = session or guarded_session(current_policy())
         self._sleep = sleep
         self._clock = clock
         self._jitter = jitter
@@ -364,8 +367,8 @@ def _withheld_paths(body: dict[str, Any]) -> list[Path] | None:
 
 def _json_or_none(response: requests.Response) -> Any:
     try:
-        return response.json()
-    except ValueError:
+        return boundedjson.loads(response.content, source="Shopify answer")
+    except InputError:
         return None
 
 

@@ -1,7 +1,8 @@
 """Estimates the requested cost Shopify charges for a GraphQL document, so pages stay under the cap.
 
 Shopify's formula is not published; this follows its documented rules: scalars and enums cost 0,
-an object 1, a connection 2 plus `first`/`last` times the cost of one node, a mutation 10.
+an object 1, a connection 2 plus `first`/`last` times the cost of one node, a mutation 10, and
+`nodes(ids:)` one object per id asked for.
 `orders(first: 250) { edges { node { lineItems(first: 10) { ... } } } }` comes to
 2 + 250 * (1 + 2 + 10) = 3,252, the figure Shopify's own docs give for that shape.
 """
@@ -115,12 +116,23 @@ def _selection_cost(selection_set: SelectionSetNode | None, values: Mapping[str,
     return total + max(fragments)
 
 
+def _ids_count(field: FieldNode, values: Mapping[str, Any]) -> int | None:
+    """How many objects a `nodes(ids:)` list asks for."""
+    for argument in field.arguments:
+        if argument.name.value == "ids":
+            given = value_from_ast_untyped(argument.value, dict(values))
+            return len(given) if isinstance(given, list) else 1
+    return None
+
+
 def _field_cost(field: FieldNode, values: Mapping[str, Any]) -> int:
     if field.selection_set is None:
         return 0
     size = _page_size(field, values)
     if size is None:
-        return 1 + _selection_cost(field.selection_set, values)
+        each = 1 + _selection_cost(field.selection_set, values)
+        count = _ids_count(field, values)
+        return each if count is None else count * each
     per_node = 0
     for selection in field.selection_set.selections:
         if not isinstance(selection, FieldNode):

@@ -312,12 +312,14 @@ def bulk_orders_query(search: str | None) -> str:
 # -- cancel and refund (connector.platforms.shopify.refunds) -----------------------------------------
 
 MONEY = "shopMoney { amount currencyCode }"
+# A refund the gateway declined is still a Refund, with a FAILURE or ERROR transaction and its errorCode.
+REFUND_TRANSACTIONS = "transactions(first: 5) { nodes { status errorCode gateway } }"
 
 ORDER_REFUNDS_QUERY = f"""
 query OrderRefunds($id: ID!, $lineItems: Int!) {{
   order(id: $id) {{
     id cancelledAt currencyCode
-    refunds(first: 50) {{ id note totalRefundedSet {{ {MONEY} }} }}
+    refunds(first: 50) {{ id note totalRefundedSet {{ {MONEY} }} {REFUND_TRANSACTIONS} }}
     lineItems(first: $lineItems) {{ nodes {{ id currentQuantity unfulfilledQuantity }} }}
   }}
 }}
@@ -344,7 +346,7 @@ query SuggestedRefund($id: ID!, $refundLineItems: [RefundLineItemInput!], $refun
 REFUND_CREATE_MUTATION = f"""
 mutation RefundCreate($input: RefundInput!, $key: String!) {{
   refundCreate(input: $input) @idempotent(key: $key) {{
-    refund {{ id note totalRefundedSet {{ {MONEY} }} }}
+    refund {{ id note totalRefundedSet {{ {MONEY} }} {REFUND_TRANSACTIONS} }}
     userErrors {{ field message }}
   }}
 }}
@@ -368,3 +370,62 @@ mutation FulfillmentOrderSplit($splits: [FulfillmentOrderSplitInput!]!) {
   }
 }
 """
+
+# -- batched push-back ---------------------------------------------------------------------------
+# What writing many orders at once needs to know about each, read after the actions were claimed:
+# tags, the connector's metafields, the note, and the fulfillment orders with their holds and
+# supportedActions. An order with more fulfillment orders or lines than one page holds is read again
+# alone with FULFILLMENT_ORDERS_QUERY. `nodes(ids:)` costs one Order per id (see cost.py).
+ORDERS_FOR_WRITES_QUERY = f"""
+query OrdersForWrites($ids: [ID!]!, $namespace: String!, $metafields: Int!, $fulfillmentOrders: Int!,
+                      $lineItems: Int!) {{
+  nodes(ids: $ids) {{
+    ... on Order {{
+      id tags note
+      metafields(namespace: $namespace, first: $metafields) {{ nodes {{ id key type value }} }}
+      fulfillmentOrders(first: $fulfillmentOrders) {{
+        pageInfo {{ hasNextPage }}
+        nodes {{
+          id status
+          supportedActions {{ action }}
+          assignedLocation {{ location {{ id isFulfillmentService }} }}
+          fulfillmentHolds {{ id handle reason heldByRequestingApp }}
+          lineItems(first: $lineItems) {{ pageInfo {{ hasNextPage }} nodes {{ {FULFILLMENT_ORDER_LINE_FIELDS} }} }}
+        }}
+      }}
+    }}
+  }}
+}}
+"""
+
+# One aliased field per write, `w<n>`, its variables suffixed `_<n>`, so a document carries the writes
+# of many orders and each alias's userErrors answer for its own write. Payloads select only userErrors.
+BATCH_PARTS: dict[str, tuple[str, str]] = {
+    "tagsAdd": ("$id_{n}: ID!, $tags_{n}: [String!]!",
+                "w{n}: tagsAdd(id: $id_{n}, tags: $tags_{n}) {{ userErrors {{ field message }} }}"),
+    "tagsRemove": ("$id_{n}: ID!, $tags_{n}: [String!]!",
+                   "w{n}: tagsRemove(id: $id_{n}, tags: $tags_{n}) {{ userErrors {{ field message }} }}"),
+    "orderUpdate": ("$id_{n}: ID!, $note_{n}: String",
+                    "w{n}: orderUpdate(input: {{id: $id_{n}, note: $note_{n}}}) {{ userErrors {{ field message }} }}"),
+    "metafieldsSet": ("$metafields_{n}: [MetafieldsSetInput!]!",
+                      "w{n}: metafieldsSet(metafields: $metafields_{n}) {{ userErrors {{ field message code }} }}"),
+    "metafieldsDelete": ("$metafields_{n}: [MetafieldIdentifierInput!]!",
+                         "w{n}: metafieldsDelete(metafields: $metafields_{n}) {{ userErrors {{ field message }} }}"),
+    "fulfillmentOrderHold": ("$id_{n}: ID!, $hold_{n}: FulfillmentOrderHoldInput!",
+                             "w{n}: fulfillmentOrderHold(id: $id_{n}, fulfillmentHold: $hold_{n}) "
+                             "{{ userErrors {{ field message code }} }}"),
+    "fulfillmentOrderReleaseHold": ("$id_{n}: ID!, $holdIds_{n}: [ID!]!",
+                                    "w{n}: fulfillmentOrderReleaseHold(id: $id_{n}, holdIds: $holdIds_{n}) "
+                                    "{{ userErrors {{ field message code }} }}"),
+}
+
+
+def batched_writes_mutation(fields: list[str]) -> str:
+    """The mutation document whose n-th aliased field (`w<n>`) is the mutation `fields[n]`."""
+    definitions = ", ".join(BATCH_PARTS[field][0].format(n=n) for n, field in enumerate(fields))
+    body = "\n  ".join(BATCH_PARTS[field][1].format(n=n) for n, field in enumerate(fields))
+    return f"mutation BatchedWrites({definitions}) {{\n  {body}\n}}\n"
+
+
+# The representative form the schema test validates: every part once, as the generator writes them.
+BATCHED_WRITES_MUTATION = batched_writes_mutation(list(BATCH_PARTS))

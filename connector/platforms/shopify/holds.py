@@ -71,13 +71,15 @@ def _each(client: ShopifyClient, document: str, variables: dict[str, Any], paylo
     return 1
 
 
-def place_holds(client: ShopifyClient, fulfillment_orders: Iterable[dict[str, Any]], request: HoldRequest,
-                granted: Collection[str] | None) -> bool:
-    """Hold the requested lines wherever Shopify lets this app; True when a hold was placed."""
+HoldPlan = tuple[list[tuple[dict[str, Any], dict[str, Any]]], list[str]]
+
+
+def plan_holds(fulfillment_orders: Iterable[dict[str, Any]], request: HoldRequest,
+               granted: Collection[str] | None) -> HoldPlan:
+    """The `fulfillmentOrderHold` variables to send, per fulfillment order, and what cannot be held and why."""
     wanted = {numeric_id(line_id) for line_id in request.line_ids}
-    placed = 0
+    planned: list[tuple[dict[str, Any], dict[str, Any]]] = []
     skipped: list[str] = []
-    refused: list[str] = []
     for fulfillment_order in fulfillment_orders:
         status = fulfillment_order.get("status")
         if status in UNHOLDABLE_STATES:
@@ -101,30 +103,41 @@ def place_holds(client: ShopifyClient, fulfillment_orders: Iterable[dict[str, An
             continue
         hold = {"reason": request.reason, "reasonNotes": request.notes or DEFAULT_HOLD_NOTE,
                 "handle": HOLD_HANDLE, "notifyMerchant": False, "fulfillmentOrderLineItems": lines}
-        placed += _each(client, docs.FULFILLMENT_ORDER_HOLD_MUTATION, {"id": fulfillment_order["id"], "hold": hold},
-                        "fulfillmentOrderHold", fulfillment_order, refused)
+        planned.append((fulfillment_order, {"id": fulfillment_order["id"], "hold": hold}))
+    return planned, skipped
+
+
+def plan_releases(fulfillment_orders: Iterable[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The `fulfillmentOrderReleaseHold` variables: this app's own holds, each by its id."""
+    return [(fo, {"id": fo["id"], "holdIds": ours}) for fo in fulfillment_orders
+            if (ours := [hold["id"] for hold in fo.get("fulfillmentHolds") or [] if is_ours(hold)])]
+
+
+def hold_outcome(done: int, refused: list[str], skipped: list[str], verb: str = "held") -> bool:
+    """True when something was held (or released); raises what the store refused or what was skipped."""
     if refused:
-        tail = [f"{placed} other fulfillment order(s) held"] if placed else []
-        raise UserError(refused + skipped + tail)
+        raise UserError(refused + skipped + ([f"{done} other fulfillment order(s) {verb}"] if done else []))
     if skipped:
-        raise Skipped("; ".join(skipped), partly_done=placed > 0)
-    return placed > 0
+        raise Skipped("; ".join(skipped), partly_done=done > 0)
+    return done > 0
+
+
+def place_holds(client: ShopifyClient, fulfillment_orders: Iterable[dict[str, Any]], request: HoldRequest,
+                granted: Collection[str] | None) -> bool:
+    """Hold the requested lines wherever Shopify lets this app; True when a hold was placed."""
+    planned, skipped = plan_holds(fulfillment_orders, request, granted)
+    refused: list[str] = []
+    placed = sum(_each(client, docs.FULFILLMENT_ORDER_HOLD_MUTATION, variables, "fulfillmentOrderHold", fo, refused)
+                 for fo, variables in planned)
+    return hold_outcome(placed, refused, skipped)
 
 
 def release_holds(client: ShopifyClient, fulfillment_orders: Iterable[dict[str, Any]]) -> bool:
     """Release this app's own holds, each by its id (never every hold on the fulfillment order)."""
-    released = 0
     refused: list[str] = []
-    for fulfillment_order in fulfillment_orders:
-        ours = [hold["id"] for hold in fulfillment_order.get("fulfillmentHolds") or [] if is_ours(hold)]
-        if not ours:
-            continue
-        released += _each(client, docs.FULFILLMENT_ORDER_RELEASE_HOLD_MUTATION,
-                          {"id": fulfillment_order["id"], "holdIds": ours}, "fulfillmentOrderReleaseHold",
-                          fulfillment_order, refused)
-    if refused:
-        raise UserError(refused + ([f"{released} other fulfillment order(s) released"] if released else []))
-    return released > 0
+    released = sum(_each(client, docs.FULFILLMENT_ORDER_RELEASE_HOLD_MUTATION, variables,
+                         "fulfillmentOrderReleaseHold", fo, refused) for fo, variables in plan_releases(fulfillment_orders))
+    return hold_outcome(released, refused, [], "released")
 
 
 def split_ready(client: ShopifyClient, fulfillment_orders: list[dict[str, Any]], split: ReadySplit) -> bool:

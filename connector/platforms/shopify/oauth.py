@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +14,9 @@ from urllib.parse import urlencode
 import requests
 
 from connector.errors import AuthError, InputError, PlatformError, TransportError
+from connector import boundedjson
+from connector.outbound import current_policy, guarded_session
+from connector.platforms.base import TokenSet
 
 from .addresses import shop_base_url, valid_shop_domain
 
@@ -34,17 +36,6 @@ __all__ = [
 
 TIMEOUT_SECONDS = 30.0
 QueryValue = str | Sequence[str]
-
-
-@dataclass(frozen=True, slots=True)
-class TokenSet:
-    """What Shopify's token endpoint answered; tokens stay out of reprs."""
-
-    access_token: str = field(repr=False)
-    scope: str
-    expires_at: datetime | None = None
-    refresh_token: str | None = field(default=None, repr=False)
-    refresh_expires_at: datetime | None = None
 
 
 TokenRefresher = Callable[[str], TokenSet]
@@ -146,7 +137,7 @@ def refresh_token(shop: str, refresh_token: str, api_key: str, secret: str, *, b
 def _token_request(shop: str, body: dict[str, str], base_url: str | None, session: requests.Session | None,
                    now: Callable[[], datetime], what: str) -> TokenSet:
     url = f"{shop_base_url(shop, base_url)}/admin/oauth/access_token"
-    http = session or requests.Session()
+    http = session or guarded_session(current_policy())
     try:
         # never follow a redirect: a 307 would re-post the client secret to wherever it points
         response = http.post(url, json=body, headers={"Accept": "application/json"}, timeout=TIMEOUT_SECONDS,
@@ -165,8 +156,8 @@ def _token_request(shop: str, body: dict[str, str], base_url: str | None, sessio
         raise PlatformError(f"{shop} answered HTTP {response.status_code} to the {what} exchange",
                             status=response.status_code)
     try:
-        payload: Any = response.json()
-    except ValueError:
+        payload: Any = boundedjson.loads(response.content, source=f"{shop} {what} answer")
+    except InputError:
         payload = None
     if not isinstance(payload, dict) or not isinstance(payload.get("access_token"), str):
         raise PlatformError(f"{shop} answered the {what} exchange without an access token")

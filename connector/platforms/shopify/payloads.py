@@ -26,6 +26,7 @@ from connector.platforms.payloads import (
     as_utc,
     clean_sku,
     describe_validation_error,
+    price_of,
 )
 
 
@@ -54,6 +55,7 @@ class ShopifyPlanningLine(TypedDict):
 class ShopifyLineItem(ShopifyPlanningLine):
     current_quantity: NotRequired[NonNegativeInt | None]  # quantity after removals (newer API versions)
     title: NotRequired[str | None]
+    price: NotRequired[str | float | None]  # the unit price, as text in the shop's currency
 
 
 @with_config(IDS_AS_TEXT)
@@ -113,6 +115,7 @@ def line_from_payload(item: ShopifyLineItem) -> RemoteLine:
         requires_shipping=item.get("requires_shipping") is not False,
         variant_id=item.get("variant_id"),
         title=item.get("title") or "",
+        unit_price=price_of(item.get("price")),
     )
 
 

@@ -12,8 +12,9 @@ CUSTOMER, no Shopify email (the connector sends its own confirmation) and the ma
 the refund it makes (items, tax and shipping) is read back from the order. An order already cancelled
 counts as done.
 
-Refusals (`userErrors`, `orderCancelUserErrors`: a gateway that declined, an amount no longer
-refundable) raise `RefundRefused` with Shopify's words.
+Refusals raise `RefundRefused` with Shopify's words: `userErrors` and `orderCancelUserErrors` (an amount
+no longer refundable, a gateway that cannot refund), and a refund whose every transaction the gateway
+declined (status FAILURE or ERROR, with its errorCode), found at once or on a re-read.
 """
 
 from __future__ import annotations
@@ -46,7 +47,21 @@ def _ours(order: dict[str, Any], marker: str) -> dict[str, Any] | None:
     return next((r for r in order.get("refunds") or [] if marker in str(r.get("note") or "")), None)
 
 
+FAILED = ("FAILURE", "ERROR")
+
+
+def _declined(refund: dict[str, Any]) -> bool:
+    transactions = ((refund.get("transactions") or {}).get("nodes")) or []
+    return bool(transactions) and all(t.get("status") in FAILED for t in transactions)
+
+
 def _outcome(refund: dict[str, Any], currency: str, *, already: bool) -> CancelOutcome:
+    """The refund as done, or RefundRefused when its gateway declined every transaction."""
+    if _declined(refund):
+        failed = refund["transactions"]["nodes"]
+        words = ", ".join(f"{t.get('gateway') or 'the gateway'} {t.get('status')}"
+                          + (f" ({t['errorCode']})" if t.get("errorCode") else "") for t in failed)
+        raise RefundRefused([f"the payment gateway declined the refund: {words}"], code=failed[0].get("errorCode"))
     return CancelOutcome(numeric_id(str(refund["id"])), _amount(refund.get("totalRefundedSet")), currency,
                          already_done=already)
 
@@ -55,6 +70,10 @@ def cancel_units(client: ShopifyClient, order_id: str, request: CancelRequest) -
     """Re-read, then refund the units (or cancel the whole order) once; see the module docstring."""
     order = _order_state(client, order_id)
     currency = str(order.get("currencyCode") or "")
+    for earlier in request.earlier_markers:
+        found = _ours(order, earlier)
+        if found is not None and not _declined(found):
+            return _outcome(found, currency, already=True)  # it went through after all
     mine = _ours(order, request.marker)
     if mine is not None:
         return _outcome(mine, currency, already=True)

@@ -22,8 +22,9 @@ DEFAULT_SCOPES = ("write_orders,read_inventory,write_products,write_merchant_man
 
 # Every scope the connector may ask for: what it is for, and what is skipped without it.
 PURPOSES: dict[str, tuple[str, str]] = {
-    "write_orders": ("read orders; write the backordered tag, ETA metafields and the order note",
-                     "orders cannot be read or marked: nothing works"),
+    "write_orders": ("read orders; write the backordered tag, ETA metafields and the order note; refund and cancel "
+                     "the backordered units a customer cancels (refundCreate, orderCancel)",
+                     "orders cannot be read, marked or refunded: nothing works"),
     READ_ALL_ORDERS: ("read orders older than 60 days, so a long backorder stays in sync",
                       "orders older than 60 days are out of reach: kept as they were, with no store writes"),
     "read_inventory": ("read stock levels per location", "stock is not read; the last stock read is kept"),

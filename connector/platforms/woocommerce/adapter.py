@@ -13,22 +13,24 @@ from typing import Any
 
 from connector.errors import NotFoundError, TransportError, UserError
 from connector.platforms.base import (
+    line_entry,
     AccessReport,
     CancelOutcome,
     CancelRequest,
-    Capabilities,
     HoldRequest,
     OrderMarks,
-    PlatformName,
     ReadySplit,
     RemoteOrder,
     ShopProfile,
     StockRecord,
     StorefrontEta,
     WebhookInfo,
+    WriteOutcome,
+    WriteRequest,
 )
 from connector.platforms.woocommerce import storefront
 from connector.platforms.woocommerce.client import PER_PAGE, WooClient
+from connector.platforms.woocommerce.kind import BATCH_LIMIT, WooKind
 from connector.platforms.woocommerce.payloads import order_from_rest
 from connector.platforms.woocommerce.refunds import cancel_units, refunded_quantities
 from connector.platforms.woocommerce.webhook_check import send_test_delivery
@@ -37,11 +39,14 @@ log = logging.getLogger(__name__)
 
 META_STATUS = "_backorder_status"
 META_ETA = "_backorder_eta"
+META_ETA_EARLIEST, META_ETA_LATEST = "_backorder_eta_earliest", "_backorder_eta_latest"
 META_LINES = "_backorder_lines"
 NOTE_HEADER = "[Backorder connector]"
+# The merchant's note is order meta, written in the same batch request as the marks. No leading
+# underscore, so the order screen lists it under Custom Fields; an order note would cost a request each.
+META_NOTE = "backorder_note"
 META_NOTICES = "_backorder_notices"  # {notice reference: store time it was first about to be posted}
 NOTICES_KEPT = 50
-BATCH_LIMIT = 100  # WooCommerce's default woocommerce_rest_batch_items_limit
 _GONE_CODES = frozenset({"woocommerce_rest_shop_order_invalid_id", "woocommerce_rest_order_invalid_id"})
 
 
@@ -56,23 +61,18 @@ class BatchWriteError(UserError):
 
 def marks_meta(marks: OrderMarks) -> dict[str, str]:
     """The order meta values that show `marks`; an empty ETA string means no date is known."""
-    lines = [
-        {
-            "line_id": line.line_id,
-            "sku": line.sku,
-            "backordered": line.backordered,
-            "eta": line.eta.isoformat() if line.eta else None,
-        }
-        for line in marks.lines
-    ]
-    return {
+    lines = [line_entry(line) for line in marks.lines]
+    meta = {
         META_STATUS: marks.status,
         META_ETA: marks.eta.isoformat() if marks.eta else "",
         META_LINES: json.dumps(lines, separators=(",", ":"), sort_keys=True),
     }
+    if marks.ranged and marks.eta_earliest and marks.eta_latest:  # only while there is a range
+        meta[META_ETA_EARLIEST], meta[META_ETA_LATEST] = marks.eta_earliest.isoformat(), marks.eta_latest.isoformat()
+    return meta
 
 
-class WooPlatform:
+class WooPlatform(WooKind):
     """One WooCommerce store as a `Platform`.
 
     WooCommerce has no order tags and no per-line fulfilment holds, so `add_tag`, `remove_tag`,
@@ -80,18 +80,28 @@ class WooPlatform:
     through order meta and notes instead. Customer notes are emailed by WooCommerce itself.
     """
 
-    name: PlatformName = "woocommerce"
-    capabilities = Capabilities(tags=False, holds=False, customer_notes=True, marks_batch_size=BATCH_LIMIT,
-                                storefront_batch_size=storefront.PER_CALL)
-
     def __init__(self, client: WooClient) -> None:
         self.client = client
+        # Notice references recorded by `prepare_customer_notes` in this platform's life (one claim):
+        # order id -> {reference: store time}, so each note then costs only its own POST.
+        self._prepared: dict[str, dict[str, str]] = {}
+        # Announced by `prepare_customer_notes`, not yet in the store: order id -> (meta value, new references).
+        self._announced: dict[str, tuple[str, list[str]]] = {}
+        self._meta: dict[str, dict[str, Any] | None] = {}  # orders' meta as read in this life, with our writes
 
     def __repr__(self) -> str:
         return f"WooPlatform({self.client!r})"
 
     def close(self) -> None:
+        self.forget_reads()
         self.client.close()
+
+    def forget_reads(self) -> None:
+        """Drop what this platform read and announced: the executor's next claim reads afresh (it closes
+        its platform after each claim, which calls this)."""
+        self._meta.clear()
+        self._announced.clear()
+        self._prepared.clear()
 
     def shop_profile(self) -> ShopProfile:
         """One authenticated read proves the key (WooCommerce's own reason when it is refused); the
@@ -209,6 +219,9 @@ class WooPlatform:
             if order_id not in current:
                 log.warning("order %s is gone; marks not written", order_id)
                 continue
+            for key in (META_ETA_EARLIEST, META_ETA_LATEST):
+                if key not in meta and current[order_id].get(key):
+                    meta[key] = ""  # the range is gone: clear it
             if all(current[order_id].get(key) == value for key, value in meta.items()):
                 continue
             updates.append({"id": int(order_id), "meta_data": [{"key": k, "value": v} for k, v in meta.items()]})
@@ -252,24 +265,112 @@ class WooPlatform:
         return storefront.write_etas(self.client, items)
 
     def write_note(self, order_id: str, text: str) -> bool:
-        """Add a private note headed `[Backorder connector]`, unless the newest such note says the same.
+        """Set the order meta `backorder_note` to `text` (headed `[Backorder connector]`) unless it says that already."""
+        outcome = self.write_batch([WriteRequest(0, order_id, "note", text=text)])[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
-        Only the newest connector note counts, so a changed-then-restored decision is noted again;
-        the merchant's own notes in between do not matter.
-        """
-        path = f"orders/{int(order_id)}/notes"
-        if not self._note_needed(path, text):
-            return False
-        body = {"note": f"{NOTE_HEADER}\n{text}", "customer_note": False}
-        return self._post_once(path, body, lambda: not self._note_needed(path, text))
+    def _meta_of(self, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Current meta of these orders: read (`include=`) once in this platform's life (one claim, so
+        after the claim), then kept up to date with what it writes."""
+        missing = [order_id for order_id in order_ids if order_id not in self._meta]
+        if missing:
+            found = self._current_meta(missing)
+            for order_id in missing:
+                self._meta[order_id] = found.get(order_id)
+        return {order_id: meta for order_id in order_ids if (meta := self._meta.get(order_id)) is not None}
 
-    def _note_needed(self, path: str, text: str) -> bool:
-        wanted = _comparable(text)
-        for note in _newest_first(self.client.get(path, {"type": "internal"}) or []):
-            content = _comparable(str(note.get("note", "")))
-            if content.startswith(NOTE_HEADER):
-                return content[len(NOTE_HEADER) :].strip() != wanted
-        return True
+    def write_batch(self, requests: Sequence[WriteRequest]) -> dict[int, WriteOutcome]:
+        """Marks and notes of up to 100 orders: their meta read in one request (`include=`), what
+        differs written in one `POST /orders/batch`, together with the references of the notices
+        `prepare_customer_notes` announced. Tags and holds do nothing (False, no request). An order the
+        store no longer has gets NotFoundError; one the batch refuses, its own UserError."""
+        outcomes: dict[int, WriteOutcome] = {}
+        wanted: dict[str, dict[str, str]] = {}
+        for request in requests:
+            if request.kind == "marks" and request.marks is not None:
+                wanted.setdefault(str(int(request.order_id)), {}).update(marks_meta(request.marks))
+            elif request.kind == "note":
+                wanted.setdefault(str(int(request.order_id)), {})[META_NOTE] = note_meta(request.text)
+            else:
+                outcomes[request.key] = False  # no tags or holds in WooCommerce
+        if not wanted:
+            return outcomes
+        current = self._meta_of(list(wanted))
+        changes: dict[str, dict[str, str]] = {}
+        for order_id, meta in wanted.items():
+            if order_id in current:
+                changed = {key: value for key, value in meta.items() if current[order_id].get(key) != value}
+                if changed:
+                    changes[order_id] = changed
+        refused = self._write_meta(changes)
+        for request in requests:
+            if request.key in outcomes:
+                continue
+            order_id = str(int(request.order_id))
+            keys = set(marks_meta(request.marks)) if request.kind == "marks" and request.marks else {META_NOTE}
+            if order_id not in current:
+                outcomes[request.key] = NotFoundError(f"order {order_id} is not in the store")
+            elif order_id in refused:
+                outcomes[request.key] = refused[order_id]
+            else:
+                outcomes[request.key] = bool(keys & set(changes.get(order_id, {})))
+        return outcomes
+
+    def _write_meta(self, changes: dict[str, dict[str, str]]) -> dict[str, Exception]:
+        """`POST /orders/batch` of `changes` plus the notice references still to be recorded (all of
+        them: they must be in the store before their notes go out); the orders refused, with why."""
+        changes = {order_id: dict(meta) for order_id, meta in changes.items()}
+        for order_id, (value, _refs_new) in self._announced.items():
+            changes.setdefault(order_id, {})[META_NOTICES] = value
+        refused: dict[str, Exception] = {}
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        for start in range(0, len(changes), BATCH_LIMIT):
+            chunk = list(changes.items())[start : start + BATCH_LIMIT]
+            updates = [{"id": int(order_id), "meta_data": [{"key": k, "value": v} for k, v in meta.items()]}
+                       for order_id, meta in chunk]
+            answer = self.client.post("orders/batch", {"update": updates})
+            answered = {str(entry.get("id")): entry for entry in (answer or {}).get("update", [])}
+            for order_id, meta in chunk:
+                entry = answered.get(order_id) or {"error": {"code": "no_answer", "message": "not in the answer"}}
+                error = entry.get("error")
+                if not error:
+                    self._meta[order_id] = {**(self._meta.get(order_id) or {}), **meta}
+                    announced = self._announced.pop(order_id, None)
+                    if announced is not None:
+                        modified = entry.get("date_modified_gmt")
+                        # The store's own clock dates its notes: keep its time for "posted since".
+                        when = modified[:19] if isinstance(modified, str) and modified else stamp
+                        self._prepared.setdefault(order_id, {}).update({ref: when for ref in announced[1]})
+                elif error.get("code") in _GONE_CODES:
+                    refused[order_id] = NotFoundError(f"order {order_id} vanished before its meta was written")
+                elif error.get("code") == "no_answer":
+                    refused[order_id] = TransportError(f"order {order_id}: the batch answer left it out")
+                else:
+                    refused[order_id] = UserError([f"order {order_id}: {error.get('code')}: {error.get('message')}"],
+                                                  status=400)
+        return refused
+
+    def prepare_customer_notes(self, items: Sequence[tuple[str, str]]) -> None:
+        """Announce the notices about to be posted: their references go into the orders'
+        `_backorder_notices` meta with the next batch write (the marks' and notes', or one of their
+        own before the first note is posted), so no notice costs more than its own POST."""
+        refs_by_order: dict[str, list[str]] = {}
+        for order_id, ref in items:
+            refs_by_order.setdefault(str(int(order_id)), []).append(ref)
+        current = self._meta_of(list(refs_by_order))
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        for order_id, refs in refs_by_order.items():
+            if order_id not in current:
+                continue
+            known = _refs(current[order_id].get(META_NOTICES))
+            new = [ref for ref in refs if ref not in known]
+            if not new:
+                continue  # started before: send_customer_note checks whether it landed
+            known.update({ref: stamp for ref in new})
+            kept = dict(sorted(known.items(), key=lambda item: item[1])[-NOTICES_KEPT:])
+            self._announced[order_id] = (json.dumps(kept, sort_keys=True), new)
 
     def send_customer_note(self, order_id: str, text: str, ref: str) -> bool:
         """Post a customer note (WooCommerce emails it) saying `text` and nothing else.
@@ -280,6 +381,12 @@ class WooPlatform:
         and returns False without writing when there is one.
         """
         path = f"orders/{int(order_id)}/notes"
+        if self._announced:
+            self._write_meta({})  # announced references are recorded before any note goes out
+        prepared = self._prepared.get(str(int(order_id)), {}).pop(ref, None)
+        if prepared is not None:  # recorded moments ago by prepare_customer_notes, so never posted yet
+            body = {"note": text.rstrip(), "customer_note": True}
+            return self._post_once(path, body, lambda: self._note_landed(path, text, prepared))
         refs = self._notice_refs(order_id)
         started = refs.get(ref)
         if started is not None and self._note_landed(path, text, started):
@@ -293,11 +400,7 @@ class WooPlatform:
         order = self.client.get(f"orders/{int(order_id)}", {"_fields": "id,meta_data"}) or {}
         for entry in order.get("meta_data") or []:
             if entry.get("key") == META_NOTICES:
-                try:
-                    refs = json.loads(entry.get("value") or "{}")
-                except (TypeError, ValueError):
-                    return {}
-                return {str(key): str(value) for key, value in refs.items()} if isinstance(refs, dict) else {}
+                return _refs(entry.get("value"))
         return {}
 
     def _record_notice(self, order_id: str, ref: str, refs: dict[str, str]) -> str:
@@ -430,6 +533,20 @@ class WooPlatform:
 PAUSED_NOTE = ("Paused in WooCommerce (by the store owner): the connector leaves it paused, and the periodic "
                "sync catches up on what it would have delivered.")
 DISABLED_NOTE = "WooCommerce disabled it after repeated failed deliveries."
+
+
+def _refs(value: Any) -> dict[str, str]:
+    """The `_backorder_notices` meta value as {reference: store time} (anything unreadable is empty)."""
+    try:
+        refs = json.loads(value or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return {str(key): str(when) for key, when in refs.items()} if isinstance(refs, dict) else {}
+
+
+def note_meta(text: str) -> str:
+    """The `backorder_note` meta value for a note."""
+    return f"{NOTE_HEADER}\n{text.strip()}"
 
 
 def _stock(holder: dict[str, Any], sold: dict[str, Any], parent: dict[str, Any] | None = None) -> StockRecord | None:

@@ -5,27 +5,30 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import re
 from typing import Literal
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 
+from connector import boundedjson
 from connector.errors import InputError
-from connector.platforms.hosts import is_loopback_host
+from connector.outbound import OutboundPolicy, current_policy
+from connector.outbound.addresses import is_loopback_name
 
 AUTHORIZE_PATH = "/wc-auth/v1/authorize"
+MAX_CALLBACK_BYTES = 64 * 1024  # four short strings and a number
 KeyPermissions = Literal["read", "write", "read_write"]
 
 
 
-def normalize_store_url(url: str, *, source: str = "store URL") -> str:
+def normalize_store_url(url: str, *, source: str = "store URL", policy: OutboundPolicy | None = None) -> str:
     """A store URL fit for outbound requests, as `scheme://host[:port][/path]` with no trailing slash.
 
-    Refuses anything but http/https, a missing host, embedded credentials, a query or a fragment,
-    and plain http to anything but a loopback host: WooCommerce ignores Basic auth over HTTP, and
-    credentials must not cross a network in clear. Messages never echo a URL that held credentials.
+    Refuses anything but http/https, a missing host, embedded credentials, a query or a fragment, and
+    whatever the outbound policy refuses (plain http except to this machine when OUTBOUND_ALLOW_LOOPBACK
+    is set, addresses that are not public): WooCommerce ignores Basic auth over HTTP, and credentials
+    must not cross a network in clear. Messages never echo a URL that held credentials.
     """
     text = (url or "").strip()
     try:
@@ -43,11 +46,7 @@ def normalize_store_url(url: str, *, source: str = "store URL") -> str:
         raise InputError(source, f"has no host name (got {text!r})")
     if parts.query or parts.fragment:
         raise InputError(source, f"must not contain a query or fragment (got {text!r})")
-    if scheme == "http" and not is_loopback_host(host):
-        raise InputError(
-            source,
-            f"plain http:// is only allowed for a store on this machine (localhost); use https://{host}",
-        )
+    (policy or current_policy()).check_url(text, source=source)
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
         netloc = f"{netloc}:{port}"
@@ -62,7 +61,7 @@ def authorize_url(store_url: str, app_name: str, user_id: str, return_url: str, 
     loopback hosts so the sandbox store can run the flow.
     """
     base = normalize_store_url(store_url)
-    normalize_store_url(callback_url, source="callback_url")
+    check_callback_url(callback_url)
     query = urlencode(
         {
             "app_name": app_name,
@@ -73,6 +72,13 @@ def authorize_url(store_url: str, app_name: str, user_id: str, return_url: str, 
         }
     )
     return f"{base}{AUTHORIZE_PATH}?{query}"
+
+
+def check_callback_url(url: str) -> None:
+    """The callback is our own APP_URL, which the store calls: https, or http on this machine."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback_name(parts.hostname or "")):
+        raise InputError("callback_url", "must be https:// (or http:// on this machine)")
 
 
 class KeyCallback(BaseModel):
@@ -110,10 +116,7 @@ class KeyCallback(BaseModel):
 
 def parse_key_callback(body: bytes, *, source: str = "WooCommerce key callback") -> KeyCallback:
     """Parse the callback body; errors name the fields but never echo their values."""
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InputError(source, "body is not JSON") from None
+    data = boundedjson.loads(body, source=source, max_bytes=MAX_CALLBACK_BYTES)
     if not isinstance(data, dict):
         raise InputError(source, "body is not a JSON object")
     try:

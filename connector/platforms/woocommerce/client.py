@@ -21,6 +21,8 @@ from connector.errors import (
     TransportError,
     UserError,
 )
+from connector import boundedjson
+from connector.outbound import OutboundPolicy, current_policy, guarded_session, read_body
 from connector.platforms.base import ShopAccess
 from connector.platforms.retrying import Jitter, full_jitter, platform_retrying
 from connector.platforms.woocommerce import oauth1
@@ -32,6 +34,7 @@ PROJECT_URL = "https://pypi.org/project/backorder-connector/"
 USER_AGENT = f"backorder-connector/{__version__} (+{PROJECT_URL})"
 API_PATH = "/wp-json/wc/v3/"
 PER_PAGE = 100
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024  # a page of 100 orders is well under 2 MiB
 
 QueryValue = str | int | float | bool | list[Any] | tuple[Any, ...] | None
 Params = Mapping[str, QueryValue]
@@ -66,13 +69,17 @@ class WooClient:
         backoff_cap: float = 30.0,
         clock: Callable[[], float] = time.time,
         nonce: Callable[[], str] = oauth1.new_nonce,
+        policy: OutboundPolicy | None = None,
+        deadline: float = 120.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if not access.consumer_key or not access.consumer_secret:
             raise InputError("WooCommerce shop", "consumer key and consumer secret are both required")
+        self._policy = policy or current_policy()
         if access.api_url:
-            base = normalize_store_url(access.api_url, source="WooCommerce API URL") + "/"
+            base = normalize_store_url(access.api_url, source="WooCommerce API URL", policy=self._policy) + "/"
         else:
-            base = normalize_store_url(access.domain) + API_PATH
+            base = normalize_store_url(access.domain, policy=self._policy) + API_PATH
         self.base_url = base
         self.store_url = access.domain
         self._host = urlsplit(base).netloc
@@ -81,7 +88,7 @@ class WooClient:
         self._key = access.consumer_key
         self._secret = access.consumer_secret
         self._own_session = session is None
-        self._session = session or requests.Session()
+        self._session = session or guarded_session(self._policy)
         self._session.headers["User-Agent"] = USER_AGENT
         self._session.headers["Accept"] = "application/json"
         self._sleep = sleep
@@ -92,6 +99,8 @@ class WooClient:
         self._backoff_cap = backoff_cap
         self._clock = clock
         self._nonce = nonce
+        self._deadline = deadline
+        self._monotonic = monotonic
 
     def __repr__(self) -> str:
         return f"WooClient({self.base_url!r})"
@@ -160,7 +169,9 @@ class WooClient:
 
         def attempt() -> requests.Response:
             try:
-                response = self._session.get(root, timeout=self._timeout, allow_redirects=False)
+                started = self._monotonic()
+                response = self._session.get(root, timeout=self._timeout, allow_redirects=False, stream=True)
+                self._read(response, started)
             except requests.Timeout:
                 raise TransportError(f"{self._host}: GET /wp-json/ timed out after {self._timeout:g} s") from None
             except requests.RequestException as error:
@@ -187,6 +198,7 @@ class WooClient:
         else:
             auth = (self._key, self._secret)
         try:
+            started = self._monotonic()
             response = self._session.request(
                 method,
                 url,
@@ -195,7 +207,9 @@ class WooClient:
                 auth=auth,
                 timeout=self._timeout,
                 allow_redirects=False,
+                stream=True,
             )
+            self._read(response, started)
         except requests.Timeout:
             raise TransportError(f"{self._host}: {method} {path} timed out after {self._timeout:g} s") from None
         except requests.ConnectionError as error:
@@ -207,6 +221,11 @@ class WooClient:
         if 200 <= response.status_code < 300:
             return response
         raise _error_for(response, method, path, self._host)
+
+    def _read(self, response: requests.Response, started: float) -> None:
+        """The whole answer, within MAX_RESPONSE_BYTES and the client's overall deadline."""
+        read_body(response, max_bytes=MAX_RESPONSE_BYTES, deadline=started + self._deadline, clock=self._monotonic,
+                  what=self._host)
 
 
 def _encode_params(params: Params) -> list[tuple[str, str]]:
@@ -236,8 +255,8 @@ def _json(response: requests.Response, host: str) -> Any:
     if response.status_code == 204 or not response.content:
         return None
     try:
-        return response.json()
-    except ValueError:
+        return boundedjson.loads(response.content, source=host)
+    except InputError:
         raise PlatformError(
             f"{host}: answered {response.status_code} without JSON; check the store URL and that "
             "WordPress permalinks are not 'Plain'",
@@ -282,8 +301,8 @@ def _error_for(response: requests.Response, method: str, path: str, host: str) -
 
 def _error_body(response: requests.Response) -> tuple[str | None, str, dict[str, str]]:
     try:
-        data = response.json()
-    except ValueError:
+        data = boundedjson.loads(response.content, source="error body")
+    except InputError:
         return None, "", {}
     if not isinstance(data, dict):
         return None, "", {}

@@ -22,6 +22,7 @@ from connector.platforms.payloads import (
     as_utc,
     clean_sku,
     describe_validation_error,
+    price_of,
 )
 
 OPEN_STATUSES = frozenset({"processing", "on-hold"})
@@ -57,6 +58,7 @@ class WooLineItem(WooPlanningLine):
     variation_id: NotRequired[str | None]
     name: NotRequired[str | None]
     meta_data: NotRequired[list[WooMeta]]
+    price: NotRequired[str | float | None]  # the unit price after discounts
 
 
 @with_config(IDS_AS_TEXT)
@@ -116,6 +118,7 @@ def line_from_payload(item: WooLineItem, status: str) -> RemoteLine:
         variant_id=_nonzero(item.get("variation_id")) or _nonzero(item.get("product_id")),
         title=html.unescape(item.get("name") or ""),
         stock_reduced=_reduced_stock(item),
+        unit_price=price_of(item.get("price")),
     )
 
 

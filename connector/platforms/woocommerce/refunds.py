@@ -88,7 +88,8 @@ def cancel_units(client: WooClient, order_id: str, request: CancelRequest) -> Ca
     order = client.get(path)
     currency = str(order.get("currency") or "")
     refunds = list(client.paginate(f"{path}/refunds"))
-    mine = next((r for r in refunds if request.marker in str(r.get("reason") or "")), None)
+    markers = (request.marker, *request.earlier_markers)  # WooCommerce keeps no declined refund
+    mine = next((r for r in refunds if any(m in str(r.get("reason") or "") for m in markers)), None)
     if mine is not None:
         outcome = CancelOutcome(str(mine["id"]), str(_cents(_money(mine.get("amount")))), currency, already_done=True)
     else:

@@ -10,6 +10,7 @@ from connector.web.dashboard import (  # noqa: F401 - routes
     access,
     auth,
     cancels,
+    connect,
     feeds,
     formatting,
     health,

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import NoReturn
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
-from sqlalchemy import select
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from connector.store.models import Order, Shop
+from connector.store.models import Order, SessionVersion, Shop
+from connector.store.repo import insert_or_ignore
 from connector.web.context import current_services
 from connector.web.csrf import FORM_FIELD, csrf_token, csrf_valid
 from connector.web.dashboard.banners import shop_banners
@@ -48,6 +50,29 @@ class Viewer:
     def may_see(self, shop_id: int | None) -> bool:
         return self.is_operator or (shop_id is not None and shop_id == self.shop_id)
 
+    @property
+    def subject(self) -> str:
+        """Whose sessions one logout ends: the operator's, or one shop's merchants'."""
+        return "operator" if self.is_operator else f"shop:{self.shop_id}"
+
+
+def session_version(subject: str) -> int:
+    """The subject's current session version (0 before its first logout), read once per request."""
+    cache: dict[str, int] = g.setdefault("session_versions", {})
+    if subject not in cache:
+        with current_services().db.session() as db:
+            cache[subject] = int(db.scalar(select(SessionVersion.version)
+                                           .where(SessionVersion.subject == subject)) or 0)
+    return cache[subject]
+
+
+def _bump_session_version(subject: str) -> None:
+    with current_services().db.session() as db:
+        insert_or_ignore(db, SessionVersion.__table__, {"subject": subject, "version": 0}, ("subject",))
+        db.execute(update(SessionVersion).where(SessionVersion.subject == subject)
+                   .values(version=SessionVersion.version + 1))
+    g.pop("session_versions", None)
+
 
 def current_viewer() -> Viewer | None:
     raw = session.get(SESSION_KEY)
@@ -56,21 +81,30 @@ def current_viewer() -> Viewer | None:
     since = raw.get("since")
     if not isinstance(since, int) or time.time() - since > SESSION_MAX_AGE_SECONDS:
         return None
+    found: Viewer | None = None
     if raw.get("role") == "operator":
-        return Viewer("operator")
+        found = Viewer("operator")
     shop_id = raw.get("shop_id")
     if raw.get("role") == "merchant" and isinstance(shop_id, int):
-        return Viewer("merchant", shop_id)
-    return None
+        found = Viewer("merchant", shop_id)
+    # A cookie from before the subject's last logout carries an older version: it opens nothing.
+    if found is None or raw.get("v") != session_version(found.subject):
+        return None
+    return found
 
 
 def start_session(viewer: Viewer) -> None:
     """Log `viewer` in on a fresh session (a new CSRF token too, so nothing carries over from before)."""
     session.clear()
-    session[SESSION_KEY] = {"role": viewer.role, "shop_id": viewer.shop_id, "since": int(time.time())}
+    session[SESSION_KEY] = {"role": viewer.role, "shop_id": viewer.shop_id, "since": int(time.time()),
+                            "v": session_version(viewer.subject)}
 
 
 def end_session() -> None:
+    """Log out: this cookie and every other one saved for the same subject stop working (server side)."""
+    who = current_viewer()
+    if who is not None:
+        _bump_session_version(who.subject)
     session.clear()
 
 
@@ -143,7 +177,19 @@ def render(template: str, **context: object) -> str:
     return render_template(f"dashboard/{template}", **context)
 
 
-def no_shop_page() -> str:
+class NoShopYet(Exception):
+    """Raised inside a page's database session; rendered once the session is closed (see below)."""
+
+
+def no_shop_page() -> NoReturn:
+    """The "no shop yet" page. Raised, not returned: pages call this inside their database session, and
+    rendering opens another one (the menu's shop list), which on SQLite would wait for the first one's
+    write lock and fail with "database is locked" (issue 13, finding 8)."""
+    raise NoShopYet
+
+
+@blueprint.errorhandler(NoShopYet)
+def _no_shop(_error: NoShopYet) -> str:
     return render("empty.html", title="No shop yet")
 
 

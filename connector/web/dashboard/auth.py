@@ -5,16 +5,26 @@ ADMIN_PASSWORD may be a werkzeug hash (`scrypt:`/`pbkdf2:`) or plain text, hashe
 GET  /            opened from the Shopify admin (?shop=&hmac=&timestamp=&host=): verify and log the
                   merchant in, bound to that shop; otherwise go to the backorders page (or log in).
 GET  /login       the operator login form.
-POST /login       password + csrf_token; at most MAX_FAILURES failures per client IP per WINDOW (429).
-POST /logout      ends the session.
+POST /login       password + csrf_token (429 while locked, see below); `next` is followed only when it is a
+                  plain path of this site (`safe_next`).
+POST /login/switch  an admin link opened while someone else is signed in asks first; this confirms it.
+POST /logout      ends the session, and every saved copy of it: the subject's session version is bumped.
+
+Lockout, with backoff. Per client (its address; behind a proxy set PROXY_COUNT so it is read from
+X-Forwarded-For, or every visitor is the proxy): after CLIENT_FREE_FAILURES failures within WINDOW,
+the client is refused until its last failure plus one minute, doubling with every further failure up
+to 15 minutes. Per account: after ACCOUNT_FREE_FAILURES failures from any clients within WINDOW,
+every client waits from the last failure 5 seconds, doubling up to 5 minutes; short, so guessing from
+many addresses is slowed down without locking the operator out for long.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import unquote, urlsplit
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -25,8 +35,12 @@ from connector.store.models import LoginAttempt, Shop, utcnow
 from connector.web.context import SERVICES_KEY, current_services
 from connector.web.dashboard.access import Viewer, blueprint, current_viewer, end_session, start_session
 
-MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
+CLIENT_FREE_FAILURES, CLIENT_FIRST_LOCK, CLIENT_MAX_LOCK = 5, timedelta(minutes=1), timedelta(minutes=15)
+ACCOUNT_FREE_FAILURES, ACCOUNT_FIRST_LOCK, ACCOUNT_MAX_LOCK = 20, timedelta(seconds=5), timedelta(minutes=5)
+ACCOUNT_KEY = "account:operator"  # the failures of the one operator account, from every client
+PENDING_SHOP_KEY = "dashboard_pending_shop"
+PENDING_SECONDS = 300
 KEEP_ATTEMPTS = timedelta(days=1)
 # How far Shopify's `timestamp` may be from our clock before an admin link is refused.
 TIMESTAMP_WINDOW_SECONDS = 300
@@ -80,6 +94,20 @@ def client_address() -> str:
     return (request.remote_addr or "unknown")[:100]
 
 
+def locked_until(db: Session, key: str, free: int, first: timedelta, most: timedelta) -> datetime | None:
+    """Until when `key` (a client or the account) is locked out, or None: past `free` failures within
+    WINDOW, `first` from the last failure, doubling with each further failure up to `most`."""
+    now = utcnow()
+    count, last = db.execute(
+        select(func.count(), func.max(LoginAttempt.at))
+        .where(LoginAttempt.client == key, LoginAttempt.succeeded.is_(False), LoginAttempt.at >= now - WINDOW)
+    ).one()
+    if not count or count < free or last is None:
+        return None
+    until: datetime = last + min(most, first * 2 ** min(count - free, 20))
+    return until if until > now else None
+
+
 def recent_failures(db: Session, client: str) -> int:
     since = utcnow() - WINDOW
     count = db.scalar(
@@ -93,14 +121,30 @@ def recent_failures(db: Session, client: str) -> int:
 def record_attempt(db: Session, client: str, succeeded: bool) -> None:
     now = utcnow()
     db.add(LoginAttempt(client=client, at=now, succeeded=succeeded))
+    if not succeeded:
+        db.add(LoginAttempt(client=ACCOUNT_KEY, at=now, succeeded=False))
     db.execute(delete(LoginAttempt).where(LoginAttempt.at < now - KEEP_ATTEMPTS))
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site: never an absolute or protocol-relative URL (open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("dashboard.orders")
+    """`target` when it is a plain path of this site, else the backorders page (no open redirect).
+
+    Refused: anything not starting with one `/`, any control character, space, backslash or non-ASCII
+    character (browsers drop tabs and newlines, and read `\\` as `/`, so `/%09/evil` and `/\\evil` would
+    go off site), a scheme or host, and a path that decodes to any of those (`/%2F/evil`, `/%5Cevil`)."""
+    fallback = url_for("dashboard.orders")
+    if not target or len(target) > 2000 or not target.isascii():
+        return fallback
+    decoded = unquote(target)
+    for text in (target, decoded):
+        if not text.startswith("/") or text.startswith("//") or "\\" in text:
+            return fallback
+        if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in text):
+            return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or "/../" in decoded or decoded.startswith("/.."):
+        return fallback
+    return target
 
 
 @blueprint.get("/")
@@ -118,7 +162,7 @@ def _fresh(timestamp: str | None) -> bool:
     return abs(time.time() - int(timestamp)) <= TIMESTAMP_WINDOW_SECONDS
 
 
-def shopify_entry() -> Response:
+def shopify_entry() -> Response | str:
     """The app URL as the Shopify admin opens it: signed query -> a session bound to that one shop."""
     settings = current_services().settings
     domain = (request.args.get("shop") or "").strip().lower()
@@ -137,7 +181,24 @@ def shopify_entry() -> Response:
         )
     if shop_id is None:
         return redirect(url_for("shopify_install.install", shop=domain))
-    start_session(Viewer("merchant", shop_id))
+    arriving, signed_in = Viewer("merchant", shop_id), current_viewer()
+    if signed_in is not None and signed_in != arriving:
+        # Someone else is signed in here: ask, never replace their session silently.
+        session[PENDING_SHOP_KEY] = {"shop_id": shop_id, "since": int(time.time())}
+        who = "the operator" if signed_in.is_operator else "another shop's merchant"
+        return render_template("dashboard/switch.html", title="Switch session", who=who, domain=domain)
+    start_session(arriving)
+    return redirect(url_for("dashboard.orders"))
+
+
+@blueprint.post("/login/switch")
+def switch_session() -> Response:
+    """Confirms the switch an admin link asked for (CSRF-checked; the link was verified when it was opened)."""
+    pending = session.pop(PENDING_SHOP_KEY, None)
+    if not isinstance(pending, dict) or not isinstance(pending.get("shop_id"), int) \
+            or time.time() - int(pending.get("since") or 0) > PENDING_SECONDS:
+        abort(400, description="nothing to switch to; open the app from your Shopify admin again")
+    start_session(Viewer("merchant", pending["shop_id"]))
     return redirect(url_for("dashboard.orders"))
 
 
@@ -149,10 +210,13 @@ def login() -> Response | str | tuple[str, int]:
         return render_template("dashboard/login.html", enabled=enabled, next=next_target, error=None)
     client = client_address()
     with current_services().db.session() as db:
-        if recent_failures(db, client) >= MAX_FAILURES:
+        until = (locked_until(db, client, CLIENT_FREE_FAILURES, CLIENT_FIRST_LOCK, CLIENT_MAX_LOCK)
+                 or locked_until(db, ACCOUNT_KEY, ACCOUNT_FREE_FAILURES, ACCOUNT_FIRST_LOCK, ACCOUNT_MAX_LOCK))
+        if until is not None:
+            wait = max(1, int((until - utcnow()).total_seconds()) + 1)
             return render_template(
                 "dashboard/login.html", enabled=enabled, next=next_target,
-                error="Too many failed attempts. Wait 15 minutes and try again.",
+                error=f"Too many failed attempts. Wait {wait} seconds and try again.",
             ), 429
         ok = password_matches(stored_admin_hash(), request.form.get("password", ""))
         record_attempt(db, client, ok)

@@ -38,6 +38,19 @@ def safe_source(source: str | None) -> str:
     return PurePath(source).name
 
 
+REASON_LABELS = {
+    "supplier_delay": "supplier delay",
+    "demand_surge": "demand surge",
+    "awaiting_restock": "awaiting restock",
+    "no_supplier_date": "no supplier date",
+}
+
+
+def reason_label(code: str | None) -> str:
+    """A reason code as the dashboard words it ("supplier delay"); "" for none."""
+    return REASON_LABELS.get(code or "", code or "")
+
+
 def csv_cell(value: object) -> str:
     """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
     text = "" if value is None else str(value)
@@ -48,5 +61,5 @@ def csv_cell(value: object) -> str:
 def _helpers() -> dict[str, object]:
     return {
         "fmt_date": fmt_date, "fmt_time": fmt_time, "fmt_short": fmt_short,
-        "safe_source": safe_source, "week_label": week_label,
+        "safe_source": safe_source, "week_label": week_label, "reason_label": reason_label,
     }

@@ -43,6 +43,8 @@ from connector.store.models import (
     Shop,
     utcnow,
 )
+from connector.engine.reasons import waiting_supplier
+from connector.notify.reasons import REASON_SETTING, reason_note
 from connector.web.context import current_services
 from connector.web.dashboard.access import (
     blueprint,
@@ -74,8 +76,10 @@ def sample_context(db: Session, shop: Shop, kind: str) -> NoticeContext:
     ).first()
     if row is not None:
         order, decision = row
+        texts = shop.setting(REASON_SETTING, None)
         lines = [
-            NoticeLine(line.platform_id, line.sku, line.title, choice.backordered, choice.eta)
+            NoticeLine(line.platform_id, line.sku, line.title, choice.backordered, choice.eta, choice.reason,
+                       reason_note(texts, line.sku, waiting_supplier(choice.eta_source)))
             for line, choice in db.execute(
                 select(OrderLine, LineDecision).join(LineDecision, LineDecision.order_line_id == OrderLine.id)
                 .where(OrderLine.order_id == order.id, LineDecision.backordered > 0)
@@ -84,7 +88,8 @@ def sample_context(db: Session, shop: Shop, kind: str) -> NoticeContext:
         name, first_name, eta = order.name, order.customer_first_name, decision.eta
     else:
         eta = today + timedelta(days=9)
-        lines = [NoticeLine("1", "MUG-RED", "Red mug", 2, eta), NoticeLine("2", "LAMP-01", "Desk lamp", 1, today + timedelta(days=4))]
+        lines = [NoticeLine("1", "MUG-RED", "Red mug", 2, eta, "supplier_delay"),
+                 NoticeLine("2", "LAMP-01", "Desk lamp", 1, today + timedelta(days=4), "awaiting_restock")]
         name, first_name = "#1001", "Ada"
     link = f"{current_services().settings.app_url}/choice/preview-only" if kind in DELAY_KINDS else None
     refund = Refund("49.90", "USD", refund_due_by(today), whole_order=False) if kind == "cancelled" else None

@@ -1,14 +1,12 @@
-"""The dashboard's writes: manual resend and release actions, handled choices, and the reconcile preview.
+"""The dashboard's own writes (handled choices) and the reconcile preview.
 
-Queued actions go into the same outbox the workers drain (`actions`), each with a fresh idempotency
-key and `manual: true` in its payload, so the history shows a person asked for it. Replaying a dead
-delivery uses `connector.pipeline.inbox.replay`; running reconcile for real uses
-`connector.pipeline.outbox.reconcile_and_plan`.
+Manual resend and release actions are queued by the outbox (`connector.pipeline.requested`), the one
+writer of action rows. Replaying a dead delivery uses `connector.pipeline.inbox.replay`; running
+reconcile for real uses `connector.pipeline.outbox.reconcile_and_plan`.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,10 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connector.errors import InputError
-from connector.pipeline.outbox import action_key
 from connector.pipeline.reconcile import reconcile_shop
-from connector.store.models import Action, CustomerChoice, Order, OrderDecision, Shop, utcnow
+from connector.store.models import CustomerChoice, Order, OrderDecision, Shop, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,53 +37,6 @@ class PreviewChange:
     after_status: str
     after_eta: date | None
     lines: tuple[PreviewLine, ...]
-
-
-def _queue_manual(db: Session, order: Order, kind: str, payload: dict[str, Any], fingerprint: str) -> Action:
-    now = utcnow()
-    action = Action(
-        idempotency_key=action_key(order.shop_id, order.id, kind, f"manual-{uuid.uuid4().hex}"),
-        shop_id=order.shop_id, order_id=order.id, kind=kind, fingerprint=fingerprint,
-        payload={**payload, "manual": True}, status="pending", attempts=0, next_attempt_at=now, created_at=now,
-    )
-    db.add(action)
-    db.flush()
-    return action
-
-
-def _fingerprint(db: Session, order_id: int) -> str:
-    return db.scalar(select(OrderDecision.fingerprint).where(OrderDecision.order_id == order_id)) or "manual"
-
-
-def queue_resend(db: Session, order: Order) -> Action:
-    """Queue the order's latest notice again as a new, manually requested notify action.
-
-    The notice reference gets a fresh suffix so the copy has its own Message-ID (mail systems drop a
-    message whose id they have already seen) and its own choice link.
-    """
-    latest = db.scalar(
-        select(Action).where(Action.order_id == order.id, Action.kind == "notify").order_by(Action.id.desc()).limit(1)
-    )
-    if latest is None:
-        raise InputError(f"order {order.name}", "has had no customer notice yet, so there is nothing to resend")
-    payload = dict(latest.payload or {})
-    base_ref = str(payload.get("resent_from") or payload.get("ref") or latest.fingerprint)
-    payload["resent_from"] = base_ref
-    payload["ref"] = f"{base_ref}-resend-{uuid.uuid4().hex[:8]}"
-    return _queue_manual(db, order, "notify", payload, latest.fingerprint)
-
-
-def queue_release(db: Session, order: Order) -> Action:
-    """Queue a release of the order's fulfilment hold (the worker writes it to the store)."""
-    latest = db.scalar(
-        select(Action.kind)
-        .where(Action.order_id == order.id, Action.kind.in_(("hold", "release")))
-        .order_by(Action.id.desc())
-        .limit(1)
-    )
-    if latest != "hold":
-        raise InputError(f"order {order.name}", "has no fulfilment hold to release")
-    return _queue_manual(db, order, "release", {}, _fingerprint(db, order.id))
 
 
 def mark_choice_handled(db: Session, choice: CustomerChoice) -> None:

@@ -20,11 +20,11 @@ from sqlalchemy import select
 
 from connector.errors import InputError
 from connector.pipeline.mailorder import rule_summary
+from connector.pipeline.requested import queue_release, queue_resend
 from connector.store.models import CustomerChoice, SyncCursor
 from connector.web.context import current_services
 from connector.web.dashboard.access import blueprint, current_shop, no_shop_page, render, viewer, visible_order
 from connector.web.dashboard.formatting import csv_cell, fmt_date, fmt_time
-from connector.web.dashboard.operations import queue_release, queue_resend
 from connector.web.dashboard.queries import (
     PAGE_SIZE,
     SORTS,

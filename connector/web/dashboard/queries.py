@@ -105,6 +105,7 @@ class LineView:
     backordered: int
     eta: date | None
     eta_source: str | None
+    reason: str | None = None  # engine.reasons code of a backordered line
 
 
 @dataclass(slots=True)
@@ -290,6 +291,7 @@ def load_orders(db: Session, shop_id: int, ids: Sequence[int]) -> list[OrderView
                 open_quantity=line.open_quantity, allocated=decision.allocated if decision else 0,
                 backordered=decision.backordered if decision else 0, eta=decision.eta if decision else None,
                 eta_source=decision.eta_source if decision else None,
+                reason=decision.reason if decision and decision.backordered else None,
             )
         )
     for action in db.scalars(select(Action).where(Action.order_id.in_(found)).order_by(Action.id)):

@@ -37,9 +37,10 @@ class SkuRow:
 
 
 def _waiting_lines(shop_id: int, sku: str | None = None) -> Select[Any]:
-    """(sku, eta, units, order id, order name, eta source) of every backordered line of the shop's open orders."""
+    """(sku, eta, units, order id, order name, eta source, reason) of every backordered line of the shop's open orders."""
     statement = (
-        select(OrderLine.sku, LineDecision.eta, LineDecision.backordered, Order.id, Order.name, LineDecision.eta_source)
+        select(OrderLine.sku, LineDecision.eta, LineDecision.backordered, Order.id, Order.name, LineDecision.eta_source,
+               LineDecision.reason)
         .join(LineDecision, LineDecision.order_line_id == OrderLine.id)
         .join(Order, Order.id == OrderLine.order_id)
         .where(Order.shop_id == shop_id, Order.is_open.is_(True), LineDecision.backordered > 0)
@@ -72,7 +73,7 @@ def skus() -> str:
             return no_shop_page()
         lines = db.execute(_waiting_lines(shop.id)).all()
         waiting: dict[str, tuple[int, set[int]]] = {}
-        for sku, _eta, units, order_id, _name, _source in lines:
+        for sku, _eta, units, order_id, *_rest in lines:
             total, orders = waiting.setdefault(sku or "", (0, set()))
             orders.add(order_id)
             waiting[sku or ""] = (total + units, orders)
