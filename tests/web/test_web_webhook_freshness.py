@@ -20,6 +20,7 @@ URL = "/webhooks/shopify"
 
 
 def _at(minutes_ago: float) -> str:
+    # Shopify writes nanoseconds; the fraction here is made up, so ages read to the minute may be one less.
     return (utcnow() - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%S.123456789Z")
 
 
@@ -36,7 +37,7 @@ def test_a_delivery_older_than_the_window_is_answered_200_and_not_stored(client:
     assert response.status_code == 200 and response.get_json() == {"status": "stale"}
     assert inbox_count(web_services) == 0
     [(domain, topic, reason)] = _refusals(web_services)
-    assert reason.startswith("stale: triggered 361 minutes ago")
+    assert reason.startswith("stale: triggered 36") and reason.endswith("past the 360-minute window")
     # Shopify's own retries, up to 4 hours after the event, still get through.
     headers.update({"X-Shopify-Triggered-At": _at(240), "X-Shopify-Webhook-Id": "retry-1"})
     assert client.post(URL, data=body, headers=headers).get_json() == {"status": "stored"}
@@ -65,7 +66,7 @@ def test_refusals_are_counted_on_the_deliveries_page(client: FlaskClient, web_se
     assert token is not None
     client.post("/login", data={"password": ADMIN_PASSWORD, "csrf_token": token.group(1)})
     page = client.get("/deliveries").get_data(as_text=True)
-    assert "1 in 7 days" in page and "stale: triggered 3000 minutes ago" in page
+    assert "1 in 7 days" in page and "minutes ago, past the 360-minute window" in page
 
 
 @pytest.mark.parametrize(("value", "stale"), [
