@@ -8,6 +8,7 @@
     python -m bench.run --only bulk --update-results     one benchmark, its section replaced in RESULTS.md
     python -m bench.run --only feeds --update-results    the 50 MB supplier feed import (about 2 minutes)
     python -m bench.run --only storefront --update-results   storefront ETA requests per 1,000 variants (~3 minutes)
+    python -m bench.run --only reorder --update-results      the reorder-advice backtest over a simulated year (~1 minute)
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from bench import engine, feeds, intake, storefront, sync
+from bench import engine, feeds, intake, reorder, storefront, sync
 from bench.machine import machine_summary
 from bench.report import RESULTS_PATH, Section, update_results, write_results
 
-NAMES = ("engine", "intake", "sync", "bulk", "push", "feeds", "storefront")
+NAMES = ("engine", "intake", "sync", "bulk", "push", "feeds", "storefront", "reorder")
 
 
 def _guarded(title: str, work: Callable[[], Section]) -> Section:
@@ -85,6 +86,8 @@ def main(argv: list[str] | None = None) -> None:
         sections.append(_guarded("5. Supplier feed import", lambda: feeds.run(rows=100_000 if quick else feeds.ROWS)))
     if "storefront" in chosen:
         sections.append(_guarded("6. Storefront ETA", lambda: storefront.run(variants=100 if quick else storefront.VARIANTS)))
+    if "reorder" in chosen:
+        sections.append(_guarded("8. Reorder advice backtest", lambda: reorder.run(days=60 if quick else reorder.DAYS)))
     elapsed = time.monotonic() - started
     print(f"\nall benchmarks done in {elapsed / 60:.1f} minutes", flush=True)
     if options.update_results and not quick and set(chosen) != set(NAMES):

@@ -35,6 +35,7 @@ from connector.pipeline.brake import send_held
 from connector.pipeline.storefront import SETTING_ON as STOREFRONT_SETTING
 from connector.store.models import Action, HeldReconcile, LineDecision, Order, OrderLine, Shop
 from sandbox.demo_cancel import customers_cancel
+from sandbox.demo_reorder import advise_reorder, explain_reasons
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "sandbox"
 DEMO_API_KEY = "demo-app-key"
@@ -63,6 +64,7 @@ class DemoRun:
     shop_ids: dict[str, int] = field(default_factory=dict)
     steps: list[tuple[str, str]] = field(default_factory=list)
     worker: WorkerStats = field(default_factory=WorkerStats)
+    tables: list[Any] = field(default_factory=list)  # rich tables the summary prints after the steps
     started: float = field(default_factory=time.monotonic)
     _last: float = field(default_factory=time.monotonic)
 
@@ -371,7 +373,9 @@ def run_demo(data_dir: Path, *, port: int | None = None) -> DemoRun:
         show_storefront(run)
         place_new_orders(run)
         slip_supplier_dates(run)
+        explain_reasons(run)
         customers_cancel(run)
+        advise_reorder(run)
     except BaseException:
         run.stop()
         raise

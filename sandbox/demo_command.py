@@ -32,6 +32,8 @@ def print_summary(run: DemoRun, *, keep_running: bool) -> None:
     elapsed = time.monotonic() - run.started
     for title, detail in run.steps:
         out.print(f"[bold]{title}[/bold]: {detail}")
+    for extra in run.tables:
+        out.print(extra)
     with run.services.db.session() as session:
         platform_of = {shop.id: shop.platform for shop in session.scalars(select(Shop))}
         orders = Counter(platform_of[shop_id] for shop_id in session.scalars(select(Order.shop_id)))

@@ -138,3 +138,33 @@ def test_shops_connect_woocommerce_prints_the_approval_address_once_per_store(ru
     assert refused.exit_code == 2 and "link-local" in refused.output
     plain = run("shops", "connect", "woocommerce", "--url", "http://127.0.0.1:8082", OUTBOUND_ALLOW_LOOPBACK="false")
     assert plain.exit_code == 2 and "OUTBOUND_ALLOW_LOOPBACK" in plain.output
+
+
+def test_feeds_list_never_prints_a_feed_urls_credentials(run, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13, finding 3: `user:pw@` and `?token=` were printed in full by `connector feeds list`."""
+    from connector.services import Services
+    from connector.store.models import Supplier
+    from tests.conftest import make_settings
+
+    assert run("db", "upgrade").exit_code == 0
+    services = Services(make_settings(database_url, Path.cwd()))
+    try:
+        with services.db.session() as session:
+            session.add(Supplier(scope="all", name="remote", column_map={}, row_count=0, unit_count=0, rejected=[],
+                                 rejected_count=0, source="https://bob:hunter2@feeds.example/stock.csv?token=t0ps3cret"))
+    finally:
+        services.close()
+    for args in (("feeds", "list"), ("feeds", "list", "--json")):
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+        assert "hunter2" not in result.output and "t0ps3cret" not in result.output and "bob" not in result.output
+        assert "feeds.example/stock.csv" in result.output
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """Issue 13, finding 9: the SQLite file was created world-readable."""
+    from connector.store.db import Database
+
+    database = Database(f"sqlite:///{tmp_path}/private/connector.db")
+    database.dispose()
+    assert (tmp_path / "private" / "connector.db").stat().st_mode & 0o777 == 0o600

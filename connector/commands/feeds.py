@@ -14,7 +14,8 @@ from sqlalchemy import select
 from connector.commands.output import confirm, console, print_json, when
 from connector.errors import InputError
 from connector.feeds.importer import Progress as ImportProgress
-from connector.feeds.importer import import_feed
+from connector.feeds.importer import import_feed, is_url
+from connector.outbound.addresses import display_url
 from connector.feeds.parse import parse_column_map
 from connector.pipeline.scheduler import mark_reconcile_for_scope, remove_supplier
 from connector.services import Services
@@ -31,7 +32,7 @@ def _progress_bar(source: str) -> Iterator[ImportProgress | None]:
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
                TimeRemainingColumn())
     with Progress(*columns, console=console(stderr=True), transient=True) as bar:
-        task = bar.add_task(f"importing {source}", total=None)
+        task = bar.add_task(f"importing {shown_source(source)}", total=None)
 
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total or None)
@@ -71,12 +72,12 @@ def import_command(services: Services, source: str, supplier: str, shop_ref: str
             mark_reconcile_for_scope(session, "all" if shop_id is None else f"shop:{shop_id}")
     # Committed first: a refusal is recorded (and shown on the dashboard) before the command fails.
     if result.refused:
-        raise InputError(source, f"refused whole: {result.reason}; {supplier}'s previous {result.rows} rows stay "
+        raise InputError(shown_source(source), f"refused whole: {result.reason}; {supplier}'s previous {result.rows} rows stay "
                                  "in force")
     for reject in result.rejected:
-        click.echo(f"{source}, line {reject['line']}: {reject['reason']} (row skipped)", err=True)
+        click.echo(f"{shown_source(source)}, line {reject['line']}: {reject['reason']} (row skipped)", err=True)
     if result.rejected_count > len(result.rejected):
-        click.echo(f"{source}: ... and {result.rejected_count - len(result.rejected)} more rows skipped", err=True)
+        click.echo(f"{shown_source(source)}: ... and {result.rejected_count - len(result.rejected)} more rows skipped", err=True)
     click.echo(result.line())
 
 
@@ -87,9 +88,14 @@ def _age(supplier: Supplier) -> str:
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.0f} d"
 
 
+def shown_source(source: str) -> str:
+    """A feed's source as printed: a URL without its user name, password or query values."""
+    return display_url(source) if is_url(source) else source
+
+
 def _shown_source(supplier: Supplier) -> str:
     """The feed's source as listed (the one place that decides what of it is shown)."""
-    return supplier.source
+    return shown_source(supplier.source)
 
 
 @feeds_group.command("list")

@@ -161,11 +161,11 @@ class AdviceSettings:
 
 
 def project_stock(
-    free_now: float, arrivals: Iterable[Arrival], rate: float, as_of: date, horizon_days: int
+    free_now: float, arrivals: Iterable[Arrival], rate: float, as_of: date, horizon_days: int, from_day: int = 0
 ) -> tuple[date | None, float]:
     """Walk the projected stock (free stock + arrivals so far − rate × days) day by day over the
-    horizon: (the first day it is below zero or None, its lowest level). An unbounded arrival ends
-    the risk from its day on."""
+    horizon: (the first day it is below zero or None, its lowest level from day `from_day` on). An
+    unbounded arrival ends the risk from its day on."""
     by_day: dict[int, float] = {}
     for arrival in arrivals:
         offset = max((arrival.day - as_of).days, 0)
@@ -175,10 +175,11 @@ def project_stock(
         by_day[offset] = by_day.get(offset, 0.0) + amount
     level = free_now + by_day.get(0, 0.0)
     first: date | None = as_of if level < 0 else None
-    lowest = level
+    lowest = level if from_day <= 0 else math.inf
     for offset in range(1, horizon_days + 1):
         level += by_day.get(offset, 0.0) - rate
-        lowest = min(lowest, level)
+        if offset >= from_day:
+            lowest = min(lowest, level)
         if first is None and level < -1e-9:
             first = as_of + timedelta(days=offset)
     return first, lowest
@@ -200,8 +201,9 @@ def advise(position: SkuPosition, as_of: date, settings: AdviceSettings | None =
     "backordered" when open demand already exceeds stock on hand, "likely" when the projection
     (stock + arrivals − d × days, over the lead time or up to the next arrival, whichever is later)
     goes below zero, else "ok". A likely backorder means the stock on order comes too late, so the
-    suggestion is at least the projection's deepest shortfall plus the safety stock, to be ordered
-    a lead time before the shortage starts (today at the latest).
+    suggestion is at least the projection's deepest shortfall from one lead time ahead on (what an
+    order placed now can still cover) plus the safety stock, to be ordered a lead time before the
+    shortage starts (today at the latest).
     """
     settings = settings or AdviceSettings()
     lead = lead_time(position.lead_days, position.lateness)
@@ -231,14 +233,19 @@ def advise(position: SkuPosition, as_of: date, settings: AdviceSettings | None =
     if position.open_demand > max(position.on_hand, 0):
         status = "backordered"
     else:
+        lead_days = math.ceil(lead.days - 1e-9)
         likely_on, lowest = project_stock(
-            float(position.on_hand - position.open_demand), position.arrivals, position.rate, as_of, horizon
+            float(position.on_hand - position.open_demand), position.arrivals, position.rate, as_of, horizon,
+            from_day=lead_days,
         )
         status = "likely" if likely_on is not None else "ok"
         if likely_on is not None:
-            # Stock on order arrives too late: bridge the gap (plus the safety stock), ordered a lead time ahead.
-            suggested = max(suggested, math.ceil(ss - lowest - 1e-9))
-            latest = max(as_of, likely_on - timedelta(days=math.ceil(lead.days - 1e-9)))
+            # Stock on order arrives too late: an order placed now arrives after the lead time, so it
+            # can bridge the shortfall from then on (plus the safety stock); earlier than that only
+            # expediting helps. It is due a lead time before the shortage starts.
+            if lowest < 0:
+                suggested = max(suggested, math.ceil(ss - lowest - 1e-9))
+            latest = max(as_of, likely_on - timedelta(days=lead_days))
             order_by = min(order_by, latest) if order_by is not None else latest
     return Advice(
         sku=position.sku,

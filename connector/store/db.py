@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import threading
 import weakref
 from collections.abc import Iterator
@@ -61,6 +63,15 @@ def rows_changed(session: Session, statement: Executable) -> int:
     return int(result.rowcount or 0)
 
 
+def _create_private(path: Path) -> None:
+    """Create a new SQLite file readable by its owner only (0600): it holds customer data and sealed
+    credentials. SQLite gives its -wal and -shm files the same mode. An existing file is left as it is."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; SQLite files get their folder created, WAL and foreign keys."""
     try:
@@ -71,6 +82,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(database))
         # isolation_level=None hands transaction control to SQLAlchemy, which issues BEGIN IMMEDIATE.
         engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None},
                                hide_parameters=True, **kwargs)

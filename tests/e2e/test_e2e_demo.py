@@ -72,7 +72,7 @@ def test_the_demo_shows_the_whole_loop_and_runs_twice(tmp_path: Path) -> None:
         finally:
             run.stop()
         assert steps == ["Installed", "Supplier feeds", "First sync", "Storefront ETA", "New orders", "Supplier delay",
-                         "Customers cancel"]
+                         "Reasons", "Customers cancel", "Reorder advice"]
 
     first, second = results
     assert first["shops"] == [("shopify", True), ("woocommerce", True)]

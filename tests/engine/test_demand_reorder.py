@@ -238,3 +238,11 @@ def test_incoming_counts_restock_promises_only_and_the_shortest_lead_supplier_is
     (fast,) = purchase_suggestions([first, second, none])
     assert (fast.supplier, fast.skus, fast.units) == ("fast", 2, first.suggested + second.suggested)
     assert fast.order_by == AS_OF
+
+
+def test_once_ordered_a_likely_shortage_inside_the_lead_time_asks_for_nothing_more() -> None:
+    # 50 units at 10/day run short on day 6; the order placed today arrives on day 9 (the lead time).
+    advice = advise(position(on_hand=50, arrivals=(Arrival(day(9), 305),)), AS_OF)
+    assert advice.status == "likely" and advice.likely_on == day(6)
+    assert advice.suggested == 0  # a new order could not arrive before day 9 either: only expediting helps
+    assert advice.order_by == AS_OF

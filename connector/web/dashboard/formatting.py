@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import PurePath
-from urllib.parse import urlsplit
+from connector.outbound.addresses import display_url
 
 from connector.web.dashboard.access import blueprint
 from connector.web.dashboard.queries import week_label
@@ -31,10 +31,7 @@ def safe_source(source: str | None) -> str:
     if not source:
         return ""
     if source.startswith(("http://", "https://")):
-        parts = urlsplit(source)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-        return f"{parts.scheme}://{host}{port}{parts.path}"
+        return display_url(source).split("?", 1)[0]
     return PurePath(source).name
 
 
