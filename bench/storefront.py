@@ -175,8 +175,10 @@ def run(variants: int = VARIANTS) -> Section:
         section.note(f"{platform}, {shape}: requests by kind in the change: {changed['paths']}")
         limit = 45 if platform == "shopify" else 15
         verdicts.append(f"{platform}, {shape}: {'met' if per_thousand <= limit else 'not met'}")
-    section.note("the first push includes Shopify's one metafieldDefinitionCreate; with nothing changed the push "
-                 "makes no request at all (what changed is known from the database, not read back from the store)")
+    section.note("Shopify: `storefront push` makes sure the variant metafield definition exists before it writes "
+                 "(one metafieldDefinitionCreate, TAKEN after the first time) and then 25 variants per metafieldsSet; "
+                 "the worker makes that check once per shop. With nothing changed the push makes no request at all: "
+                 "what changed is known from the database, not read back from the store")
     section.note("WooCommerce's products/batch refuses variation ids (woocommerce#29341), so variations are written "
                  "per parent product through products/<id>/variations/batch, 100 a request: parents of 10 "
                  "variations cost 100 requests per 1,000 changed variations")

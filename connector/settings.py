@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     # each answered after it). Off (default): one autocommitted INSERT per delivery; bench/RESULTS.md
     # section 2 measures both.
     intake_group_commit: bool = False
+    # A signed Shopify delivery triggered longer ago than this is answered 200 and not stored (a replay);
+    # Shopify retries for up to 4 hours. See webhooks/freshness.py.
+    webhook_max_age_minutes: int = Field(default=360, ge=5, le=7 * 24 * 60)
     proxy_count: int = Field(default=0, ge=0, le=5)
 
     handling_days: int = Field(default=1, ge=0, le=365)

@@ -208,3 +208,16 @@ def test_each_backordered_line_states_its_reason(tmp_path: Path) -> None:
     posters = [line for order in surged["orders"] for line in order["lines"] if line["sku"] == "POSTER-A2"]
     assert posters and all(line["reason"] == "demand_surge" for line in posters if line["backordered"])
     assert "Reason" in run_plan(*FEEDS, "--as-of", "2026-11-26").stdout
+
+
+def test_plan_json_variants_carry_the_learned_range_where_a_lateness_model_dates_them(tmp_path: Path) -> None:
+    model = tmp_path / "lateness.csv"
+    model.write_text("supplier,sku,samples,p50_days,p80_days,p90_days\nglobex,,20,2,4,6\n")
+    result = run_plan(*FEEDS, "--as-of", "2026-11-26", "--json", "--lateness", str(model))
+    assert result.exit_code == 0, result.output
+    variants = {v["sku"]: v for v in json.loads(result.stdout)["variants"]}
+    # globex's MUG-BLUE restock (12-05 + 3 lead) is dated 4 days late at p80, 2 at p50 and 6 at p90, + handling
+    assert variants["MUG-BLUE"] == {"sku": "MUG-BLUE", "available_now": 0, "eta": "2026-12-13",
+                                    "eta_earliest": "2026-12-11", "eta_latest": "2026-12-15"}
+    assert variants["TEE-M"] == {"sku": "TEE-M", "available_now": 4}  # in stock: no ETA, no range
+    assert variants["LAMP-01"]["eta"] is None and "eta_earliest" not in variants["LAMP-01"]

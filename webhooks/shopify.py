@@ -18,6 +18,7 @@ POST /webhooks/shopify
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import select
@@ -30,9 +31,12 @@ from webhooks.body import HARD_CAP_FACTOR, read_signed_body
 from webhooks import stored_answer
 from webhooks.answer import refuse
 from webhooks.cache import TTLCache
+from webhooks.freshness import record_refusal, shop_mismatch, staleness
 from webhooks.headers import header, kept_headers
 
 log = logging.getLogger("webhooks.shopify")
+STALE_ANSWER = b'{"status":"stale"}\n'
+
 blueprint = Blueprint("shopify_webhooks", __name__)
 
 KEPT_HEADERS = (
@@ -93,6 +97,16 @@ def receive() -> tuple[Response | str, int]:
     domain = domain.lower()
     if not valid_shop_domain(domain):
         return refuse(400, "Bad Request", "Shopify-Shop-Domain is not a name.myshopify.com domain")
+
+    max_age = timedelta(minutes=services.settings.webhook_max_age_minutes)
+    stale = staleness(header(request.headers, "Shopify-Triggered-At"), max_age)
+    if stale is not None:
+        record_refusal(services, "shopify", domain, topic, f"stale: {stale}")
+        return Response(STALE_ANSWER, mimetype="application/json"), 200  # 200: the platform stops retrying
+    foreign = shop_mismatch(topic, read.body, domain)
+    if foreign is not None:
+        record_refusal(services, "shopify", domain, topic, foreign)
+        return refuse(400, "Bad Request", foreign)
 
     headers = kept_headers(request.headers, KEPT_HEADERS)
     shop_id = shop_ids(current_app).get(domain, lambda: _shop_id(services, domain))

@@ -108,7 +108,7 @@ def push_command(services: Services, shop_id: int | None, dry_run: bool) -> None
             def advance(done: int, total: int, task: TaskID = task) -> None:
                 bar.update(task, completed=done, total=total)
 
-            report = push_storefront(services, current_id, progress=advance)
+            report = push_storefront(services, current_id, progress=advance, prepare=True)
         problems = f"; {report.failed} refused, {report.retried} to retry" if report.failed or report.retried else ""
         click.echo(f"shop {current_id} {label}: {report.written} variant(s) written ({report.cleared} cleared), "
                    f"{found.unchanged} unchanged{problems}")

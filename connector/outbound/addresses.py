@@ -93,7 +93,7 @@ def address_problem(address: IPAddress, *, allow_loopback: bool = False) -> str 
 
 def _valid_host_name(host: str) -> bool:
     """A DNS name: labels of 1-63 characters, 253 in all, that IDNA can encode (`.` or `a..b` cannot)."""
-    name = host.rstrip(".") if host.endswith(".") and host != "." else host
+    name = host[:-1] if host.endswith(".") and host != "." else host  # one root dot; "a.." stays invalid
     try:
         encoded = name.encode("idna").decode("ascii")
     except UnicodeError:

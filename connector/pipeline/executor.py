@@ -244,7 +244,10 @@ class _Runner:
             if self.platform.capabilities.write_batch_size > 1:
                 batched, rest = _split_batched(runnable)
                 # Announced first, so a platform can record the notices' bookkeeping with the writes.
-                self._prepare_notices(shop, orders, [a for a in rest if a.kind == "notify"][:limit])
+                # Only the notices this run will reach after the writes: an announced one left unsent
+                # would cost its next run a look at the store.
+                budget = max(0, limit - self.executed - len(batched))
+                self._prepare_notices(shop, orders, [a for a in rest if a.kind == "notify"][:budget])
                 self._write_batched(orders, batched, limit)
             else:
                 self._write_marks(shop, orders, [a for a in runnable if a.kind == "marks"], limit)

@@ -218,8 +218,11 @@ def _write_of(row: StorefrontEta) -> StorefrontWrite:
 
 def push_storefront(services: Any, shop_id: int, *, dry_run: bool = False, progress: Progress | None = None,
                     retry: RetryPolicy | None = None, now: datetime | None = None,
-                    limit: int | None = None) -> PushReport:
-    """Write the shop's pending storefront values (all of them, or `limit`), settling each chunk at once."""
+                    limit: int | None = None, prepare: bool = False) -> PushReport:
+    """Write the shop's pending storefront values (all of them, or `limit`), settling each chunk at once.
+
+    The store is prepared (Shopify: the metafield definition) before the first push, and again on every
+    push with `prepare` (the on-demand command does, so a definition the merchant deleted comes back)."""
     moment = now or utcnow()
     policy = retry or RetryPolicy(max_attempts=services.settings.worker_max_attempts)
     report = PushReport(shop_id=shop_id, dry_run=dry_run)
@@ -235,7 +238,7 @@ def push_storefront(services: Any, shop_id: int, *, dry_run: bool = False, progr
             return report
         platform = services.platform_for(shop)
         try:
-            if not shop.setting(PREPARED, False):
+            if prepare or not shop.setting(PREPARED, False):
                 platform.prepare_storefront()
                 shop.set_setting(PREPARED, True)
                 session.commit()

@@ -589,6 +589,19 @@ class OneTimeToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class WebhookRefusal(Base):
+    """A signed webhook delivery the intake refused: too old (a replay) or naming another shop in its body."""
+
+    __tablename__ = "webhook_refusals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(255))
+
+
 class SessionVersion(Base):
     """The current session version of a dashboard subject ("operator" or "shop:<id>"): logout bumps it, and
     a session cookie carrying an older version opens nothing, wherever it was saved."""

@@ -173,11 +173,19 @@ def test_sku_pages_show_demand_stock_supply_and_chart(operator: FlaskClient) -> 
 
 def test_sku_page_shows_the_storefront_eta_and_its_last_push(operator: FlaskClient, seeded: Seeded,
                                                               dash_services: Services) -> None:
-    assert "Off for this shop" in operator.get("/skus/detail?sku=SKU-RED").get_data(as_text=True)
+    page = "/skus/detail?sku=SKU-RED"
+    assert "Off for this shop" in operator.get(page).get_data(as_text=True)
+    refused = post_form(operator, "/storefront/settings", {"enabled": "on", "text": "Back on {day}", "back": page},
+                        page=page, follow_redirects=True).get_data(as_text=True)
+    assert "Nothing was changed" in refused and "Off for this shop" in refused
+    saved = post_form(operator, "/storefront/settings", {"enabled": "on", "text": "Back around {date:%-d %B}",
+                                                         "range_text": "", "back": page}, page=page,
+                      follow_redirects=True).get_data(as_text=True)
+    assert "Storefront ETA on" in saved and 'value="Back around {date:%-d %B}"' in saved
     with dash_services.db.session() as db:
         shop = db.get(Shop, seeded.shops["alpha"])
         assert shop is not None
-        shop.set_setting("storefront_eta", True)
+        assert (shop.setting("storefront_eta", False), shop.setting("storefront_text_range", None)) == (True, None)
         db.execute(update(InventoryLevel).where(InventoryLevel.shop_id == shop.id).values(storefront_ref="44001"))
         found = refresh_variants(db, shop, seeded.today, dash_services.policy)
     assert found.queued == ["SKU-RED"]  # SKU-BLUE is in stock: nothing to show, nothing to write

@@ -17,11 +17,12 @@ FORMULA_SKU = "=HYPERLINK(\"http://evil.example\")"
 
 def add_selling_sku(services: Services, shop_id: int) -> None:
     """A SKU selling 3 a day for 30 days with 10 in stock and nothing on order: a backorder is likely."""
-    now = datetime.now(UTC).replace(microsecond=0)
+    # Each order at the start of its UTC day, so the 30 days are today and the 29 before it at any hour.
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     with services.db.session() as session:
         session.add(InventoryLevel(shop_id=shop_id, sku=FORMULA_SKU, location_id="1", quantity=10))
         for back in range(30):
-            at = now - timedelta(days=back, hours=1)
+            at = midnight - timedelta(days=back)
             order = Order(shop_id=shop_id, platform_id=f"9{back:03d}", name=f"#9{back:03d}", created_at=at,
                           updated_at=at, is_open=False, status="closed, paid")
             session.add(order)

@@ -129,6 +129,14 @@ def test_woocommerce_products_get_the_plugin_meta_through_batches_and_clear_when
     run_cycle(services, shop_id, feed, "kitchen-supplies")
     assert "/products/" not in " ".join(store.recorder.take())
 
+    # The kettle's restock slips three days: one batch with the new date, written by the worker.
+    slipped = write_feed(tmp_path / "kitchen.csv", [dict(row, restock_date=day(12).isoformat())
+                                                    if row["sku"] == "WE2E-KETTLE" else row
+                                                    for row in woocommerce_feed_rows()])
+    run_cycle(services, shop_id, slipped, "kitchen-supplies")
+    assert woo_meta(services, shop_id, 10)["_backorder_eta"] == day(14).isoformat()
+    assert store.recorder.take().count("POST /wp-json/wc/v3/products/batch") == 1
+
     # The kettles arrive: the meta is emptied in one batch.
     requests.post(f"{store.url}/_sandbox/stock", json={"sku": "WE2E-KETTLE", "stock_quantity": 20},
                   timeout=10).raise_for_status()

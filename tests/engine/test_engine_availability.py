@@ -93,7 +93,7 @@ def test_a_learned_lateness_gives_the_variant_its_range() -> None:
     assert (plain.eta, plain.eta_earliest, plain.eta_latest) == (days(11), None, None)  # no model: no range
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(planning_inputs)
 def test_never_earlier_than_any_waiting_line_of_its_sku(inputs) -> None:
     orders, stock, supply, policy = inputs
@@ -112,7 +112,7 @@ def test_never_earlier_than_any_waiting_line_of_its_sku(inputs) -> None:
                 assert variant.eta >= planned.eta
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(planning_inputs)
 def test_empty_backlog_gives_the_next_arrival_date(inputs) -> None:
     _orders, stock, supply, policy = inputs

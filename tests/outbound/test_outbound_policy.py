@@ -90,6 +90,8 @@ def test_loopback_is_allowed_only_when_configured_and_nothing_else_is(host: str,
     ("https://user:pw@shop.example/", "user name or password"),
     ("https:///feed.csv", "no host name"),
     ("https://shop.example:99999/", "not a valid URL"),
+    ("HTTPS://A../", "host name that is not valid"),  # found by the fuzz test: a 500 in the redirect
+    ("https://./", "host name that is not valid"),
 ])
 def test_urls_the_policy_refuses(url: str, problem: str) -> None:
     with pytest.raises(OutboundRefused, match=problem) as caught:

@@ -20,6 +20,7 @@ from connector.web.dashboard import (  # noqa: F401 - routes
     orders,
     reorder,
     skus,
+    storefront,
 )
 from connector.web.dashboard.access import blueprint
 from connector.web.dashboard.auth import hash_password

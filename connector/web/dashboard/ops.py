@@ -10,8 +10,11 @@ POST /shop                          operators: switch the shop the pages show
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, flash, redirect, request, url_for
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from connector.pipeline.inbox import replay
@@ -24,6 +27,7 @@ from connector.store.models import (
     Order,
     Shop,
     SyncCursor,
+    WebhookRefusal,
     WebhookSubscription,
     utcnow,
 )
@@ -82,10 +86,24 @@ def deliveries() -> str:
             .where(Action.shop_id == shop.id, Action.kind == "notify", Action.status.in_(("sending", "stuck")))
             .order_by(Action.started_at)
         ))
+        refusals, refused_count = _refusals(db, shops if who.is_operator else [shop])
     return render(
         "deliveries.html", title="Deliveries", shop=shop, recent=recent, dead=dead, cursors=cursors, jobs=jobs,
-        choices=choices, stuck=stuck, replayable=REPLAYABLE, hooks=hooks,
+        choices=choices, stuck=stuck, replayable=REPLAYABLE, hooks=hooks, refusals=refusals,
+        refused_count=refused_count,
     )
+
+
+def _refusals(db: Session, shops: list[Shop]) -> tuple[list[WebhookRefusal], int]:
+    """The latest signed deliveries refused as stale or for another shop, and how many in the last 7 days."""
+    domains = [s.domain for s in shops if s.platform == "shopify"]
+    if not domains:
+        return [], 0
+    mine = WebhookRefusal.shop_domain.in_(domains)
+    since = utcnow() - timedelta(days=7)
+    count = db.scalar(select(func.count()).select_from(WebhookRefusal).where(mine, WebhookRefusal.at >= since))
+    latest = list(db.scalars(select(WebhookRefusal).where(mine).order_by(WebhookRefusal.id.desc()).limit(10)))
+    return latest, int(count or 0)
 
 
 @blueprint.post("/deliveries/<int:item_id>/replay")

@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 from connector.engine.supply import SupplyEvent, supply_events
 from connector.pipeline.advice import advice_settings, shop_advice
 from connector.pipeline.reconcile import load_supply, shop_policy
-from connector.pipeline.storefront import storefront_enabled
-from connector.store.models import InventoryLevel, LineDecision, Order, OrderLine, Shop, StorefrontEta, utcnow
+from connector.store.models import InventoryLevel, LineDecision, Order, OrderLine, Shop, utcnow
 from connector.web.context import current_services
 from connector.web.dashboard.access import blueprint, current_shop, no_shop_page, render, viewer
 from connector.web.dashboard.chart import bar_chart
 from connector.web.dashboard.demand_chart import demand_chart
 from connector.web.dashboard.queries import units_by_week
+from connector.web.dashboard.storefront import storefront_view
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +120,3 @@ def sku_detail() -> str:
         demand_chart=demand_view, storefront=storefront,
     )
 
-
-def storefront_view(db: Session, shop: Shop, sku: str) -> dict[str, Any]:
-    """What the SKU's variant shows on the storefront, what was last pushed and when (for the SKU page)."""
-    row = db.scalar(select(StorefrontEta).where(StorefrontEta.shop_id == shop.id, StorefrontEta.sku == sku))
-    view: dict[str, Any] = {"enabled": storefront_enabled(shop), "row": row}
-    if row is not None:
-        view["shown"] = row.value or {}
-        view["pushed"] = row.pushed_value or {}
-    return view
