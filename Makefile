@@ -34,8 +34,11 @@ theme-check: $(THEME_CHECK)
 demo: $(STAMP)
 	$(BIN)/connector demo $(DEMO_ARGS)
 
+# The suite runs on one process per core (pytest-xdist); work stealing keeps the long end-to-end tests
+# from leaving a core idle at the end. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
 test: $(STAMP) $(if $(HAVE_NPM),$(THEME_CHECK))
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # ruff's rule set and mypy's settings are stated in pyproject.toml; both must report nothing.
 lint: $(STAMP)

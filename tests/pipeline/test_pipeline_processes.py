@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from connector.pipeline.intake import store_delivery
@@ -23,7 +24,7 @@ from tests.fakes import FakePlatform, FileLogChannel, remote_order
 from tests.pipeline.conftest import T0, add_shop, make_services
 
 SCRIPT = Path(__file__).with_name("worker_process.py")
-KILLS = 20
+KILLS = 8
 
 
 def _spawn(database_url: str, data_dir: Path, sent_log: Path, event_log: Path, *extra: str) -> subprocess.Popen[str]:
@@ -83,7 +84,9 @@ def test_workers_sharing_one_inbox_apply_each_delivery_once(postgres_url: str, t
     services.close()
 
 
-def test_killing_workers_mid_send_never_sends_a_notice_twice(database_url: str, tmp_path: Path) -> None:
+# Each kill starts a worker process (about a second); `make soak` kills five times as often.
+@pytest.mark.parametrize("kills", [KILLS, pytest.param(5 * KILLS, marks=pytest.mark.soak, id="soak")])
+def test_killing_workers_mid_send_never_sends_a_notice_twice(database_url: str, tmp_path: Path, kills: int) -> None:
     data_dir = tmp_path / "data"
     services = make_services(database_url, data_dir, FakePlatform())
     shop_id = add_shop(services)
@@ -96,8 +99,8 @@ def test_killing_workers_mid_send_never_sends_a_notice_twice(database_url: str, 
 
     sent_log = tmp_path / "sent.jsonl"
     rng = random.Random(20260301)
-    kills = 0
-    for attempt in range(KILLS):
+    killed = 0
+    for attempt in range(kills):
         worker = _spawn(database_url, data_dir, sent_log, tmp_path / f"events-{attempt}.log", "--slow-send")
         assert worker.stdout is not None
         worker.stdout.readline()  # "ready": imports done, the database about to be opened
@@ -107,7 +110,7 @@ def test_killing_workers_mid_send_never_sends_a_notice_twice(database_url: str, 
             time.sleep(rng.uniform(0.0, 0.3))
         worker.kill()
         worker.wait()
-        kills += 1
+        killed += 1
     sent_by_killed_workers = len(FileLogChannel(sent_log).sent_refs())
     final = _spawn(database_url, data_dir, sent_log, tmp_path / "events-final.log")
     assert final.wait(timeout=120) == 0
@@ -124,7 +127,7 @@ def test_killing_workers_mid_send_never_sends_a_notice_twice(database_url: str, 
     assert len(sent) + len(stuck) == 40, "a notice was lost without being shown to the operator"
     assert all(expected_ref[a.id] in refs for a in sent)
     assert set(refs) <= set(expected_ref.values())
-    assert kills == KILLS
+    assert killed == kills
     assert sent_by_killed_workers > 0  # the kills landed while notices were going out
     assert {a.status for a in others} <= {"done", "superseded"}
     services.close()
