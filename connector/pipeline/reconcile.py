@@ -265,15 +265,23 @@ def reconcile_shop(
     result = ReconcileResult(shop_id=shop.id, plan=plan, dry_run=dry_run, variants=variants, stock=view)
     now = utcnow()
     planned: set[int] = set()
+    # One read of the line decisions, not one per order: a shop has thousands of open orders.
+    line_rows = {} if dry_run else _line_decisions(session, list(line_ids.values()))
     for order_plan in plan.orders:
         order_id = order_ids[order_plan.order_id]
         planned.add(order_id)
         _record(session, result, previous.get(order_id), order_id, order_plan, as_of, now, dry_run)
         if not dry_run:
-            _record_lines(session, order_plan, line_ids, now)
-    # Orders that left the list (cancelled, fulfilled, no longer tracked) are now plainly "ok".
+            _record_lines(session, order_plan, line_ids, line_rows, now)
+    # Orders that left the list (cancelled, fulfilled, no longer tracked) are now plainly "ok". One already
+    # recorded so, never pushed and with no line decisions left, is skipped too: otherwise every order the
+    # shop ever closed without a backorder would be rewritten (and its lines deleted) on every reconcile.
+    with_lines = set() if dry_run else _orders_with_line_decisions(session, shop.id)
     for order_id, decision in previous.items():
         if order_id in planned or CLEARED_FINGERPRINT == decision.fingerprint == decision.pushed_fingerprint:
+            continue
+        if decision.fingerprint == CLEARED_FINGERPRINT and decision.pushed_fingerprint is None \
+                and order_id not in with_lines:
             continue
         _record(session, result, decision, order_id, CLEARED, as_of, now, dry_run)
         if not dry_run:
@@ -350,17 +358,32 @@ def _record(
     decision.decided_at = now
 
 
-def _record_lines(session: Session, order_plan: OrderPlan, line_ids: dict[tuple[str, str], int], now: Any) -> None:
+def _line_decisions(session: Session, line_row_ids: list[int]) -> dict[int, LineDecision]:
+    """The recorded decisions of these order lines, by line row id."""
+    found: dict[int, LineDecision] = {}
+    for start in range(0, len(line_row_ids), SKU_CHUNK):
+        chunk = line_row_ids[start : start + SKU_CHUNK]
+        found.update((row.order_line_id, row) for row in session.scalars(
+            select(LineDecision).where(LineDecision.order_line_id.in_(chunk))))
+    return found
+
+
+def _orders_with_line_decisions(session: Session, shop_id: int) -> set[int]:
+    return set(session.scalars(
+        select(OrderLine.order_id).distinct().join(LineDecision, LineDecision.order_line_id == OrderLine.id)
+        .join(Order, Order.id == OrderLine.order_id).where(Order.shop_id == shop_id)
+    ))
+
+
+def _record_lines(session: Session, order_plan: OrderPlan, line_ids: dict[tuple[str, str], int],
+                  existing: dict[int, LineDecision], now: Any) -> None:
     wanted = {line_ids[(order_plan.order_id, line.line_id)]: line for line in order_plan.lines}
-    existing = {
-        row.order_line_id: row
-        for row in session.scalars(select(LineDecision).where(LineDecision.order_line_id.in_(list(wanted))))
-    }
     for row_id, line in wanted.items():
         row = existing.get(row_id)
         if row is None:
             row = LineDecision(order_line_id=row_id)
             session.add(row)
+            existing[row_id] = row
         row.allocated = line.allocated
         row.backordered = line.backordered
         row.eta = line.eta
