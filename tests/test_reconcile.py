@@ -12,7 +12,7 @@ from connector.platforms.base import RemoteLine, RemoteOrder, StockRecord
 from connector.platforms.shopify.kind import ShopifyKind
 from connector.platforms.woocommerce.kind import WooKind
 from connector.services import Services
-from connector.store.models import OrderDecision, Shop
+from connector.store.models import LineDecision, OrderDecision, Shop
 from connector.store.repo import store_stock, upsert_order
 
 AS_OF = date(2026, 11, 26)
@@ -86,6 +86,24 @@ def test_an_order_that_closes_is_cleared_once(services: Services) -> None:
         decision.pushed_fingerprint = decision.fingerprint
     with services.db.session() as session:
         assert reconcile_shop(session, shop, AS_OF, Policy()).changes == []
+
+
+def test_an_order_closed_without_a_backorder_is_left_alone_once_cleared(services: Services) -> None:
+    shop = shop_with(services, [StockRecord("MUG", "default", 5)], order("1", 0, ("MUG", 1, 0)))
+    with services.db.session() as session:
+        assert reconcile_shop(session, shop, AS_OF, Policy()).changes == []  # in stock: nothing to push
+        assert session.scalars(select(LineDecision)).all() != []
+    with services.db.session() as session:
+        upsert_order(session, shop.id, order("1", 0, ("MUG", 1, 0), is_open=False))
+    with services.db.session() as session:
+        assert reconcile_shop(session, shop, AS_OF, Policy()).changes == []
+        assert session.scalars(select(LineDecision)).all() == []  # its line decisions go when it leaves
+        cleared = session.scalars(select(OrderDecision)).one()
+        assert (cleared.fingerprint, cleared.pushed_fingerprint, cleared.as_of) == (CLEARED_FINGERPRINT, None, AS_OF)
+    with services.db.session() as session:
+        # A later reconcile has nothing to do for it: the decision stays as recorded when it was cleared.
+        assert reconcile_shop(session, shop, AS_OF + timedelta(days=1), Policy()).changes == []
+        assert session.scalars(select(OrderDecision)).one().as_of == AS_OF
 
 
 def test_dry_run_records_nothing(services: Services) -> None:
