@@ -184,7 +184,9 @@ def simulate(days: int, orders_total: int, learned: bool, seed: int = 17) -> dic
                     f"{po.sku},,{po.restock.isoformat()},{po.quantity},{LEAD},{po.reference}\n"
                     for po in open_pos[supplier]))
                 with services.db.session() as session:
-                    import_feed(session, str(path), supplier, allow_shrink=True, default_lead_days=LEAD)
+                    # Imported on the simulated day: the promises' dates (and the withdrawal of one unlisted
+                    # 60 days past due) follow the replayed calendar, not this machine's clock.
+                    import_feed(session, str(path), supplier, allow_shrink=True, default_lead_days=LEAD, now=morning)
             timings["import"] += time.perf_counter() - started
             started = time.perf_counter()
             sync_shop(services.db, shop_id, store, infer_arrivals=True, today=day)  # type: ignore[arg-type]

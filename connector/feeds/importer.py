@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -185,6 +186,7 @@ def import_feed(
     max_shrink: float = DEFAULT_MAX_SHRINK,
     progress: Progress | None = None,
     default_lead_days: int = 7,
+    now: datetime | None = None,
 ) -> ImportResult:
     """Import `source` as `supplier_name`'s feed in the caller's transaction.
 
@@ -194,8 +196,10 @@ def import_feed(
     units than `max_shrink` allows below the previous import (unless `allow_shrink`). The same
     content imported twice changes nothing. Never raises for the feed's content: look at `status`.
     An imported feed's restock rows are recorded as promises (see `connector.feeds.promises`), dated
-    with `default_lead_days` where a row gives no lead time.
+    with `default_lead_days` where a row gives no lead time. `now` (default: the clock) is when the
+    import happens, so a replay of past days (the backtest) dates its promises on those days.
     """
+    now = now or utcnow()
     mapping = dict(column_map or {})
     scope = scope_for(shop_id)
     insert_or_ignore(
@@ -207,7 +211,7 @@ def import_feed(
     supplier = session.execute(
         select(Supplier).where(Supplier.scope == scope, Supplier.name == supplier_name)
     ).scalar_one()
-    supplier.checked_at = utcnow()
+    supplier.checked_at = now
     same_source = supplier.source == source and (supplier.column_map or {}) == mapping
     conditional = same_source and not force and not supplier.is_refused
     try:
@@ -233,7 +237,7 @@ def import_feed(
         return _refuse(session, supplier, error.problem if error.line is None else f"line {error.line}: {error.problem}")
     if digest == supplier.content_hash and not force and not supplier.is_refused:
         opened.close()
-        touch_promises(session, supplier)
+        touch_promises(session, supplier, now)
         return _in_force(supplier, "unchanged")
     with opened:
         outcome = _load(session, supplier, opened, source, mapping, size, progress,
@@ -247,7 +251,7 @@ def import_feed(
     supplier.etag = fetched.etag
     supplier.last_modified = fetched.last_modified
     supplier.content_hash = digest
-    supplier.imported_at = utcnow()
+    supplier.imported_at = now
     supplier.row_count = tally.rows
     supplier.unit_count = tally.units
     supplier.rejected = rejected
