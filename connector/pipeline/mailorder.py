@@ -34,6 +34,7 @@ from connector.engine.mailorder import (
     notice_needed,
     rule_state,
 )
+from connector.notify.compose import notice_lines_to_payload
 from connector.notify.policy import (
     DELAY_KINDS,
     NoticeLine,
@@ -126,7 +127,7 @@ def _queue_rule_notice(session: Session, shop: Shop, order: Order, decision: Ord
                        today: date) -> bool:
     """The delay notice the rule needs now: the current ETA if it is later than the deadline in force,
     else no date (which asks for an explicit answer)."""
-    from connector.pipeline.outbox import notice_lines_to_payload, queue_action
+    from connector.pipeline.outbox import queue_action
 
     assert state.in_force is not None
     eta = decision.eta if decision.eta is not None and decision.eta > state.in_force else None

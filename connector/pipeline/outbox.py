@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from connector.engine import LinePlan, OrderPlan
 from connector.engine.reasons import waiting_supplier
+from connector.notify.compose import notice_lines_from_payload, notice_lines_to_payload
 from connector.notify.reasons import REASON_SETTING, reason_note
 from connector.notify.policy import (
     DELAY_KINDS,
@@ -200,30 +201,6 @@ def note_text(plan: OrderPlan, titles: dict[str, str]) -> str:
         source = f" ({line.eta_source})" if line.eta_source else ""
         rows.append(f"- {label} [{line.sku}]: {line.backordered} of {line.ordered} backordered, ETA {line_eta}{source}")
     return "\n".join(rows)
-
-
-def notice_lines_to_payload(lines: Iterable[NoticeLine]) -> list[dict[str, Any]]:
-    rows = []
-    for n in lines:
-        row: dict[str, Any] = {"line_id": n.line_id, "sku": n.sku, "title": n.title, "quantity": n.quantity,
-                               "eta": _iso(n.eta)}
-        if n.eta_earliest != n.eta or n.eta_latest != n.eta:
-            row["eta_earliest"], row["eta_latest"] = _iso(n.eta_earliest), _iso(n.eta_latest)
-        if n.reason:
-            row["reason"] = n.reason
-        if n.reason_note:
-            row["reason_note"] = dict(n.reason_note)
-        rows.append(row)
-    return rows
-
-
-def notice_lines_from_payload(rows: Sequence[dict[str, Any]]) -> list[NoticeLine]:
-    return [
-        NoticeLine(r["line_id"], r.get("sku"), r.get("title") or "", int(r["quantity"]), _date(r.get("eta")),
-                   r.get("reason"), r.get("reason_note") or None,
-                   _date(r.get("eta_earliest", r.get("eta"))), _date(r.get("eta_latest", r.get("eta"))))
-        for r in rows
-    ]
 
 
 # --- planning ------------------------------------------------------------------------------------

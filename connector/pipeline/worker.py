@@ -27,7 +27,8 @@ from typing import IO
 from sqlalchemy.engine import make_url
 
 from connector.errors import ConfigError
-from connector.pipeline.executor import NotifierFactory, run_due_actions
+from connector.notify.compose import NotifierFactory
+from connector.pipeline.executor import run_due_actions
 from connector.pipeline.storefront import run_due_pushes
 from connector.pipeline.inbox import process_due_deliveries
 from connector.pipeline.retry import RetryPolicy

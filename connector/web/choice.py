@@ -25,7 +25,7 @@ from connector.notify import ChoicePage, NoticeContext, Refund, render_choice_pa
 from connector.notify.links import ChoiceClaim, read_choice_token
 from connector.notify.policy import DELAY_KINDS
 from connector.pipeline.cancels import cancel_mode, request_cancel
-from connector.pipeline.executor import notice_context, templates_dir_for
+from connector.notify.compose import notice_context, templates_dir_for
 from connector.settings import Settings
 from connector.store.models import (
     Action,

@@ -12,7 +12,7 @@ from connector.cli import cli
 from connector.notify.policy import NoticeLine
 from connector.notify.reasons import REASON_SENTENCES, reason_note, reason_sentence, with_text
 from connector.notify.render import NoticeContext, render_notice
-from connector.pipeline.outbox import notice_lines_from_payload, notice_lines_to_payload
+from connector.notify.compose import notice_lines_from_payload, notice_lines_to_payload
 from connector.services import Services
 from connector.store.models import Shop
 from tests.conftest import TEST_SECRET_KEY

@@ -34,7 +34,7 @@ from connector.notify.channels import email_channel
 from connector.notify.message import message_id_for
 from connector.notify.policy import DELAY_KINDS, NOTICE_KINDS
 from connector.notify.render import available_languages
-from connector.pipeline.executor import templates_dir_for
+from connector.notify.compose import templates_dir_for
 from connector.store.models import (
     LineDecision,
     Order,
