@@ -120,7 +120,7 @@ def _services(data_dir: Path, store: SimStore, learned: bool) -> Services:
         # The simulated merchant sends every notice as planned and cancels nothing on its own.
         notice_brake_share=1.0, notice_brake_max=0, cancel_mode="off",
     )
-    return Services(settings, platform_factory=lambda _services, _shop: store)
+    return Services(settings, platform_factory=lambda _services, _shop: store, migrate=True)
 
 
 def simulate(days: int, orders_total: int, learned: bool, seed: int = 17) -> dict[str, object]:

@@ -25,7 +25,7 @@ def _services(database_url: str, data_dir: str):  # type: ignore[no-untyped-def]
     from connector.services import Services
     from connector.settings import load_settings
 
-    return Services(load_settings(database_url=database_url, data_dir=data_dir, connector_secret_key=SECRET))
+    return Services(load_settings(database_url=database_url, data_dir=data_dir, connector_secret_key=SECRET), migrate=True)
 
 
 def _read_csv(feed: str) -> tuple[float, int]:

@@ -133,7 +133,8 @@ def prepare_database(database_url: str, data_dir: Path) -> None:
     from connector.settings import load_settings
     from connector.store.models import Shop
 
-    services = Services(load_settings(database_url=database_url, data_dir=data_dir, connector_secret_key=SECRET_KEY))
+    services = Services(load_settings(database_url=database_url, data_dir=data_dir, connector_secret_key=SECRET_KEY),
+                        migrate=True)
     with services.db.session() as session:
         shop = Shop(platform="shopify", domain=SHOP_DOMAIN, name="Bench store", settings={})
         shop.credentials = services.box.seal({"access_token": "shpat_bench"})

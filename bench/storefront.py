@@ -123,6 +123,7 @@ def measure(platform: str, products: int, per_product: int) -> dict[str, Any]:
         try:
             env = {"DATABASE_URL": f"sqlite:///{root / 'connector.db'}", "DATA_DIR": str(root),
                    "CONNECTOR_SECRET_KEY": SECRET_KEY, "ALLOW_LOOPBACK_API_URL": "true"}
+            _invoke(env, "db", "upgrade")
             if platform == "shopify":
                 _invoke(env, "shops", "add", "shopify", "--domain", SHOP_DOMAIN, "--token", SHOPIFY_TOKEN,
                         "--api-url", server.url)

@@ -121,7 +121,7 @@ def main(argv: list[str]) -> None:
     holder: dict[str, Any] = {}
     services = Services(load_settings(database_url=database_url, data_dir=data_dir, connector_secret_key=SECRET_KEY,
                                       mail_from="shop@example.com", outbound_allow_loopback=True),
-                        platform_factory=lambda _services, _shop: _Unclosed(holder["platform"]))
+                        platform_factory=lambda _services, _shop: _Unclosed(holder["platform"]), migrate=True)
     with services.db.session() as session:
         shop = Shop(platform=name, domain=SHOP_DOMAIN if name == "shopify" else url, name="Bench store",
                     settings={}, api_url=url)

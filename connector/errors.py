@@ -2,7 +2,8 @@
 
     ConnectorError
     ├── ConfigError            a setting is missing or malformed (names the setting)
-    │   └── SettingsFileError  the .env file cannot be read (names the file and line)
+    │   ├── SettingsFileError  the .env file cannot be read (names the file and line)
+    │   └── SchemaOutOfDate    the database is not at this version's migration (`connector db upgrade`)
     ├── InputError             a file or request the operator/platform gave us is malformed
     │   │                      (names the source and, where known, the line)
     │   └── OutboundRefused    the outbound policy refuses a destination (connector.outbound)
@@ -54,6 +55,15 @@ class SettingsFileError(ConfigError):
         self.setting = ".env"
         self.problem = problem
         self.line = line
+
+
+class SchemaOutOfDate(ConfigError):
+    """The database is missing, never migrated, or at another migration than this version expects."""
+
+    def __init__(self, problem: str) -> None:
+        ConnectorError.__init__(self, problem)
+        self.setting = "DATABASE_URL"
+        self.problem = problem
 
 
 class InputError(ConnectorError):

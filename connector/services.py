@@ -14,7 +14,7 @@ from connector.engine import Policy
 from connector.platforms import connect
 from connector.platforms.base import Platform
 from connector.settings import Settings, get_settings
-from connector.store.db import Database
+from connector.store.db import Database, ensure_schema
 from connector.store.models import Shop, utcnow
 from connector.store.repo import shop_access
 
@@ -61,22 +61,34 @@ class Services:
 
     def __init__(self, settings: Settings | None = None, *, platform_factory: PlatformFactory | None = None,
                  on_new_database: Callable[[str], None] | None = None,
-                 today: Callable[[], date] | None = None) -> None:
+                 today: Callable[[], date] | None = None, migrate: bool = False) -> None:
         self.settings = settings or get_settings()
         outbound.configure(allow_loopback=self.settings.outbound_allow_loopback)
         # The shop's day as pages count deadlines from it (tests and the demo pass their own clock).
         self.today: Callable[[], date] = today or (lambda: utcnow().date())
         self._platform_factory = platform_factory or _connect_shop
         self._on_new_database = on_new_database
+        self._migrate = migrate
 
     @cached_property
     def db(self) -> Database:
+        """The database, which must be at this version's migration unless these services were built with
+        `migrate=True` or `upgrade_database()` ran first (see connector.store.db)."""
         sqlite = self.settings.sqlite_path
         created = sqlite is not None and not sqlite.exists()
-        database = Database(self.settings.database_url)
+        database = Database(self.settings.database_url, migrate=self._migrate)
         if created and self._on_new_database is not None:
             self._on_new_database(self.settings.database_label)
         return database
+
+    def upgrade_database(self) -> Database:
+        """Apply the migrations not yet applied, then open the database: for the entry points that
+        document they migrate (`db upgrade`, `serve`, `worker`, `demo`), never for a read."""
+        if "db" in self.__dict__:
+            ensure_schema(self.db.engine)
+            return self.db
+        self._migrate = True
+        return self.db
 
     @cached_property
     def intake(self) -> "DeliveryWriter":

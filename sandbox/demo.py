@@ -103,7 +103,8 @@ def demo_services(data_dir: Path, port: int) -> Services:
             admin_password=DEMO_ADMIN_PASSWORD,
             worker_poll_seconds=0.2,
             cancel_mode="automatic",  # a customer's cancel is refunded at once (the product's default: approve)
-        )
+        ),
+        migrate=True,  # the demo starts from an empty database, so it creates the schema (its --help says so)
     )
 
 

@@ -89,7 +89,8 @@ def print_summary(run: DemoRun, *, keep_running: bool) -> None:
               show_default=True, help="Wiped and rebuilt on every run.")
 def demo_command(keep_running: bool, port: int | None, data_dir: Path) -> None:
     """Run the whole product against the two sandbox stores: install, sync, feeds, reconcile,
-    push-back, webhooks, a supplier delay and the customer notices, then print a summary."""
+    push-back, webhooks, a supplier delay and the customer notices, then print a summary. It creates
+    and migrates its own database in a fresh data folder."""
     # The demo tells of the notice brake in its own summary; the brake's log warning would say it twice.
     outbox_log = logging.getLogger("connector.pipeline.outbox")
     level = outbox_log.level

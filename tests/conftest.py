@@ -93,6 +93,6 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
 
 @pytest.fixture
 def services(database_url: str, tmp_path: Path) -> Iterator[Services]:
-    built = Services(make_settings(database_url, tmp_path))
+    built = Services(make_settings(database_url, tmp_path), migrate=True)
     yield built
     built.close()

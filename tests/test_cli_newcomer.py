@@ -58,7 +58,7 @@ def test_a_malformed_env_file_is_one_line_and_exit_2(home: Path) -> None:
 
 
 def test_the_default_database_is_anchored_to_the_folder_of_env(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    first = CliRunner().invoke(cli, ["shops", "list"])
+    first = CliRunner().invoke(cli, ["db", "upgrade"])
     database = home / "data" / "connector.db"
     assert first.exit_code == 0 and database.exists()
     assert f"note: started a new, empty database: SQLite {database}" in first.stderr
@@ -128,7 +128,7 @@ def test_the_worker_logs_each_batch_and_a_heartbeat(database_url: str, tmp_path:
 
 
 def test_every_list_command_has_json(database_url: str, tmp_path: Path) -> None:
-    services = Services(make_settings(database_url, tmp_path))
+    services = Services(make_settings(database_url, tmp_path), migrate=True)
     try:
         for args in (["shops", "list"], ["feeds", "list"], ["deliveries", "list"], ["actions", "list"],
                      ["held", "list"]):

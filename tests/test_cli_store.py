@@ -22,6 +22,7 @@ def run(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # 
     def invoke(*args: str, **extra_env: str):  # type: ignore[no-untyped-def]
         return CliRunner().invoke(cli, list(args), env={**env, **extra_env}, catch_exceptions=False)
 
+    assert invoke("db", "upgrade").exit_code == 0  # only `db upgrade` and the long-running commands migrate
     return invoke
 
 
@@ -147,7 +148,7 @@ def test_feeds_list_never_prints_a_feed_urls_credentials(run, database_url: str)
     from tests.conftest import make_settings
 
     assert run("db", "upgrade").exit_code == 0
-    services = Services(make_settings(database_url, Path.cwd()))
+    services = Services(make_settings(database_url, Path.cwd()), migrate=True)
     try:
         with services.db.session() as session:
             session.add(Supplier(scope="all", name="remote", column_map={}, row_count=0, unit_count=0, rejected=[],
@@ -165,6 +166,6 @@ def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> 
     """Issue 13, finding 9: the SQLite file was created world-readable."""
     from connector.store.db import Database
 
-    database = Database(f"sqlite:///{tmp_path}/private/connector.db")
+    database = Database(f"sqlite:///{tmp_path}/private/connector.db", migrate=True)
     database.dispose()
     assert (tmp_path / "private" / "connector.db").stat().st_mode & 0o777 == 0o600

@@ -90,7 +90,7 @@ def test_the_delay_notice_carries_each_lines_reason_and_the_merchants_text(tmp_p
     from tests.conftest import make_settings
 
     services = Services(make_settings(f"sqlite:///{tmp_path}/c.db", tmp_path),
-                        platform_factory=lambda _services, _shop: StubPlatform())  # type: ignore[arg-type,return-value]
+                        platform_factory=lambda _services, _shop: StubPlatform(), migrate=True)  # type: ignore[arg-type,return-value]
     try:
         remote = order(1, AS_OF, "MUG", 1)
         two = RemoteOrder(platform_id="2", name="#2", created_at=remote.created_at, updated_at=remote.updated_at,

@@ -91,7 +91,7 @@ def test_advice_over_stored_history(services: Services) -> None:
 
 def test_stock_advice_command(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    built = Services(make_settings(database_url, tmp_path))
+    built = Services(make_settings(database_url, tmp_path), migrate=True)
     try:
         seed(built)
         with built.db.session() as session:

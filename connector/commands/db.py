@@ -6,7 +6,7 @@ import click
 
 from connector.crypto import generate_secret_key
 from connector.services import Services
-from connector.store.db import Database, current_revision, revisions_between
+from connector.store.db import Database, current_revision, revisions_between, sqlite_file
 
 
 @click.group("db")
@@ -17,13 +17,20 @@ def db_group() -> None:
 @db_group.command("upgrade")
 @click.pass_obj
 def upgrade_command(services: Services) -> None:
-    """Apply every database migration not yet applied (commands also do this on first use), and say which."""
-    probe = Database(services.settings.database_url, migrate=False)
-    try:
-        before = current_revision(probe.engine)
-    finally:
-        probe.dispose()
-    after = current_revision(services.db.engine)  # building the services' Database applies the migrations
+    """Apply every database migration not yet applied, and say which.
+
+    Other commands never migrate: they stop with a message naming both revisions when the database
+    is behind. `serve`, `worker` and `demo` also apply pending migrations when they start."""
+    url = services.settings.database_url
+    path = sqlite_file(url)
+    before = None
+    if path is None or path.exists():  # a new SQLite file is created (and announced) by the upgrade itself
+        probe = Database(url, check=False)
+        try:
+            before = current_revision(probe.engine)
+        finally:
+            probe.dispose()
+    after = current_revision(services.upgrade_database().engine)
     applied = revisions_between(services.db.engine, before, after)
     if applied:
         click.echo(f"applied {len(applied)} migration(s) to the {services.db.dialect} database:")

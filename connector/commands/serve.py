@@ -2,7 +2,7 @@
 
 Production runs gunicorn in-process (threaded workers, so a slow store call in the install flow
 does not block webhook intake); `--dev` runs Flask's single-process development server instead.
-The database is migrated once before the workers fork, and each worker opens its own connections.
+Pending database migrations are applied once before the workers fork, and each worker opens its own connections.
 """
 
 from __future__ import annotations
@@ -70,14 +70,16 @@ def gunicorn_options(services: Services, host: str, port: int, workers: int, thr
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Threads per worker.")
 @click.option("--dev", is_flag=True, help="Use Flask's development server (one process; never in production).")
 def serve_command(host: str, port: int, workers: int, threads: int, dev: bool) -> None:
-    """Run the web app: webhooks, install routes, choice page, dashboard and /healthz."""
+    """Run the web app: webhooks, install routes, choice page, dashboard and /healthz.
+
+    Applies pending database migrations first (as `connector db upgrade` does)."""
     services = click.get_current_context().obj
     if not isinstance(services, Services):
         services = Services()
     services.web_threads = threads
     app = create_app(services)
-    services.db  # noqa: B018 - opening the database migrates it: once, rather than in every worker at its first request
-    services.db.engine.dispose()
+    # Migrated once here, before the workers fork, rather than checked by every worker at its first request.
+    services.upgrade_database().engine.dispose()
     if dev:
         click.echo(f"development server on http://{host}:{port} (use gunicorn in production: drop --dev)", err=True)
         app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)

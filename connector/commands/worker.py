@@ -40,8 +40,11 @@ def _log_progress() -> Iterator[None]:
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Process what is due now, then exit (for cron and tests).")
 def worker_command(once: bool) -> None:
-    """Run the worker. SIGTERM or Ctrl-C finishes the item in hand, then exits."""
+    """Run the worker. SIGTERM or Ctrl-C finishes the item in hand, then exits.
+
+    Applies pending database migrations first (as `connector db upgrade` does)."""
     services: Services = click.get_current_context().obj
+    services.upgrade_database()
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:

@@ -1,4 +1,10 @@
-"""Database engine and sessions, and applying migrations on first use."""
+"""Database engine and sessions, migrations, and the check that the schema is the one this version expects.
+
+Opening a database never changes its schema: it only checks that the database is at this version's
+migration (and fails with `SchemaOutOfDate`, naming both revisions, when it is not). Migrations run
+from `connector db upgrade` and from the entry points that say they do (`serve`, `worker`, `demo`),
+which open it with `Database(url, migrate=True)`.
+"""
 
 from __future__ import annotations
 
@@ -19,12 +25,14 @@ from sqlalchemy import Connection, CursorResult, Engine, Executable, create_engi
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from connector.errors import ConfigError
+from connector.errors import ConfigError, SchemaOutOfDate
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Serialises concurrent upgrades in PostgreSQL when several workers start together.
 _MIGRATION_LOCK_ID = 0x6261636B  # "back"
 _upgraded: weakref.WeakSet[Engine] = weakref.WeakSet()
+_checked: weakref.WeakSet[Engine] = weakref.WeakSet()
+UPGRADE_HINT = "run `connector db upgrade`"
 _upgrade_guard = threading.Lock()
 
 
@@ -135,8 +143,15 @@ def revisions_between(engine: Engine, before: str | None, after: str | None) -> 
     return [f"{rev.revision}: {(rev.doc or '').splitlines()[0] if rev.doc else ''}".rstrip(": ") for rev in reversed(steps)]
 
 
+def head_revision(engine: Engine) -> str:
+    """The migration this version of the connector expects the database to be at."""
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    assert head is not None, "the connector ships at least one migration"
+    return head
+
+
 def ensure_schema(engine: Engine) -> None:
-    """Migrate once per engine; every command that needs the database calls this.
+    """Migrate once per engine; the entry points that document it call this (through `Database(migrate=True)`).
 
     Not once per URL: a SQLite file deleted and created again under the same URL (the demo run twice
     in one process) is a new, empty database. Checking an up-to-date database costs a few milliseconds.
@@ -151,16 +166,58 @@ def ensure_schema(engine: Engine) -> None:
         except Exception as exc:  # noqa: BLE001 - any driver or migration failure becomes one config error
             raise ConfigError("DATABASE_URL", f"cannot open or migrate the database: {type(exc).__name__}: {exc}") from None
         _upgraded.add(engine)
+        _checked.add(engine)
+
+
+def check_schema(engine: Engine) -> None:
+    """Fail with `SchemaOutOfDate` unless the database is at this version's migration; reads one row."""
+    if engine in _checked:
+        return
+    try:
+        current = current_revision(engine)
+    except Exception as exc:  # noqa: BLE001 - any driver failure becomes one config error
+        raise ConfigError("DATABASE_URL", f"cannot open the database: {type(exc).__name__}: {exc}") from None
+    expected = head_revision(engine)
+    if current != expected:
+        at = current or "none (never migrated)"
+        raise SchemaOutOfDate(f"the database is at revision {at}, this version expects {expected}: {UPGRADE_HINT}")
+    _checked.add(engine)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None for other databases and in-memory SQLite)."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - make_engine reports the bad URL
+        return None
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database)
 
 
 class Database:
-    """One engine and its session factory."""
+    """One engine and its session factory.
 
-    def __init__(self, url: str, *, migrate: bool = True, **engine_kwargs: Any) -> None:
+    `migrate=True` applies pending migrations (for the entry points that document it); otherwise the
+    database must already be at this version's migration (`check=False` skips even that, for
+    `connector db upgrade`'s look at where it is). A SQLite file that does not exist is not created then.
+    """
+
+    def __init__(self, url: str, *, migrate: bool = False, check: bool = True, **engine_kwargs: Any) -> None:
         self.url = url
+        path = sqlite_file(url)
+        if not migrate and check and path is not None and not path.exists():
+            raise SchemaOutOfDate(f"there is no database at {path}: {UPGRADE_HINT} to create it")
         self.engine = make_engine(url, **engine_kwargs)
-        if migrate:
-            ensure_schema(self.engine)
+        try:
+            if migrate:
+                ensure_schema(self.engine)
+            elif check:
+                check_schema(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -1,4 +1,7 @@
-"""WSGI entry point for any server: `gunicorn connector.web.wsgi:application` (settings from the environment)."""
+"""WSGI entry point for any server: `gunicorn connector.web.wsgi:application` (settings from the environment).
+
+It never migrates the database (run `connector db upgrade` first); `connector serve` does that itself.
+"""
 
 from __future__ import annotations
 

@@ -101,7 +101,7 @@ def flow(request: pytest.FixtureRequest, tmp_path: Path) -> Flow:
     request.addfinalizer(server.stop)
     settings = make_settings(f"sqlite:///{tmp_path}/connector.db", tmp_path, allow_loopback_api_url=True, smtp_url=None)
     holder: dict[str, Flow] = {}
-    services = Services(settings, platform_factory=lambda _s, _shop: holder["flow"].platform())
+    services = Services(settings, platform_factory=lambda _s, _shop: holder["flow"].platform(), migrate=True)
     request.addfinalizer(services.close)
     with services.db.session() as session:
         shop = Shop(platform=name, domain=DOMAIN if name == "shopify" else server.url, name="Cancel shop",

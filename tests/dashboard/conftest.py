@@ -45,7 +45,7 @@ class StubPlatform:
 @pytest.fixture
 def dash_services(tmp_path: Path) -> Iterator[Services]:
     settings = make_settings(f"sqlite:///{tmp_path}/dashboard.db", tmp_path, admin_password=ADMIN_PASSWORD)
-    services = Services(settings, platform_factory=lambda _services, _shop: StubPlatform())  # type: ignore[arg-type,return-value]
+    services = Services(settings, platform_factory=lambda _services, _shop: StubPlatform(), migrate=True)  # type: ignore[arg-type,return-value]
     yield services
     services.close()
 

@@ -109,7 +109,7 @@ def test_hashed_setting_is_used_as_is(tmp_path: Path) -> None:
     assert password_matches(hashed, "s3cret pass") and not password_matches(hashed, "s3cret pas")
     assert not password_matches(None, "anything") and not password_matches("scrypt:garbage", "x")
     services = Services(make_settings(f"sqlite:///{tmp_path}/h.db", tmp_path, admin_password=hashed),
-                        platform_factory=lambda _s, _shop: StubPlatform())  # type: ignore[arg-type,return-value]
+                        platform_factory=lambda _s, _shop: StubPlatform(), migrate=True)  # type: ignore[arg-type,return-value]
     try:
         seed_dashboard(services)
         client = create_app(services).test_client()
@@ -120,7 +120,7 @@ def test_hashed_setting_is_used_as_is(tmp_path: Path) -> None:
 
 
 def test_without_admin_password_operator_login_is_disabled(tmp_path: Path) -> None:
-    services = Services(make_settings(f"sqlite:///{tmp_path}/n.db", tmp_path, admin_password=None))
+    services = Services(make_settings(f"sqlite:///{tmp_path}/n.db", tmp_path, admin_password=None), migrate=True)
     try:
         client = create_app(services).test_client()
         assert "ADMIN_PASSWORD" in client.get("/login").get_data(as_text=True)
@@ -142,7 +142,7 @@ def test_every_post_needs_the_session_csrf_token(operator: FlaskClient, seeded: 
 
 def test_session_cookie_is_httponly_lax_and_secure_on_https(tmp_path: Path) -> None:
     services = Services(make_settings(f"sqlite:///{tmp_path}/c.db", tmp_path, admin_password=ADMIN_PASSWORD,
-                                      app_url="https://connector.example"))
+                                      app_url="https://connector.example"), migrate=True)
     try:
         client = create_app(services).test_client()
         cookie = client.get("/login").headers["Set-Cookie"]

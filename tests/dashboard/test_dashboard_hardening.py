@@ -79,7 +79,7 @@ def test_failures_from_many_clients_slow_the_account_down_but_never_lock_it_out(
 
 def test_proxy_count_reads_the_client_from_x_forwarded_for(tmp_path: Path) -> None:
     settings = make_settings(f"sqlite:///{tmp_path}/p.db", tmp_path, admin_password=ADMIN_PASSWORD, proxy_count=1)
-    services = Services(settings)
+    services = Services(settings, migrate=True)
     app = create_app(services)
     try:
         for _ in range(5):
@@ -151,7 +151,7 @@ def test_nul_bytes_are_400(operator: FlaskClient, where: str) -> None:
 def test_every_dashboard_page_works_on_an_empty_database(tmp_path: Path) -> None:
     """Finding 8: on SQLite every page was a 500 "database is locked" until the first shop existed."""
     settings = make_settings(f"sqlite:///{tmp_path}/empty.db", tmp_path, admin_password=ADMIN_PASSWORD)
-    services = Services(settings)
+    services = Services(settings, migrate=True)
     try:
         client = create_app(services).test_client()
         assert login_operator(client).status_code == 302

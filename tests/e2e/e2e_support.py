@@ -234,7 +234,9 @@ def e2e_services(database_url: str, tmp_path: Path, **overrides: Any) -> Service
     overrides.setdefault("admin_password", OPERATOR_PASSWORD)
     settings = make_settings(database_url, tmp_path, allow_loopback_api_url=True, smtp_url=None,
                              mail_from=MAIL_FROM, **overrides)
-    return Services(settings)
+    services = Services(settings)
+    services.upgrade_database()  # the CLI commands the tests run next only check the schema
+    return services
 
 
 def cli_env(settings: Settings) -> dict[str, str]:

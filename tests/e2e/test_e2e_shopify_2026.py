@@ -146,7 +146,7 @@ def test_the_finish_webhook_leads_to_the_same_code_as_polling(tmp_path: Path, sq
         platform.bulk_policy = BulkPolicy(poll_interval=0.05, timeout=0.3)  # type: ignore[attr-defined]
         return platform
 
-    waiting = Services(services.settings, platform_factory=impatient)
+    waiting = Services(services.settings, platform_factory=impatient, migrate=True)
     try:
         with waiting.db.session() as session:
             platform = waiting.platform_for(session.get(Shop, shop_id))  # type: ignore[arg-type]

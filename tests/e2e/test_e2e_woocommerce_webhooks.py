@@ -65,7 +65,7 @@ def test_paused_stays_paused_and_disabled_comes_back_only_after_a_test_delivery(
     deleted = statuses(services, shop_id)["order.deleted"]
     assert deleted[0] == "disabled" and "HTTP 503" in (deleted[1] or "") and "stays disabled" in (deleted[1] or "")
 
-    operator = Services(services.settings.model_copy(update={"admin_password": PASSWORD}))
+    operator = Services(services.settings.model_copy(update={"admin_password": PASSWORD}), migrate=True)
     client = create_app(operator).test_client()
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True))
     assert token is not None

@@ -71,7 +71,7 @@ def make_services(database_url: str, data_dir: Path, platform: FakePlatform, **o
         templates_dir=None,
         **overrides,
     )
-    return Services(settings, platform_factory=lambda _services, _shop: platform)
+    return Services(settings, platform_factory=lambda _services, _shop: platform, migrate=True)
 
 
 def add_shop(services: Services, *, platform: str = "shopify", domain: str = "test.myshopify.com", **settings: object) -> int:

@@ -35,7 +35,7 @@ def delivery(delivery_id: str, *, shop_id: int | None = None, body: bytes = b'{"
 
 @pytest.fixture
 def database(database_url: str) -> Iterator[Database]:
-    built = Database(database_url)
+    built = Database(database_url, migrate=True)
     yield built
     built.dispose()
 
@@ -124,7 +124,7 @@ def test_concurrent_deliveries_are_each_answered_after_being_stored(writer: Deli
 
 
 def test_the_plain_engine_serves_a_database_the_fast_writers_do_not(tmp_path: Path) -> None:
-    database = Database("sqlite://")  # in memory: a second connection would see another database
+    database = Database("sqlite://", migrate=True)  # in memory: a second connection would see another database
     try:
         opened = open_writer(database, threads=2, group_commit=True)
         assert isinstance(opened, EngineWriter)

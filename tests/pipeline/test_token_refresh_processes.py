@@ -44,7 +44,7 @@ def test_two_processes_renewing_at_once_rotate_the_token_once_and_both_keep_work
     with ServerThread(create_app(state, api_secret=API_SECRET)) as sandbox:
         first = _install(sandbox.url)
         services = Services(make_settings(database_url, tmp_path, shopify_api_key=API_KEY,
-                                          shopify_api_secret=API_SECRET))
+                                          shopify_api_secret=API_SECRET), migrate=True)
         with services.db.session() as session:
             shop = Shop(platform="shopify", domain=DOMAIN, name="race", settings={}, api_url=sandbox.url)
             save_credentials(shop, services.box, access_token=first["access_token"],

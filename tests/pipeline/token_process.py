@@ -27,7 +27,7 @@ API_SECRET = "token-test-secret"
 
 def main() -> None:
     database_url, data_dir, shop_id = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
-    services = Services(make_settings(database_url, data_dir, shopify_api_key=API_KEY, shopify_api_secret=API_SECRET))
+    services = Services(make_settings(database_url, data_dir, shopify_api_key=API_KEY, shopify_api_secret=API_SECRET), migrate=True)
     with services.db.session() as session:
         shop = session.get(Shop, shop_id)
         assert shop is not None

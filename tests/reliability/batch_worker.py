@@ -26,7 +26,7 @@ from tests.fakes import FileLogChannel
 
 def main() -> None:
     database_url, data_dir, sent_log = sys.argv[1:4]
-    services = Services(make_settings(database_url, Path(data_dir)), platform_factory=quick_platform)
+    services = Services(make_settings(database_url, Path(data_dir)), platform_factory=quick_platform, migrate=True)
     channel = FileLogChannel(Path(sent_log))
     print("ready", flush=True)
     while run_due_actions(services, limit=500, retry=EAGER_RETRY, now=utcnow() + timedelta(hours=1),

@@ -51,7 +51,7 @@ BODIES = st.one_of(st.binary(max_size=400), TEXT.map(str.encode), st.just(b'{"id
 def services(tmp_path: Path) -> Iterator[Services]:
     built = Services(make_settings(f"sqlite:///{tmp_path}/c.db", tmp_path, admin_password="correct horse battery",
                                    max_body_bytes=MAX_BODY, webhook_max_body_bytes=MAX_BODY,
-                                   allow_loopback_api_url=True))
+                                   allow_loopback_api_url=True), migrate=True)
     yield built
     built.close()
 

@@ -64,7 +64,7 @@ def _spawn(database_url: str, data_dir: Path, sent_log: Path) -> subprocess.Pope
 
 def test_a_worker_killed_mid_batched_mutation_leaves_no_double_write_and_no_lost_action(tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path}/connector.db"
-    services = Services(make_settings(database_url, tmp_path / "data"), platform_factory=quick_platform)
+    services = Services(make_settings(database_url, tmp_path / "data"), platform_factory=quick_platform, migrate=True)
     store = _store(orders=36)
     batched = threading.Event()
 

@@ -25,7 +25,7 @@ FAULTS = dict(error_rate=0.2, slow_rate=0.1, slow_seconds=0.02, throttle_rate=0.
 def connector_for(tmp_path: Path, database_url: str) -> Iterator[tuple[Services, str]]:
     """Services with eager clients, and the connector's web app listening for the store's webhooks."""
     services = Services(make_settings(database_url, tmp_path, mail_from="shop@example.com"),
-                        platform_factory=quick_platform)
+                        platform_factory=quick_platform, migrate=True)
     web = ServerThread(create_app(services)).start()
     try:
         yield services, web.url

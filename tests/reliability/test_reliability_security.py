@@ -82,7 +82,7 @@ def test_any_accepted_shop_name_is_exactly_the_host_requested(domain: str) -> No
 
 @pytest.mark.parametrize("domain", CRAFTED_SHOPS[:8])
 def test_the_install_route_refuses_a_crafted_shop_without_calling_out(tmp_path: Path, domain: str) -> None:
-    services = Services(make_settings(f"sqlite:///{tmp_path}/c.db", tmp_path))
+    services = Services(make_settings(f"sqlite:///{tmp_path}/c.db", tmp_path), migrate=True)
     client = create_app(services).test_client()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         answer = client.get("/auth/shopify", query_string={"shop": domain})
@@ -99,7 +99,7 @@ def test_secrets_are_sealed_at_rest_and_never_logged(tmp_path: Path, database_ur
                                                      caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     services = Services(make_settings(database_url, tmp_path, mail_from="shop@example.com"),
-                        platform_factory=quick_platform)
+                        platform_factory=quick_platform, migrate=True)
     stores = [start_store("shopify"), start_store("woocommerce")]
     try:
         for store in stores:
@@ -148,7 +148,7 @@ def _erase_through_webhooks(services: Services) -> None:
 
 def test_gdpr_erase_leaves_the_customer_email_in_no_table_and_no_file(tmp_path: Path, database_url: str) -> None:
     services = Services(make_settings(database_url, tmp_path, mail_from="shop@example.com"),
-                        platform_factory=quick_platform)
+                        platform_factory=quick_platform, migrate=True)
     try:
         _erase_through_webhooks(services)
         leftovers = [(table, column) for table, column, text in every_text_value(services) if EMAIL in text.lower()]
@@ -162,7 +162,7 @@ def test_gdpr_erase_leaves_the_customer_email_in_no_table_and_no_file(tmp_path: 
 
 def test_gdpr_erase_leaves_the_email_nowhere_in_the_sqlite_files(tmp_path: Path, sqlite_url: str) -> None:
     services = Services(make_settings(sqlite_url, tmp_path, mail_from="shop@example.com"),
-                        platform_factory=quick_platform)
+                        platform_factory=quick_platform, migrate=True)
     try:
         _erase_through_webhooks(services)
         assert EMAIL.encode() not in database_files(sqlite_url).lower()

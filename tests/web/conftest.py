@@ -25,7 +25,7 @@ def platform_log() -> PlatformLog:
 def web_services(tmp_path: Path, platform_log: PlatformLog) -> Iterator[Services]:
     services = Services(
         make_web_settings(tmp_path),
-        platform_factory=lambda _services, shop: FakePlatform(shop, platform_log),
+        platform_factory=lambda _services, shop: FakePlatform(shop, platform_log), migrate=True,
     )
     yield services
     services.close()

@@ -61,7 +61,7 @@ def test_security_headers_are_set(client: FlaskClient) -> None:
 
 
 def test_the_app_needs_the_secret_key(tmp_path: Path) -> None:
-    services = Services(make_web_settings(tmp_path, connector_secret_key=None))
+    services = Services(make_web_settings(tmp_path, connector_secret_key=None), migrate=True)
     with pytest.raises(ConfigError, match="CONNECTOR_SECRET_KEY"):
         create_app(services)
 

@@ -53,7 +53,7 @@ def web_services(platform_log: PlatformLog) -> Iterator[Services]:
     stored deliveries are 2,000 commits, and waiting for the disk each time would be most of the run."""
     folder = Path(tempfile.mkdtemp(dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
     services = Services(make_web_settings(folder),
-                        platform_factory=lambda _services, shop: FakePlatform(shop, platform_log))
+                        platform_factory=lambda _services, shop: FakePlatform(shop, platform_log), migrate=True)
     yield services
     services.close()
     shutil.rmtree(folder, ignore_errors=True)

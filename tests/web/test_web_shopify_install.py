@@ -30,7 +30,7 @@ REFRESH_TOKEN = "shprt_RAW_REFRESH_TOKEN_0123456789"
 @pytest.fixture
 def sandbox_services(tmp_path: Path, platform_log: PlatformLog) -> Iterator[Services]:
     services = Services(make_web_settings(tmp_path, allow_loopback_api_url=True),
-                        platform_factory=lambda _services, shop: FakePlatform(shop, platform_log))
+                        platform_factory=lambda _services, shop: FakePlatform(shop, platform_log), migrate=True)
     yield services
     services.close()
 
