@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connector.engine import LinePlan, OrderPlan
+from connector.engine import OrderPlan
 from connector.engine.reasons import waiting_supplier
 from connector.notify.compose import notice_lines_from_payload, notice_lines_to_payload
 from connector.notify.reasons import REASON_SETTING, reason_note
@@ -48,6 +48,15 @@ from connector.notify.policy import (
     notice_fingerprint,
 )
 from connector.pipeline.outcomes import record_told
+from connector.pipeline.payloads import (
+    backordered_lines,
+    hold_for,
+    iso_day,
+    marks_payload_with_sources,
+    note_text,
+    ready_lines,
+    split_payload,
+)
 from connector.pipeline.brake import (
     BrakeLimits,
     PlannedNotice,
@@ -67,7 +76,7 @@ from connector.pipeline.reconcile import (
     reconcile_shop,
 )
 from connector.pipeline.retry import is_postgres
-from connector.platforms.base import CancelLine, Capabilities, HoldRequest, LineMark, OrderMarks, ReadySplit, line_entry
+from connector.platforms.base import Capabilities
 from connector.platforms import kind_of
 from connector.pipeline.storefront import record_variants
 from connector.services import Services
@@ -78,7 +87,6 @@ from connector.store.repo import insert_or_ignore
 log = logging.getLogger(__name__)
 
 STORE_KINDS = ("tag", "untag", "marks", "note", "hold", "release", "ship_ready")
-NOTE_HEADER = "Backorder connector"
 
 
 def push_key(previous_fingerprint: str | None, previous_pushed_at: datetime | None, fingerprint: str) -> str:
@@ -92,115 +100,8 @@ def action_key(shop_id: int, order_id: int, kind: str, fingerprint: str) -> str:
     return f"{shop_id}:{order_id}:{kind}:{fingerprint}"
 
 
-# --- payloads (JSON in the actions table) ---------------------------------------------------------
-
-
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
-def backordered_lines(plan: OrderPlan) -> list[LinePlan]:
-    return [line for line in plan.lines if line.backordered > 0]
-
-
-def marks_for(plan: OrderPlan) -> OrderMarks:
-    return OrderMarks(
-        status=plan.status,
-        eta=plan.eta,
-        lines=tuple(LineMark(line.line_id, line.sku, line.backordered, line.eta, line.eta_earliest, line.eta_latest)
-                    for line in backordered_lines(plan)),
-        eta_earliest=plan.eta_earliest,
-        eta_latest=plan.eta_latest,
-    )
-
-
-def marks_to_payload(marks: OrderMarks) -> dict[str, Any]:
-    """The marks as queued; a range appears only while there is one, so without a lateness model the
-    payload is exactly what it was before ranges existed."""
-    payload: dict[str, Any] = {"status": marks.status, "eta": _iso(marks.eta), "lines": [line_entry(m) for m in marks.lines]}
-    if marks.ranged:
-        payload["eta_earliest"], payload["eta_latest"] = _iso(marks.eta_earliest), _iso(marks.eta_latest)
-    return payload
-
-
-def marks_from_payload(payload: dict[str, Any]) -> OrderMarks:
-    return OrderMarks(
-        status=payload["status"],
-        eta=_date(payload.get("eta")),
-        lines=tuple(
-            LineMark(m["line_id"], m["sku"], int(m["backordered"]), _date(m.get("eta")), _date(m.get("eta_earliest")),
-                     _date(m.get("eta_latest")))
-            for m in payload.get("lines", [])
-        ),
-        eta_earliest=_date(payload.get("eta_earliest")),
-        eta_latest=_date(payload.get("eta_latest")),
-    )
-
-
-def marks_payload_with_sources(plan: OrderPlan) -> dict[str, Any]:
-    """The marks payload, each line also saying how its ETA was reached (for the merchant's history;
-    the store is written only the fields `marks_from_payload` reads)."""
-    payload = marks_to_payload(marks_for(plan))
-    sources = {line.line_id: line.eta_source for line in backordered_lines(plan)}
-    for line in payload["lines"]:
-        line["source"] = sources.get(line["line_id"])
-    return payload
-
-
-def hold_for(plan: OrderPlan) -> HoldRequest:
-    lines = backordered_lines(plan)
-    unknown = plan.eta is None or any(line.eta is None for line in lines)
-    return HoldRequest(
-        line_ids=tuple(line.line_id for line in lines),
-        reason="UNKNOWN_DELIVERY_DATE" if unknown else "INVENTORY_OUT_OF_STOCK",
-        notes="Backordered; released automatically when stock arrives.",
-    )
-
-
 def ship_ready_wanted(shop: Shop, settings: Settings) -> bool:
     return bool(shop.setting("ship_ready", settings.ship_ready))
-
-
-def ready_lines(plan: OrderPlan) -> list[LinePlan]:
-    """The lines with units in stock now (of an order that also waits for some)."""
-    return [line for line in plan.lines if line.allocated > 0]
-
-
-def split_payload(plan: OrderPlan) -> dict[str, Any]:
-    hold = hold_for(plan)
-    return {"ready": [{"line_id": line.line_id, "quantity": line.allocated} for line in ready_lines(plan)],
-            "held": [{"line_id": line.line_id, "quantity": line.backordered} for line in backordered_lines(plan)],
-            "reason": hold.reason, "notes": hold.notes}
-
-
-def split_from_payload(payload: dict[str, Any]) -> ReadySplit:
-    return ReadySplit(
-        ready=tuple(CancelLine(str(p["line_id"]), int(p["quantity"])) for p in payload.get("ready", [])),
-        held=tuple(CancelLine(str(p["line_id"]), int(p["quantity"])) for p in payload.get("held", [])),
-        reason=payload.get("reason", "INVENTORY_OUT_OF_STOCK"), notes=payload.get("notes", ""))
-
-
-def hold_from_payload(payload: dict[str, Any]) -> HoldRequest:
-    return HoldRequest(line_ids=tuple(payload["line_ids"]), reason=payload["reason"], notes=payload.get("notes", ""))
-
-
-def note_text(plan: OrderPlan, titles: dict[str, str]) -> str:
-    """The merchant's view of the decision, one line per backordered line."""
-    lines = backordered_lines(plan)
-    if plan.status != "backordered" or not lines:
-        return f"{NOTE_HEADER}: no longer backordered; nothing is awaited from suppliers."
-    eta = plan.eta.isoformat() if plan.eta else "not known yet"
-    rows = [f"{NOTE_HEADER}: backordered, estimated ship date {eta}."]
-    for line in lines:
-        label = titles.get(line.line_id) or line.sku
-        line_eta = line.eta.isoformat() if line.eta else "unknown"
-        source = f" ({line.eta_source})" if line.eta_source else ""
-        rows.append(f"- {label} [{line.sku}]: {line.backordered} of {line.ordered} backordered, ETA {line_eta}{source}")
-    return "\n".join(rows)
 
 
 # --- planning ------------------------------------------------------------------------------------
@@ -363,13 +264,13 @@ def _plan_notice(
     payload = {
         "notice": verdict.kind,
         "ref": ref,
-        "eta": _iso(plan.eta),
-        "previous_eta": _iso(state.last_eta) if state and verdict.kind == "eta_changed" else None,
+        "eta": iso_day(plan.eta),
+        "previous_eta": iso_day(state.last_eta) if state and verdict.kind == "eta_changed" else None,
         "lines": notice_lines_to_payload(lines),
         "told_on": today.isoformat(),  # the shop's day it was planned for (the mail-order rule counts from it)
     }
     if plan.eta is not None and (plan.eta_earliest, plan.eta_latest) not in ((None, None), (plan.eta, plan.eta)):
-        payload["eta_earliest"], payload["eta_latest"] = _iso(plan.eta_earliest), _iso(plan.eta_latest)
+        payload["eta_earliest"], payload["eta_latest"] = iso_day(plan.eta_earliest), iso_day(plan.eta_latest)
     if verdict.kind in DELAY_KINDS and ready_lines(plan) and ship_ready_wanted(shop, settings):
         titles = {line.platform_id: line.title for line in order.lines}
         payload["ships_now"] = notice_lines_to_payload(

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import cast
 
 from connector.errors import InputError, Skipped, TransportError
-from connector.pipeline.outbox import hold_from_payload, marks_from_payload, split_from_payload
+from connector.pipeline.payloads import hold_from_payload, marks_from_payload, split_from_payload
 from connector.pipeline.settle import Settler, slot_of
 from connector.platforms.base import BACKORDER_TAG, BatchWriting, Platform, WriteKind, WriteRequest
 from connector.store.models import Action, Order

@@ -14,7 +14,7 @@ from connector.cli import cli
 from connector.notify.policy import NoticeLine
 from connector.notify.render import NoticeContext, render_notice
 from connector.pipeline.executor import run_due_actions
-from connector.pipeline.outbox import marks_from_payload, marks_to_payload
+from connector.pipeline.payloads import marks_from_payload, marks_to_payload
 from connector.pipeline.outcomes import outcomes_report
 from connector.platforms.base import LineMark, OrderMarks
 from connector.platforms.shopify.marks import desired_values
