@@ -18,9 +18,8 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from connector.notify import EmlDirChannel
@@ -42,7 +41,7 @@ class RedactSummary:
         return f"erased the customer from {self.orders} orders, {self.inbox_bodies} deliveries, {self.eml_files} .eml files"
 
 
-def _shop_inbox(shop: Shop) -> Any:
+def _shop_inbox(shop: Shop) -> ColumnElement[bool]:
     return or_(InboxItem.shop_id == shop.id, (InboxItem.platform == shop.platform) & (InboxItem.shop_domain == shop.domain))
 
 

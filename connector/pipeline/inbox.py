@@ -19,9 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 import threading
-from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
 from connector.errors import ConfigError
@@ -193,7 +192,7 @@ def apply_delivery(services: Services, session: Session, item: InboxItem) -> Out
 # --- the loop ------------------------------------------------------------------------------------
 
 
-def _claim_statement(now: datetime) -> Any:
+def _claim_statement(now: datetime) -> Select[tuple[InboxItem]]:
     return (
         select(InboxItem)
         .where(InboxItem.status == "pending", InboxItem.next_attempt_at <= now)

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, or_, select
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from connector.engine import Order as EngineOrder
 from connector.engine import OrderLine as EngineLine
-from connector.engine import OrderPlan, Plan, Policy, SupplyRow, VariantAvailability, make_plan, variant_availability
+from connector.engine import LinePlan, OrderPlan, Plan, Policy, SupplyRow, VariantAvailability, make_plan, variant_availability
 from connector.engine.lateness import LatenessModel
 from connector.feeds.promises import lateness_model
 from connector.pipeline.outcomes import settle_ready
@@ -73,7 +73,7 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def _ranged(line: Any) -> bool:
+def _ranged(line: LinePlan) -> bool:
     """A line whose range is more than its ETA (a learned model spread it); without one the fingerprint
     is exactly what it was before ranges existed, so nothing is pushed again."""
     return line.eta is not None and (line.eta_earliest, line.eta_latest) not in ((None, None), (line.eta, line.eta))
@@ -337,7 +337,7 @@ def _record(
     order_id: int,
     order_plan: OrderPlan,
     as_of: date,
-    now: Any,
+    now: datetime,
     dry_run: bool,
 ) -> None:
     new_fingerprint = fingerprint(order_plan)
@@ -376,7 +376,7 @@ def _orders_with_line_decisions(session: Session, shop_id: int) -> set[int]:
 
 
 def _record_lines(session: Session, order_plan: OrderPlan, line_ids: dict[tuple[str, str], int],
-                  existing: dict[int, LineDecision], now: Any) -> None:
+                  existing: dict[int, LineDecision], now: datetime) -> None:
     wanted = {line_ids[(order_plan.order_id, line.line_id)]: line for line in order_plan.lines}
     for row_id, line in wanted.items():
         row = existing.get(row_id)

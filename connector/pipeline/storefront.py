@@ -25,7 +25,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,8 +42,12 @@ from connector.pipeline.reconcile import (
 )
 from connector.pipeline.retry import RetryPolicy, classify, describe
 from connector.platforms import kind_of
+from connector.platforms.base import Platform
 from connector.platforms.base import StorefrontEta as StorefrontWrite
 from connector.store.models import InventoryLevel, Shop, StorefrontEta, utcnow
+
+if TYPE_CHECKING:
+    from connector.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +220,7 @@ def _write_of(row: StorefrontEta) -> StorefrontWrite:
                            text=value.get("text"))
 
 
-def push_storefront(services: Any, shop_id: int, *, dry_run: bool = False, progress: Progress | None = None,
+def push_storefront(services: Services, shop_id: int, *, dry_run: bool = False, progress: Progress | None = None,
                     retry: RetryPolicy | None = None, now: datetime | None = None,
                     limit: int | None = None, prepare: bool = False) -> PushReport:
     """Write the shop's pending storefront values (all of them, or `limit`), settling each chunk at once.
@@ -264,7 +268,7 @@ def push_storefront(services: Any, shop_id: int, *, dry_run: bool = False, progr
     return report
 
 
-def _push_chunk(platform: Any, rows: list[StorefrontEta], report: PushReport, policy: RetryPolicy,
+def _push_chunk(platform: Platform, rows: list[StorefrontEta], report: PushReport, policy: RetryPolicy,
                 now: datetime) -> None:
     by_target: dict[str, list[StorefrontEta]] = {}
     writes: list[StorefrontWrite] = []
@@ -312,7 +316,7 @@ def shops_with_due_pushes(session: Session, now: datetime) -> list[int]:
     ))
 
 
-def run_due_pushes(services: Any, *, limit: int = 500, retry: RetryPolicy | None = None,
+def run_due_pushes(services: Services, *, limit: int = 500, retry: RetryPolicy | None = None,
                    now: datetime | None = None) -> int:
     """The worker's share: push up to `limit` due storefront rows per shop; returns how many settled."""
     moment = now or utcnow()
