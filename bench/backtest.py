@@ -114,7 +114,7 @@ class PurchaseOrder:
 def _services(data_dir: Path, store: SimStore, learned: bool) -> Services:
     settings = load_settings(
         database_url=f"sqlite:///{data_dir / 'backtest.db'}", data_dir=data_dir,
-        connector_secret_key="backtest-secret-key-0123456789abcdef", app_url="http://127.0.0.1:8000",
+        connector_secret_key="dPkfs4i1nOpYd0trcMoZJ2Sh737j4sBw878SLw8WxOY=", app_url="http://127.0.0.1:8000",
         smtp_url=None, mail_from="Backtest <orders@shop.example>", templates_dir=None,
         learn_lateness=learned, eta_confidence=0.8, infer_arrivals=True,
         # The simulated merchant sends every notice as planned and cancels nothing on its own.

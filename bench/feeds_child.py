@@ -18,7 +18,7 @@ import time
 
 from bench.machine import own_peak_rss_mb
 
-SECRET = "bench-feeds-secret-0123456789abcdef"
+SECRET = "SKArEcaB3g8xmUNWn04b2Aw-xDuZZVlt5_FBRIRTNTs="
 
 
 def _services(database_url: str, data_dir: str):  # type: ignore[no-untyped-def]

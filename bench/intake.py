@@ -34,7 +34,7 @@ from bench.loadgen import have_wrk, run_python, run_wrk
 from bench.machine import ROOT, ratio
 from bench.report import Section, fmt_ratio
 
-SECRET_KEY = "bench-secret-key-0123456789abcdef0123"
+SECRET_KEY = "ZTRUiWmYNNgTkOtA4OwzQFCdxfqT2PFaMc7ntObqwNU="
 SHOPIFY_SECRET = "bench-shopify-api-secret"
 SHOP_DOMAIN = "bench-store.myshopify.com"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

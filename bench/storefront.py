@@ -26,7 +26,7 @@ SHOPIFY_TOKEN = "shpat_bench_storefront_0123456789"
 LOCATION_ID = 70001
 WOO_KEY = "ck_" + "d" * 40
 WOO_SECRET = "cs_" + "e" * 40
-SECRET_KEY = "bench-storefront-secret-key-0123456789abcdef"
+SECRET_KEY = "xtsl_eit3Bi-pBKc4OlInkqDBAX2tDiaF8QmDeXgbcw="
 
 
 class RequestCounter:

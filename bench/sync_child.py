@@ -32,7 +32,7 @@ COST = re.compile(rb'"actualQueryCost":\s*(\d+)')
 REQUESTED = re.compile(rb'"requestedQueryCost":\s*(\d+)')
 MAX_QUERY_COST = 1000
 MUTATION = re.compile(rb'\s*"(?:\\n|\s)*mutation\b')
-SECRET_KEY = "bench-secret-key-0123456789abcdef0123"
+SECRET_KEY = "ZTRUiWmYNNgTkOtA4OwzQFCdxfqT2PFaMc7ntObqwNU="
 BEFORE_EVERY_ORDER = datetime(2026, 7, 1, tzinfo=UTC)  # the generated stores' orders start in August
 SANDBOX_TIMEOUT = 600.0
 

@@ -102,7 +102,12 @@ class Services:
 
     @cached_property
     def box(self) -> SecretBox:
-        return SecretBox(self.settings.connector_secret_key)
+        return SecretBox(self.settings.connector_secret_key, self.settings.connector_secret_key_previous)
+
+    @property
+    def box_if_configured(self) -> SecretBox | None:
+        """The box when CONNECTOR_SECRET_KEY is set, else None (for work that needs it only sometimes)."""
+        return self.box if self.settings.connector_secret_key else None
 
     @property
     def policy(self) -> Policy:

@@ -17,10 +17,11 @@ from typing import Literal
 from pathlib import Path
 
 from dotenv.parser import parse_stream
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from connector.crypto import previous_key_problem, secret_key_problem
 from connector.errors import ConfigError, SettingsFileError
 from connector.platforms.shopify.scopes import DEFAULT_SCOPES
 
@@ -77,7 +78,10 @@ class Settings(BaseSettings):
     database_url: str = ""  # empty: SQLite at DATA_DIR/connector.db
     data_dir: Path = Path("data")
     app_url: str = "http://127.0.0.1:8000"
+    # A key of the format `connector secret-key` prints (connector.crypto); checked at startup.
     connector_secret_key: str | None = Field(default=None, repr=False)
+    # While rotating: the key values were sealed with before (see README, "Rotating the secret key").
+    connector_secret_key_previous: str | None = Field(default=None, repr=False)
     log_level: str = "INFO"
 
     shopify_api_key: str | None = None
@@ -154,6 +158,21 @@ class Settings(BaseSettings):
     # Reorder advice: the chance a SKU's stock lasts until the next order arrives, and the days of demand one order covers.
     service_level: float = Field(default=0.95, ge=0.5, le=0.9999)
     reorder_cover_days: int = Field(default=30, ge=1, le=365)
+
+    @field_validator("connector_secret_key", "connector_secret_key_previous", mode="before")
+    @classmethod
+    def _secret_key(cls, value: object, info: ValidationInfo) -> object:
+        """A malformed key raises ConfigError itself (not ValueError): pydantic's own error would quote it."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        name = (info.field_name or "").upper()
+        if not isinstance(value, str):
+            raise ConfigError(name, "must be text")
+        check = secret_key_problem if info.field_name == "connector_secret_key" else previous_key_problem
+        problem = check(value)
+        if problem:
+            raise ConfigError(name, problem)
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -20,7 +20,7 @@ from connector.settings import Settings, load_settings
 os.environ["OUTBOUND_ALLOW_LOOPBACK"] = "true"
 outbound.configure(allow_loopback=True)
 
-TEST_SECRET_KEY = "test-secret-key-0123456789abcdef"
+TEST_SECRET_KEY = "u5c9E0_i7xDisZ4qOT8hlZqfvziEJ0jh6YxJTrzTeDc="  # the format `connector secret-key` prints
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
 

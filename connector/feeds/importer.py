@@ -20,11 +20,14 @@ from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
 from connector import __version__
+from connector.crypto import SecretBox
 from connector.errors import InputError, OutboundRefused, PlatformError
+from connector.feeds.credentials import opened, origin, sealed
 from connector.feeds.parse import guess_format
 from connector.feeds.promises import record_promises, touch_promises
 from connector.outbound import OutboundPolicy, current_policy, guarded_session, read_body
 from connector.outbound.addresses import display_url
+from connector.outbound.credentials import Credentials, split_credentials
 from connector.feeds.reader import FeedReader, FeedTally, SupplyTuple
 from connector.store.models import FeedImport, Supplier, SupplyItem, utcnow
 from connector.store.repo import insert_or_ignore
@@ -90,12 +93,14 @@ def is_url(source: str) -> bool:
 
 def fetch(source: str, *, etag: str | None = None, last_modified: str | None = None,
           session: requests.Session | None = None, policy: OutboundPolicy | None = None,
-          clock: Callable[[], float] = time.monotonic, deadline_seconds: float = FETCH_DEADLINE) -> Fetched:
+          clock: Callable[[], float] = time.monotonic, deadline_seconds: float = FETCH_DEADLINE,
+          credentials: Credentials | None = None) -> Fetched:
     """Read a feed from a path or URL; for URLs a conditional GET, so an unchanged feed costs a 304.
 
     A URL obeys the outbound policy (https to a public address, every redirect checked again, at most
     the policy's redirects), must answer within `deadline_seconds` in all and at most MAX_FEED_BYTES.
-    Errors name the URL without its credentials and never quote what the server sent.
+    `credentials` are added to the request only (basic auth, headers, query values); `source` itself must
+    carry none. Errors name the URL without its credentials and never quote what the server sent.
     """
     if not is_url(source):
         try:
@@ -110,18 +115,22 @@ def fetch(source: str, *, etag: str | None = None, last_modified: str | None = N
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    url, secret_headers, auth = (credentials or Credentials()).request_parts(source)
+    headers.update(secret_headers)
     http = session or guarded_session(chosen)
     try:
-        return _get_feed(http, source, where, headers, chosen, clock() + deadline_seconds, clock, etag, last_modified)
+        return _get_feed(http, url, auth, where, headers, chosen, clock() + deadline_seconds, clock, etag,
+                         last_modified)
     finally:
         if session is None:
             http.close()
 
 
-def _get_feed(http: requests.Session, source: str, where: str, headers: dict[str, str], policy: OutboundPolicy,
-              deadline: float, clock: Callable[[], float], etag: str | None, last_modified: str | None) -> Fetched:
+def _get_feed(http: requests.Session, source: str, auth: tuple[str, str] | None, where: str, headers: dict[str, str],
+              policy: OutboundPolicy, deadline: float, clock: Callable[[], float], etag: str | None,
+              last_modified: str | None) -> Fetched:
     try:
-        response = http.get(source, headers=headers, timeout=(CONNECT_TIMEOUT, FETCH_TIMEOUT), stream=True)
+        response = http.get(source, headers=headers, auth=auth, timeout=(CONNECT_TIMEOUT, FETCH_TIMEOUT), stream=True)
     except OutboundRefused as refused:
         raise InputError(where, f"refused by the outbound policy: {refused.source} {refused.problem}") from None
     except requests.TooManyRedirects:
@@ -187,6 +196,9 @@ def import_feed(
     progress: Progress | None = None,
     default_lead_days: int = 7,
     now: datetime | None = None,
+    credentials: Credentials | None = None,
+    box: SecretBox | None = None,
+    forget_credentials: bool = False,
 ) -> ImportResult:
     """Import `source` as `supplier_name`'s feed in the caller's transaction.
 
@@ -198,10 +210,20 @@ def import_feed(
     An imported feed's restock rows are recorded as promises (see `connector.feeds.promises`), dated
     with `default_lead_days` where a row gives no lead time. `now` (default: the clock) is when the
     import happens, so a replay of past days (the backtest) dates its promises on those days.
+
+    A URL's credentials (in it, or `credentials`) are stored apart from it, sealed with `box`, and used for
+    this fetch and every refresh; given for the URL already stored, they replace the stored ones at once,
+    else they are stored with the new URL when it imports. A URL given without credentials uses the stored
+    ones while it keeps their origin (scheme, host and port), unless `forget_credentials`.
+    Needs `box` (ConfigError without it) only when there are credentials to seal or open.
     """
     now = now or utcnow()
     mapping = dict(column_map or {})
     scope = scope_for(shop_id)
+    given = Credentials()
+    if is_url(source):
+        source, given = split_credentials(source)
+        given = given.merged(credentials or Credentials())
     insert_or_ignore(
         session, Supplier.__table__,
         {"scope": scope, "name": supplier_name, "shop_id": shop_id, "source": source, "column_map": mapping,
@@ -212,12 +234,16 @@ def import_feed(
         select(Supplier).where(Supplier.scope == scope, Supplier.name == supplier_name)
     ).scalar_one()
     supplier.checked_at = now
+    use, use_sealed = _credentials_for(supplier, source, given, box, forget=forget_credentials)
+    if supplier.source == source and use_sealed != supplier.credentials:
+        supplier.credentials = use_sealed
     same_source = supplier.source == source and (supplier.column_map or {}) == mapping
     conditional = same_source and not force and not supplier.is_refused
     try:
         if is_url(source):
             fetched = fetch(source, etag=supplier.etag if conditional else None,
-                            last_modified=supplier.last_modified if conditional else None, session=http)
+                            last_modified=supplier.last_modified if conditional else None, session=http,
+                            credentials=use)
             if fetched.unchanged:
                 return _in_force(supplier, "unchanged")
             assert fetched.data is not None
@@ -247,6 +273,7 @@ def import_feed(
     tally = outcome
     rejected = [{"line": r.line, "reason": r.reason} for r in tally.rejected]
     supplier.source = source
+    supplier.credentials = use_sealed
     supplier.column_map = mapping
     supplier.etag = fetched.etag
     supplier.last_modified = fetched.last_modified
@@ -263,6 +290,18 @@ def import_feed(
     record_promises(session, supplier, default_lead_days, supplier.imported_at)
     log.info("feed %s imported: %d rows, %d rejected", supplier_name, tally.rows, tally.rejected_count)
     return ImportResult(supplier_name, "imported", tally.rows, tally.units, rejected, tally.rejected_count)
+
+
+def _credentials_for(supplier: Supplier, source: str, given: Credentials, box: SecretBox | None, *,
+                     forget: bool) -> tuple[Credentials, str | None]:
+    """The credentials to fetch `source` with, and them as they are to be stored (see `import_feed`)."""
+    if not is_url(source):
+        return Credentials(), None
+    if given:
+        return given, sealed(box, given)
+    if forget or not supplier.credentials or origin(supplier.source) != origin(source):
+        return Credentials(), None
+    return opened(box, supplier.credentials), supplier.credentials
 
 
 def _in_force(supplier: Supplier, status: str, reason: str | None = None) -> ImportResult:

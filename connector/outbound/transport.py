@@ -4,7 +4,9 @@
 it asks the policy to resolve and vet the host (`OutboundPolicy.vet`) and connects the socket to one of
 the vetted addresses itself, while TLS still checks the certificate against the host name. Every
 request, redirects included, also has its URL checked first. Proxies from the environment are ignored
-(a proxy would make the connection on our behalf, unchecked).
+(a proxy would make the connection on our behalf, unchecked). A redirect to another origin carries only
+the plain request headers: credential headers (Authorization, an API-key header) stay with the origin
+they were given for. urllib3's DEBUG request lines are logged with credentials hidden (`redact_text`).
 
 `read_body` reads a streamed response up to a size cap and an overall deadline (a server dripping one
 byte at a time gets no longer than the deadline); its errors say what limit was hit, never what was read.
@@ -12,6 +14,7 @@ byte at a time gets no longer than the deadline); its errors say what limit was 
 
 from __future__ import annotations
 
+import logging
 import time
 from urllib.parse import urlsplit
 from collections.abc import Callable
@@ -26,6 +29,7 @@ from urllib3.util import connection
 
 from connector.errors import PlatformError, TransportError
 from connector.outbound.addresses import OutboundPolicy
+from connector.outbound.credentials import redact_text
 
 CHUNK = 64 * 1024
 
@@ -86,9 +90,42 @@ def _host_of(url: str) -> str:
         return "URL"
 
 
+# The headers a request keeps when a redirect takes it to another origin; any other (Authorization, X-Api-Key,
+# a supplier's own token header) is dropped there.
+PLAIN_HEADERS = frozenset({"user-agent", "accept", "accept-encoding", "accept-language", "connection",
+                           "if-none-match", "if-modified-since", "content-type", "content-length"})
+
+
+class GuardedSession(requests.Session):
+    """A session that sends credential headers only to the origin they were given for."""
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        previous = response.request.url or ""
+        if self.should_strip_auth(previous, prepared_request.url or ""):
+            for name in [name for name in prepared_request.headers if name.lower() not in PLAIN_HEADERS]:
+                del prepared_request.headers[name]
+        super().rebuild_auth(prepared_request, response)
+
+
+class _RedactCredentials(logging.Filter):
+    """urllib3 logs each request line (path and query) at DEBUG: hide the credentials in it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_text(arg) if isinstance(arg, str) else arg for arg in record.args)
+        if isinstance(record.msg, str):
+            record.msg = redact_text(record.msg)
+        return True
+
+
+_urllib3_log = logging.getLogger("urllib3.connectionpool")
+if not any(isinstance(existing, _RedactCredentials) for existing in _urllib3_log.filters):
+    _urllib3_log.addFilter(_RedactCredentials())
+
+
 def guarded_session(policy: OutboundPolicy) -> requests.Session:
     """A session whose every request and redirect (at most `policy.max_redirects`) obeys `policy`."""
-    session = requests.Session()
+    session = GuardedSession()
     session.trust_env = False
     session.max_redirects = policy.max_redirects
     adapter = GuardedAdapter(policy)

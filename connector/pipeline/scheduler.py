@@ -216,7 +216,7 @@ def _refresh_feed(services: Services, supplier_id: int) -> str:
         result = import_feed(
             session, supplier.source, supplier.name, shop_id=supplier.shop_id,
             column_map=dict(supplier.column_map or {}), max_shrink=services.settings.feed_max_shrink,
-            default_lead_days=services.settings.default_lead_time_days,
+            default_lead_days=services.settings.default_lead_time_days, box=services.box_if_configured,
         )
         if result.status != "imported":
             return result.status  # unchanged, or refused (recorded with its reason; nothing reconciles)

@@ -59,6 +59,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+# Marks a column holding SecretBox-sealed text: `connector db rotate-key` re-seals every column so marked.
+SEALED: dict[str, Any] = {"sealed": True}
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     __table__: ClassVar[Table]  # every model here maps one plain table (SQLAlchemy types it as any FromClause)
@@ -73,7 +77,7 @@ class Shop(Base):
     domain: Mapped[str] = mapped_column(String(255))  # name.myshopify.com or the WooCommerce store URL
     name: Mapped[str] = mapped_column(String(255), default="")
     api_url: Mapped[str | None] = mapped_column(String(500))
-    credentials: Mapped[str | None] = mapped_column(Text)  # SecretBox-sealed JSON
+    credentials: Mapped[str | None] = mapped_column(Text, info=SEALED)  # SecretBox-sealed JSON
     token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -214,7 +218,10 @@ class Supplier(Base):
     scope: Mapped[str] = mapped_column(String(40))  # "all" or "shop:<id>"
     shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
-    source: Mapped[str] = mapped_column(String(1000))
+    source: Mapped[str] = mapped_column(String(1000))  # a path, or a URL without credentials
+    # The feed URL's credentials (user name and password, secret headers and query values), SecretBox-sealed:
+    # connector.feeds.credentials.
+    credentials: Mapped[str | None] = mapped_column(Text, info=SEALED)
     column_map: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
@@ -522,7 +529,7 @@ class WebhookSubscription(Base):
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
     platform_id: Mapped[str] = mapped_column(String(100))
     topic: Mapped[str] = mapped_column(String(100))
-    secret: Mapped[str | None] = mapped_column(Text)  # SecretBox-sealed
+    secret: Mapped[str | None] = mapped_column(Text, info=SEALED)  # SecretBox-sealed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # As the store last reported it: active, paused (by the merchant) or disabled (by the store, after
     # failed deliveries); `status_note` says why and what the connector did about it.

@@ -59,6 +59,9 @@ def create_app(services: Services | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=session_secret(settings.connector_secret_key),
+        # During a key rotation, sessions signed under the previous key still open (Flask re-signs them).
+        SECRET_KEY_FALLBACKS=[session_secret(settings.connector_secret_key_previous)]
+        if settings.connector_secret_key_previous else [],
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         MAX_FORM_MEMORY_SIZE=min(settings.max_body_bytes, 500_000),
         SESSION_COOKIE_HTTPONLY=True,

@@ -26,6 +26,7 @@ from connector.notify.links import ChoiceClaim, read_choice_token
 from connector.notify.policy import DELAY_KINDS
 from connector.pipeline.cancels import cancel_mode, request_cancel
 from connector.notify.compose import notice_context, templates_dir_for
+from connector.services import Services
 from connector.settings import Settings
 from connector.store.models import (
     Action,
@@ -54,11 +55,23 @@ def _problem(message: str) -> Response:
     return _page("message.html", 400, title="This link cannot be used", message=message, status=400)
 
 
+def _read_claim(services: Services, token: str) -> ChoiceClaim:
+    """The link's claim, signed with the current key or, while a rotation is under way, the previous one
+    (links already mailed to customers keep working)."""
+    settings = services.settings
+    try:
+        return read_choice_token(settings.connector_secret_key or "", token)
+    except InputError:
+        if not settings.connector_secret_key_previous:
+            raise
+        return read_choice_token(settings.connector_secret_key_previous, token)
+
+
 @blueprint.route("/choice/<token>", methods=["GET", "POST"])
 def choice(token: str) -> Response:
     services = current_services()
     try:
-        claim = read_choice_token(services.settings.connector_secret_key or "", token)
+        claim = _read_claim(services, token)
     except InputError as exc:
         return _problem(f"{exc.problem.capitalize()}. Please use the link in your most recent email.")
     with services.db.session() as session:

@@ -16,7 +16,7 @@ from connector.store.repo import store_stock, upsert_order
 from connector.platforms.base import RemoteOrder, StockRecord
 from tests.fakes import FakePlatform
 
-SECRET = "pipeline-test-secret-key-0123456789"
+SECRET = "EC4Y982vH_Ad2zCUtpAh6r7m8Kq1eh5JOW4kUmcsuiQ="
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -12,7 +13,8 @@ from sqlalchemy import select
 from connector.notify.links import make_choice_token
 from connector.services import Services
 from connector.store.models import CustomerChoice, Order
-from web_support import SECRET_KEY, add_shop
+from connector.web.app import create_app
+from web_support import SECRET_KEY, FakePlatform, PlatformLog, add_shop, make_web_settings
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -94,7 +96,7 @@ def test_a_bad_token_is_a_400_page(client: FlaskClient, web_services: Services, 
     good = make_choice_token(SECRET_KEY, shop_id, order_id, "n-1")
     token = {
         "tampered": good[:-2] + ("AA" if not good.endswith("AA") else "BB"),
-        "other-key": make_choice_token("another-secret-key-0123456789", shop_id, order_id, "n-1"),
+        "other-key": make_choice_token("Z3XmqE8_6neMk8uFghz9O51QvzW1U5u9C5CCuqhcFMc=", shop_id, order_id, "n-1"),
         "expired": make_choice_token(SECRET_KEY, shop_id, order_id, "n-1", now=datetime.now(UTC) - timedelta(days=400)),
         "garbage": "not-a-token",
         "wrong-shop": make_choice_token(SECRET_KEY, shop_id + 1, order_id, "n-1"),
@@ -104,3 +106,24 @@ def test_a_bad_token_is_a_400_page(client: FlaskClient, web_services: Services, 
         assert response.status_code == 400
         assert "<html" in response.get_data(as_text=True)
     assert choices(web_services) == []
+
+
+def test_links_signed_with_the_previous_key_open_during_a_rotation(tmp_path: Path, platform_log: PlatformLog,
+                                                                   made_up_stores_resolve: None) -> None:
+    """Issue 13, rotation: emails already sent keep working while CONNECTOR_SECRET_KEY_PREVIOUS is set."""
+    new_key = "Z3XmqE8_6neMk8uFghz9O51QvzW1U5u9C5CCuqhcFMc="
+    for previous, status in ((SECRET_KEY, 200), (None, 400)):
+        folder = tmp_path / str(status)
+        services = Services(make_web_settings(folder, connector_secret_key=new_key,
+                                              connector_secret_key_previous=previous),
+                            platform_factory=lambda _services, shop: FakePlatform(shop, platform_log))
+        try:
+            shop_id, order_id = add_order(services)
+            app = create_app(services)
+            app.config["TESTING"] = True
+            old_link = f"/choice/{make_choice_token(SECRET_KEY, shop_id, order_id, 'n-1')}"
+            new_link = f"/choice/{make_choice_token(new_key, shop_id, order_id, 'n-1')}"
+            assert app.test_client().get(old_link).status_code == status
+            assert app.test_client().get(new_link).status_code == 200
+        finally:
+            services.close()

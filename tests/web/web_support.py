@@ -18,7 +18,7 @@ from connector.services import Services
 from connector.settings import Settings, load_settings
 from connector.store.models import InboxItem, Shop
 
-SECRET_KEY = "web-test-secret-key-0123456789abcdef"
+SECRET_KEY = "eIUx8BluXQ3iA-zamBYwpYhHLc39DtQJw15dtfkhe3g="
 SHOPIFY_SECRET = "test_secret_key"
 SHOPIFY_PREVIOUS_SECRET = "previous_secret_key"
 SHOPIFY_API_KEY = "test-api-key"
