@@ -116,7 +116,7 @@ def test_links_signed_with_the_previous_key_open_during_a_rotation(tmp_path: Pat
         folder = tmp_path / str(status)
         services = Services(make_web_settings(folder, connector_secret_key=new_key,
                                               connector_secret_key_previous=previous),
-                            platform_factory=lambda _services, shop: FakePlatform(shop, platform_log))
+                            platform_factory=lambda _services, shop: FakePlatform(shop, platform_log), migrate=True)
         try:
             shop_id, order_id = add_order(services)
             app = create_app(services)
