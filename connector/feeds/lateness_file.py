@@ -11,28 +11,33 @@ import csv
 import io
 from pathlib import Path
 
+from connector.csvout import csv_text, unguard
 from connector.engine.lateness import QUANTILES, LatenessFigure, LatenessModel
 from connector.errors import InputError
 
 HEADER = ("supplier", "sku", "samples", "p50_days", "p80_days", "p90_days")
 
 
-def _days(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+def _days(value: float) -> float | int:
+    rounded = round(value, 1)
+    return int(rounded) if rounded == int(rounded) else rounded
 
 
 def lateness_csv(model: LatenessModel) -> str:
     """The model as CSV text: each supplier, then its SKUs with figures of their own, sorted by name."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
+    return csv_text(HEADER, lateness_rows(model))
+
+
+def lateness_rows(model: LatenessModel) -> list[tuple[object, ...]]:
+    """Each supplier, then its SKUs with figures of their own, sorted by name (the CSV's rows)."""
+    rows: list[tuple[object, ...]] = []
     for supplier in sorted(model.suppliers):
         figure = model.suppliers[supplier]
-        writer.writerow([supplier, "", figure.samples, *(_days(figure.at(q)) for q in QUANTILES)])
+        rows.append((supplier, "", figure.samples, *(_days(figure.at(q)) for q in QUANTILES)))
         for (owner, sku) in sorted(key for key in model.skus if key[0] == supplier):
             sku_figure = model.skus[(owner, sku)]
-            writer.writerow([supplier, sku, sku_figure.samples, *(_days(sku_figure.at(q)) for q in QUANTILES)])
-    return out.getvalue()
+            rows.append((supplier, sku, sku_figure.samples, *(_days(sku_figure.at(q)) for q in QUANTILES)))
+    return rows
 
 
 def read_lateness_csv(path: str | Path) -> LatenessModel:
@@ -58,7 +63,7 @@ def read_lateness_csv(path: str | Path) -> LatenessModel:
                 raise InputError(source, f"missing column(s) {', '.join(missing)}", reader.line_num)
             continue
         row = dict(zip(header, (value.strip() for value in fields), strict=False))
-        supplier, sku = row.get("supplier", ""), row.get("sku", "")
+        supplier, sku = unguard(row.get("supplier", "")), unguard(row.get("sku", ""))
         if not supplier:
             raise InputError(source, "missing supplier", reader.line_num)
         try:

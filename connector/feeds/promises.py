@@ -247,13 +247,14 @@ def lateness_model(session: Session, as_of: date, confidence: float, shop_id: in
     return learn_lateness(lateness_samples(session, shop_id), as_of, confidences=(confidence,))
 
 
-def open_promise_totals(session: Session) -> dict[str, tuple[int, int]]:
-    """Per supplier name: (open promises, units still on order)."""
+def open_promise_totals(session: Session, shop_id: int | None = None) -> dict[str, tuple[int, int]]:
+    """Per supplier name: (open promises, units still on order); for one shop, its suppliers and the shared ones."""
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for name, quantity, received in session.execute(
-        select(Supplier.name, SupplyPromise.quantity, SupplyPromise.received)
-        .join(Supplier, Supplier.id == SupplyPromise.supplier_id).where(SupplyPromise.status == "open")
-    ):
+    query = (select(Supplier.name, SupplyPromise.quantity, SupplyPromise.received)
+             .join(Supplier, Supplier.id == SupplyPromise.supplier_id).where(SupplyPromise.status == "open"))
+    if shop_id is not None:
+        query = query.where(or_(Supplier.scope == "all", Supplier.scope == f"shop:{shop_id}"))
+    for name, quantity, received in session.execute(query):
         totals[name][0] += 1
         totals[name][1] += max((quantity or 0) - received, 0)
     return {name: (count, units) for name, (count, units) in totals.items()}

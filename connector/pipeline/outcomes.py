@@ -121,21 +121,26 @@ def _tally(card: Outcomes, promise: LinePromise, created: date, today: date) -> 
         card.waits.append((promise.ready_on - created).days)
 
 
-def outcomes_report(session: Session, today: date, since: date | None = None) -> dict[str, list[dict[str, Any]]]:
+def outcomes_report(session: Session, today: date, since: date | None = None,
+                    shop_id: int | None = None) -> dict[str, list[dict[str, Any]]]:
     """Per shop and per supplier: backorder rate, median wait, promise-kept rate, notices sent, customer
-    cancellations and revenue waiting, for orders created on or after `since` (all when None)."""
-    shops = {shop.id: shop.label for shop in session.scalars(select(Shop))}
-    by_shop = {shop_id: Outcomes(label) for shop_id, label in shops.items()}
+    cancellations and revenue waiting, for orders created on or after `since` (all when None); of one
+    shop's orders only when `shop_id` is given (the dashboard)."""
+    shops = {shop.id: shop.label for shop in session.scalars(
+        select(Shop).where(*([] if shop_id is None else [Shop.id == shop_id])))}
+    by_shop = {key: Outcomes(label) for key, label in shops.items()}
     by_supplier: dict[str, Outcomes] = defaultdict(lambda: Outcomes(""))
     order_filter = [] if since is None else [Order.created_at >= _start_of(since)]
-    for shop_id, count in session.execute(select(Order.shop_id, func.count()).where(*order_filter).group_by(Order.shop_id)):
-        by_shop[shop_id].orders = count
+    if shop_id is not None:
+        order_filter.append(Order.shop_id == shop_id)
+    for key, count in session.execute(select(Order.shop_id, func.count()).where(*order_filter).group_by(Order.shop_id)):
+        by_shop[key].orders = count
     backordered = session.execute(
         select(Order.shop_id, func.count(func.distinct(Order.id)))
         .join(LinePromise, LinePromise.order_id == Order.id).where(*order_filter).group_by(Order.shop_id)
     )
-    for shop_id, count in backordered:
-        by_shop[shop_id].backordered_orders = count
+    for key, count in backordered:
+        by_shop[key].backordered_orders = count
     for promise, created in session.execute(
         select(LinePromise, Order.created_at).join(Order, Order.id == LinePromise.order_id).where(*order_filter)
     ):
@@ -149,21 +154,21 @@ def outcomes_report(session: Session, today: date, since: date | None = None) ->
         select(Action.shop_id, func.count()).join(Order, Order.id == Action.order_id)
         .where(Action.kind == "notify", Action.status == "sent", *order_filter).group_by(Action.shop_id)
     )
-    for shop_id, count in notices:
-        by_shop[shop_id].notices = count
+    for key, count in notices:
+        by_shop[key].notices = count
     cancels = session.execute(
         select(CustomerChoice.shop_id, func.count()).join(Order, Order.id == CustomerChoice.order_id)
         .where(CustomerChoice.choice == "cancel", *order_filter).group_by(CustomerChoice.shop_id)
     )
-    for shop_id, count in cancels:
-        by_shop[shop_id].customer_cancels = count
+    for key, count in cancels:
+        by_shop[key].customer_cancels = count
     waiting = session.execute(
         select(Order.shop_id, LineDecision.backordered, OrderLine.unit_price, LineDecision.eta_source)
         .join(OrderLine, OrderLine.id == LineDecision.order_line_id).join(Order, Order.id == OrderLine.order_id)
         .where(Order.is_open.is_(True), LineDecision.backordered > 0, *order_filter)
     )
-    for shop_id, units, price, source in waiting:
-        cards = [by_shop[shop_id]]
+    for key, units, price, source in waiting:
+        cards = [by_shop[key]]
         name = supplier_of(source)
         if name:
             by_supplier[name].name = name
@@ -176,6 +181,64 @@ def outcomes_report(session: Session, today: date, since: date | None = None) ->
                 card.revenue_waiting += units * price
     return {"shops": [by_shop[key].as_dict() for key in sorted(by_shop)],
             "suppliers": [by_supplier[name].as_dict() for name in sorted(by_supplier)]}
+
+
+REPORT_COLUMNS = ("name", "orders", "backordered_orders", "backorder_rate", "median_wait_days", "promises",
+                  "promises_kept", "promise_kept_rate", "promises_waiting_overdue", "notices_sent",
+                  "customer_cancellations", "units_waiting", "revenue_waiting", "units_waiting_unpriced")
+
+
+@dataclass(frozen=True, slots=True)
+class WeekOutcome:
+    """One week of the outcomes charts: orders placed that week, and promises whose first date fell in it."""
+
+    monday: date
+    orders: int = 0
+    backordered_orders: int = 0
+    promises_due: int = 0  # kept, missed, or still waiting past the date
+    kept: int = 0
+
+    @property
+    def backorder_rate(self) -> float | None:
+        return self.backordered_orders / self.orders if self.orders else None
+
+    @property
+    def promise_kept_rate(self) -> float | None:
+        return self.kept / self.promises_due if self.promises_due else None
+
+
+def weekly_outcomes(session: Session, today: date, weeks: int = 12, shop_id: int | None = None) -> list[WeekOutcome]:
+    """The last `weeks` weeks (Monday first, this week last): the backorder rate by the week orders were
+    placed, and the promise-kept rate by the week the first date told fell in, counted as the report
+    counts them (a promise still waiting past its date is missed already; a cancelled one is neither)."""
+    this_monday = today - timedelta(days=today.weekday())
+    first = this_monday - timedelta(weeks=weeks - 1)
+    scope = [] if shop_id is None else [Order.shop_id == shop_id]
+    counts: dict[date, list[int]] = {first + timedelta(weeks=index): [0, 0, 0, 0] for index in range(weeks)}
+
+    def monday_of(moment: datetime | date) -> date:
+        day = moment.date() if isinstance(moment, datetime) else moment
+        return day - timedelta(days=day.weekday())
+
+    placed = select(Order.created_at).where(Order.created_at >= _start_of(first), *scope)
+    for (created,) in session.execute(placed):
+        if monday_of(created) in counts:  # an order stamped after today (a store's clock ahead) is left out
+            counts[monday_of(created)][0] += 1
+    waited = (select(Order.created_at).where(Order.created_at >= _start_of(first), *scope)
+              .where(Order.id.in_(select(LinePromise.order_id))))
+    for (created,) in session.execute(waited):
+        if monday_of(created) in counts:
+            counts[monday_of(created)][1] += 1
+    due = (select(LinePromise.first_eta, LinePromise.outcome)
+           .where(LinePromise.first_eta >= first, LinePromise.first_eta <= today,
+                  *([] if shop_id is None else [LinePromise.shop_id == shop_id])))
+    for first_eta, outcome in session.execute(due):
+        if outcome == "cancelled" or (outcome == "waiting" and first_eta >= today):
+            continue
+        week = counts[monday_of(first_eta)]
+        week[2] += 1
+        week[3] += outcome == "kept"
+    return [WeekOutcome(monday, *figures) for monday, figures in sorted(counts.items())]
 
 
 def _start_of(day: date) -> datetime:

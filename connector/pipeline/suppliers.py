@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from connector.engine.lateness import LatenessModel, learn_lateness
@@ -26,6 +26,10 @@ def supplier_of(eta_source: str | None) -> str | None:
     return found.group(1) if found else None
 
 
+SCORECARD_COLUMNS = ("supplier", "deliveries", "on_time_rate", "p50_days", "p80_days", "p90_days", "open_promises",
+                     "units_on_order", "backordered_waiting")
+
+
 @dataclass
 class Scorecard:
     supplier: str
@@ -38,6 +42,10 @@ class Scorecard:
     units_on_order: int = 0
     backordered_waiting: int = 0
     histogram: dict[int, int] = field(default_factory=dict)  # days late -> deliveries (raw, not weighted)
+
+    def as_row(self) -> list[object]:
+        """The scorecard as a row under SCORECARD_COLUMNS (the CSV export's)."""
+        return [self.as_dict()[column] for column in SCORECARD_COLUMNS]
 
     def as_dict(self) -> dict[str, object]:
         return {"supplier": self.supplier, "deliveries": self.deliveries, "on_time_rate": self.on_time_rate,
@@ -64,11 +72,15 @@ def waiting_by_supplier(session: Session, shop_id: int | None = None) -> dict[st
 
 def scorecards(session: Session, as_of: date, confidence: float = 0.8,
                shop_id: int | None = None) -> tuple[list[Scorecard], LatenessModel]:
-    """One scorecard per supplier known (by feed, promise or delivery), sorted by name, and the model."""
+    """One scorecard per supplier known (by feed, promise or delivery), sorted by name, and the model.
+    For one shop (the dashboard): its own suppliers and the shared ones, and only its orders waiting."""
     samples = lateness_samples(session, shop_id)
     model = learn_lateness(samples, as_of, confidences=(confidence,))
-    names = set(session.scalars(select(Supplier.name).distinct()))
-    totals = open_promise_totals(session)
+    known = select(Supplier.name).distinct()
+    if shop_id is not None:
+        known = known.where(or_(Supplier.scope == "all", Supplier.scope == f"shop:{shop_id}"))
+    names = set(session.scalars(known))
+    totals = open_promise_totals(session, shop_id)
     waiting = waiting_by_supplier(session, shop_id)
     histograms: dict[str, Counter[int]] = defaultdict(Counter)
     for sample in samples:

@@ -18,9 +18,11 @@ from connector.web.dashboard import (  # noqa: F401 - routes
     notices,
     ops,
     orders,
+    outcomes,
     reorder,
     skus,
     storefront,
+    suppliers,
 )
 from connector.web.dashboard.access import blueprint
 from connector.web.dashboard.auth import hash_password

@@ -1,8 +1,8 @@
-"""Geometry for the server-rendered SVG bar chart (backordered units per ETA week); the template draws it."""
+"""Geometry for the server-rendered SVG bar charts (units per ETA week, rates per week, lateness); the template draws them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from connector.web.dashboard.queries import week_start
@@ -42,6 +42,8 @@ class BarChart:
     baseline: float
     bars: tuple[Bar, ...]
     ticks: tuple[Tick, ...]
+    caption: str = "ETA week (Monday)"
+    suffix: str = ""  # after each bar's value ("%")
 
     @property
     def empty(self) -> bool:
@@ -67,13 +69,21 @@ def _label(week: str) -> tuple[str, str]:
     return f"{monday:%d %b}", f"Week of {monday:%d %b %Y}"
 
 
-def bar_chart(points: Sequence[tuple[str, int]], *, width: int = WIDTH, height: int = HEIGHT) -> BarChart:
-    """Bars for (ISO week or "unknown", units) points, scaled to fit, with round value ticks."""
+def _units_title(long: str, value: int) -> str:
+    return f"{long}: {value} unit{'s' if value != 1 else ''} backordered"
+
+
+def bar_chart(points: Sequence[tuple[str, int]], *, width: int = WIDTH, height: int = HEIGHT,
+              label: Callable[[str], tuple[str, str]] = _label, title: Callable[[str, int], str] = _units_title,
+              caption: str = "ETA week (Monday)", suffix: str = "") -> BarChart:
+    """Bars for (key, value) points, scaled to fit, with round value ticks. By default a key is an ISO week
+    or "unknown" and a value backordered units; `label` gives a key's (short, long) label and `title` the
+    tooltip from the long label and the value."""
     plot_width = width - LEFT - RIGHT
     plot_height = height - TOP - BOTTOM
     baseline = float(TOP + plot_height)
     if not points:
-        return BarChart(width, height, LEFT, float(width - RIGHT), baseline, (), ())
+        return BarChart(width, height, LEFT, float(width - RIGHT), baseline, (), (), caption, suffix)
     step = nice_step(max(value for _, value in points))
     top_value = step * max(1, -(-max(value for _, value in points) // step))
     slot = plot_width / len(points)
@@ -81,7 +91,7 @@ def bar_chart(points: Sequence[tuple[str, int]], *, width: int = WIDTH, height: 
     bars = []
     for index, (week, value) in enumerate(points):
         bar_height = plot_height * value / top_value
-        short, long = _label(week)
+        short, long = label(week)
         bars.append(
             Bar(
                 x=round(LEFT + slot * index + (slot - bar_width) / 2, 1),
@@ -90,7 +100,7 @@ def bar_chart(points: Sequence[tuple[str, int]], *, width: int = WIDTH, height: 
                 height=round(bar_height, 1),
                 value=value,
                 label=short,
-                title=f"{long}: {value} unit{'s' if value != 1 else ''} backordered",
+                title=title(long, value),
                 unknown=week == "unknown",
             )
         )
@@ -98,4 +108,4 @@ def bar_chart(points: Sequence[tuple[str, int]], *, width: int = WIDTH, height: 
         Tick(y=round(baseline - plot_height * value / top_value, 1), value=value)
         for value in range(0, top_value + 1, step)
     )
-    return BarChart(width, height, LEFT, float(width - RIGHT), baseline, tuple(bars), ticks)
+    return BarChart(width, height, LEFT, float(width - RIGHT), baseline, tuple(bars), ticks, caption, suffix)

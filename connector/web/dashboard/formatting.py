@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import PurePath
+
+from connector.csvout import safe_cell
 from connector.outbound.addresses import display_url
 
 from connector.web.dashboard.access import blueprint
 from connector.web.dashboard.queries import week_label
-
-# A spreadsheet runs a cell starting with one of these as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def fmt_date(value: date | None, unknown: str = "unknown") -> str:
@@ -35,6 +34,9 @@ def safe_source(source: str | None) -> str:
     return PurePath(source).name
 
 
+# The orders and reorder exports write their cells through the one CSV guard the CLI uses too.
+csv_cell = safe_cell
+
 REASON_LABELS = {
     "supplier_delay": "supplier delay",
     "demand_surge": "demand surge",
@@ -46,12 +48,6 @@ REASON_LABELS = {
 def reason_label(code: str | None) -> str:
     """A reason code as the dashboard words it ("supplier delay"); "" for none."""
     return REASON_LABELS.get(code or "", code or "")
-
-
-def csv_cell(value: object) -> str:
-    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 @blueprint.context_processor
