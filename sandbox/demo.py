@@ -64,6 +64,7 @@ class DemoRun:
     shop_ids: dict[str, int] = field(default_factory=dict)
     steps: list[tuple[str, str]] = field(default_factory=list)
     worker: WorkerStats = field(default_factory=WorkerStats)
+    late_suppliers: int = 0  # late at p80 in the closing scorecard
     tables: list[Any] = field(default_factory=list)  # rich tables the summary prints after the steps
     started: float = field(default_factory=time.monotonic)
     _last: float = field(default_factory=time.monotonic)
@@ -227,7 +228,9 @@ def show_storefront(run: DemoRun) -> None:
 
 def import_feeds(run: DemoRun) -> None:
     """Each store's supplier feed, copied into the demo folder so the demo can change it later."""
-    lines = []
+    from sandbox.demo_history import seed_history
+
+    lines = [seed_history(run)]
     for platform, shop_id in sorted(run.shop_ids.items()):
         source = run.services.settings.data_dir / "feeds" / f"{platform}_supplier.csv"
         shutil.copyfile(EXAMPLES / "feeds" / f"{platform}_supplier.csv", source)
@@ -377,6 +380,13 @@ def run_demo(data_dir: Path, *, port: int | None = None) -> DemoRun:
         explain_reasons(run)
         customers_cancel(run)
         advise_reorder(run)
+        from sandbox.demo_history import scorecard_table
+
+        table, late = scorecard_table(run)
+        run.tables.append(table)
+        run.late_suppliers = late
+        if not late:
+            raise DemoError("no supplier is late in the scorecard")
     except BaseException:
         run.stop()
         raise

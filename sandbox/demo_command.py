@@ -76,6 +76,12 @@ def print_summary(run: DemoRun, *, keep_running: bool) -> None:
     outbox = run.services.settings.outbox_dir
     out.print(f"  read them:         Shopify notices as .eml files in {outbox}/; WooCommerce sent its own "
               f"customer-note emails (recorded by the sandbox at {run.woocommerce.url}/_sandbox/emails)")
+    from sandbox.demo_history import range_notices
+
+    ranged, quoted = range_notices(run)
+    out.print(f"  late suppliers:    {run.late_suppliers} of them late at p80 (the Supplier scorecard above; "
+              "dashboard: Suppliers)")
+    out.print(f"  range notices:     {ranged} told a range, e.g. \"{quoted}\"")
     out.print(f"  worker:            {run.worker.deliveries} webhook deliveries, {run.worker.actions} actions, "
               f"{run.worker.jobs} jobs; demo took {elapsed:.1f} s")
     if keep_running:

@@ -12,6 +12,7 @@ import requests
 from sqlalchemy import func, select
 
 from sandbox.demo import EXAMPLES, DemoRun, run_demo, storefront_etas
+from sandbox.demo_history import range_notices
 from connector.platforms.base import BACKORDER_TAG, HOLD_HANDLE
 from connector.platforms.woocommerce.adapter import META_NOTE, NOTE_HEADER
 from connector.store.models import Action, Cancellation, LineDecision, Order, Shop, StorefrontEta
@@ -68,6 +69,8 @@ def test_the_demo_shows_the_whole_loop_and_runs_twice(tmp_path: Path) -> None:
         run = run_demo(tmp_path / "demo")
         try:
             results.append(outcome(run))
+            ranged, quoted = range_notices(run)
+            assert run.late_suppliers >= 1 and ranged >= 1 and "expected between" in quoted
             steps = [title for title, _detail in run.steps]
         finally:
             run.stop()
