@@ -120,3 +120,11 @@ def test_a_shop_without_history_shows_empty_states(dash_services: Services, seed
     outcomes = client.get("/outcomes").get_data(as_text=True)
     assert "No promise has come due" in outcomes and "Alpha Outfitters" in outcomes
     assert table(client.get("/suppliers/lateness.csv")) == []
+
+
+def test_sku_page_charts_units_waiting_against_incoming_supply(operator: FlaskClient, seeded: Seeded) -> None:
+    page = operator.get("/skus/detail?sku=SKU-RED").get_data(as_text=True)
+    assert "Units waiting against incoming supply" in page
+    assert re.search(r'<title>Week of [^<]*: 2 waiting</title>', page)  # Ada's units, by their ETA week
+    assert re.search(r'<title>Week of [^<]*: 10 arriving</title>', page)  # Acme's restock of 10
+    assert 'class="bar supply"' in page

@@ -25,6 +25,7 @@ class Bar:
     label: str  # under the bar
     title: str  # tooltip
     unknown: bool
+    kind: str = "demand"  # "supply": incoming units, drawn beside the waiting ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,3 +110,33 @@ def bar_chart(points: Sequence[tuple[str, int]], *, width: int = WIDTH, height: 
         for value in range(0, top_value + 1, step)
     )
     return BarChart(width, height, LEFT, float(width - RIGHT), baseline, tuple(bars), ticks, caption, suffix)
+
+
+def waiting_supply_chart(waiting: Sequence[tuple[str, int]], supply: Sequence[tuple[str, int]], *,
+                         width: int = WIDTH, height: int = HEIGHT) -> BarChart:
+    """Per ISO week: units waiting with their ETA in it beside units arriving in it (an "unknown" week last)."""
+    wait, come = dict(waiting), dict(supply)
+    weeks = sorted(set(wait) | set(come), key=lambda week: (week == "unknown", week))
+    plot_width, plot_height = width - LEFT - RIGHT, height - TOP - BOTTOM
+    baseline = float(TOP + plot_height)
+    values = [*wait.values(), *come.values()]
+    if not weeks or not any(values):
+        return BarChart(width, height, LEFT, float(width - RIGHT), baseline, (), (), "ETA or arrival week (Monday)")
+    step = nice_step(max(values))
+    top_value = step * max(1, -(-max(values) // step))
+    slot = plot_width / len(weeks)
+    bar_width = max(3.0, min(24.0, slot * 0.35))
+    bars = []
+    for index, week in enumerate(weeks):
+        short, long = _label(week)
+        for offset, (kind, units, what) in enumerate((("demand", wait.get(week, 0), "waiting"),
+                                                      ("supply", come.get(week, 0), "arriving"))):
+            bar_height = plot_height * units / top_value
+            bars.append(Bar(x=round(LEFT + slot * index + slot / 2 - bar_width + offset * bar_width, 1),
+                            y=round(baseline - bar_height, 1), width=round(bar_width, 1), height=round(bar_height, 1),
+                            value=units, label=short if offset == 0 else "", title=f"{long}: {units} {what}",
+                            unknown=week == "unknown" and kind == "demand", kind=kind))
+    ticks = tuple(Tick(y=round(baseline - plot_height * value / top_value, 1), value=value)
+                  for value in range(0, top_value + 1, step))
+    return BarChart(width, height, LEFT, float(width - RIGHT), baseline, tuple(bars), ticks,
+                    "units waiting (blue) by ETA week · incoming supply (green) by arrival week")

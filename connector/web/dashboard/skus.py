@@ -21,7 +21,7 @@ from connector.pipeline.reconcile import load_supply, shop_policy
 from connector.store.models import InventoryLevel, LineDecision, Order, OrderLine, Shop, utcnow
 from connector.web.context import current_services
 from connector.web.dashboard.access import blueprint, current_shop, no_shop_page, render, viewer
-from connector.web.dashboard.chart import bar_chart
+from connector.web.dashboard.chart import bar_chart, waiting_supply_chart
 from connector.web.dashboard.demand_chart import demand_chart
 from connector.web.dashboard.queries import units_by_week
 from connector.web.dashboard.storefront import storefront_view
@@ -109,7 +109,8 @@ def sku_detail() -> str:
         settings = advice_settings(shop, services.settings.service_level, services.settings.reorder_cover_days)
         advised = shop_advice(db, shop, today, services.policy, settings, only={sku})
         storefront = storefront_view(db, shop, sku)
-    chart = bar_chart(units_by_week((eta, units) for _sku, eta, units, *_ in lines))
+    supply = units_by_week((event.arrival, event.quantity or 0) for event in events)
+    chart = waiting_supply_chart(units_by_week((eta, units) for _sku, eta, units, *_ in lines), supply)
     advice = advised.items[0] if advised.items else None
     demand = advised.demand.get(advice.sku) if advice else None
     demand_view = (demand_chart(demand.daily, today, advice.on_hand - advice.open_demand, advice.arrivals,
