@@ -54,6 +54,7 @@ final class Backorder_ETA {
 		add_action( 'woocommerce_checkout_create_order_line_item', array( $plugin, 'record_order_item_eta' ), 10, 4 );
 		add_action( 'woocommerce_order_item_meta_end', array( $plugin, 'print_order_item_eta' ), 10, 4 );
 		add_action( 'woocommerce_after_order_itemmeta', array( $plugin, 'print_admin_order_item_eta' ), 10, 3 );
+		add_action( 'rest_api_init', array( new Backorder_ETA_REST(), 'register_routes' ) );
 		return $plugin;
 	}
 

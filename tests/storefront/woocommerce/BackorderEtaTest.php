@@ -56,6 +56,7 @@ final class BackorderEtaTest extends TestCase {
 			'woocommerce_checkout_create_order_line_item' => 4,
 			'woocommerce_order_item_meta_end'             => 4,
 			'woocommerce_after_order_itemmeta'            => 3,
+			'rest_api_init'                               => 1,
 		);
 		foreach ( array( WP_Test_State::$hooks_at_load, WP_Test_State::$hooks ) as $hooks ) {
 			$this->assertSame( array_keys( $expected ), array_keys( $hooks ) );
