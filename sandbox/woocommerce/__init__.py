@@ -4,7 +4,8 @@ Start one with `run(port, seed_path)` or build the app with `create_app(WooState
 
 What it does like WooCommerce
 - REST `/wp-json/wc/v3/`: orders (list/read/create/update/delete, `orders/batch` with at most 100 items,
-  notes), products, variations, webhooks. Errors are `{code, message, data: {status}}` with core's codes;
+  notes), products, variations, webhooks; and the Backorder ETA plugin's `wc-backorder-eta/v1/variations/batch`.
+  Errors are `{code, message, data: {status}}` with core's codes;
   lists take `page`/`per_page` (1..100, else 400 `rest_invalid_param`), `offset`, `order`, `orderby`,
   `after`/`before`/`modified_after`/`modified_before` with `dates_are_gmt`, and answer with `X-WP-Total`,
   `X-WP-TotalPages` and `Link`. Query strings are parsed like PHP: a repeated plain key keeps only the
@@ -35,7 +36,8 @@ What it does like WooCommerce
 
 Seed format (JSON object; dates are naive GMT `YYYY-MM-DDTHH:MM:SS`)
     site_url            store URL as it sees itself (OAuth base URI, links, webhook source); null = served address
-    site_title, currency, gmt_offset_hours (site-local = GMT + offset), https_mode, customer_note_email_enabled
+    site_title, currency, gmt_offset_hours (site-local = GMT + offset), https_mode, customer_note_email_enabled,
+                        backorder_eta_plugin (default true: the plugin's `wc-backorder-eta/v1` route answers)
     api_keys    [{key_id, user_id, consumer_key "ck_…", consumer_secret "cs_…", permissions, description}]
     products    [{id, name, type simple|variable, sku, price, manage_stock, stock_quantity, backorders
                   no|notify|yes, stock_status (used when stock is not managed), date_created_gmt,

@@ -17,13 +17,15 @@ from sandbox.woocommerce.rest_errors import WooRestError, json_response, no_rout
 from sandbox.woocommerce.routes_catalog import catalog
 from sandbox.woocommerce.refunds import refunds
 from sandbox.woocommerce.routes_orders import orders
+from sandbox.woocommerce.routes_plugin import NAMESPACE as PLUGIN_NAMESPACE, plugin
 from sandbox.woocommerce.routes_webhooks import webhooks
 from sandbox.woocommerce.state import WooState
 from sandbox.woocommerce.wcauth import wc_auth
 from sandbox.woocommerce.webhooks import WebhookDispatcher
 
 REST_PREFIX = "/wp-json"
-WC_PREFIX = "/wp-json/wc/"
+# WC_REST_Authentication applies API keys to `wc/` and to third-party `wc-*` namespaces (the plugin's).
+WC_PREFIXES = ("/wp-json/wc/", "/wp-json/wc-")
 
 
 def create_app(state: WooState, *, faults: FaultPlan | None = None, clock: Callable[[], float] = time.time) -> Flask:
@@ -43,6 +45,7 @@ def create_app(state: WooState, *, faults: FaultPlan | None = None, clock: Calla
     app.register_blueprint(refunds, url_prefix="/wp-json/wc/v3")
     app.register_blueprint(catalog, url_prefix="/wp-json/wc/v3")
     app.register_blueprint(webhooks, url_prefix="/wp-json/wc/v3")
+    app.register_blueprint(plugin, url_prefix=f"/wp-json/{PLUGIN_NAMESPACE}")
     app.register_blueprint(wc_auth)
     app.register_blueprint(control)
     app.before_request(_before_request)
@@ -66,7 +69,7 @@ def _before_request() -> Response | None:
             return WooRestError("internal_server_error", "There has been a critical error on this website.", 500).response()
         return WooRestError("service_unavailable", "Briefly unavailable for scheduled maintenance. Check back in a minute.", 503).response({"Retry-After": "1"})
     g.woo_identity = None
-    if request.path.startswith(WC_PREFIX):
+    if request.path.startswith(WC_PREFIXES):
         auth_request = AuthRequest(
             method=request.method,
             path=request.path,
@@ -98,7 +101,7 @@ def _index() -> Response:
         "home": root(),
         "gmt_offset": state.gmt_offset_hours,
         "timezone_string": "",
-        "namespaces": ["wp/v2", "wc/v3", "wc/store/v1"],
+        "namespaces": ["wp/v2", "wc/v3", "wc/store/v1", *([PLUGIN_NAMESPACE] if state.backorder_eta_plugin else [])],
         "authentication": [],
     })
 

@@ -22,6 +22,10 @@ class WooRestError(Exception):
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "data": {"status": self.status, **self.data}}
 
+    def batch_entry(self, item_id: Any) -> dict[str, Any]:
+        """How a batch answer reports this error for one item: `{id, error: {code, message, data}}`."""
+        return {"id": item_id, "error": self.as_dict()}
+
     def response(self, headers: dict[str, str] | None = None) -> Response:
         return json_response(self.as_dict(), self.status, headers)
 

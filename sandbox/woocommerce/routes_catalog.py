@@ -138,9 +138,6 @@ def _meta_update(record: Any, item: dict[str, Any]) -> None:
     current().state.update_catalog_meta(record, meta, current().now())
 
 
-def _failed(item_id: Any, error: WooRestError) -> dict[str, Any]:
-    return {"id": item_id, "error": {"code": error.code, "message": error.message, "data": {"status": error.status}}}
-
 
 @catalog.post("/products/batch")
 def batch_products() -> Response:
@@ -159,7 +156,7 @@ def batch_products() -> Response:
                 _meta_update(product, item)
                 answered.append(product_json(state, product, root()))
         except WooRestError as error:
-            answered.append(_failed(item_id, error))
+            answered.append(error.batch_entry(item_id))
     return json_response({"update": answered})
 
 
@@ -179,5 +176,5 @@ def batch_variations(product_id: int) -> Response:
                 _meta_update(variation, item)
                 answered.append(variation_json(state, variation, root()))
         except WooRestError as error:
-            answered.append(_failed(item_id, error))
+            answered.append(error.batch_entry(item_id))
     return json_response({"update": answered})

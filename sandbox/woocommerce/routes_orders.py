@@ -130,7 +130,7 @@ def _batch_item(kind: str, item: Any, state: Any) -> dict[str, Any]:
             return _update(_as_id(item.get("id")), item)
         return _delete(_as_id(item), force=True)
     except WooRestError as error:
-        return {"id": item_id, "error": {"code": error.code, "message": error.message, "data": {"status": error.status, **error.data}}}
+        return error.batch_entry(item_id)
 
 
 def _as_id(value: Any) -> int:

@@ -150,6 +150,7 @@ class Seed(_Strict):
     currency: str = "USD"
     tax_rate_percent: float = Field(default=0.0, ge=0, le=100)  # one standard rate on products and shipping
     customer_note_email_enabled: bool = True
+    backorder_eta_plugin: bool = True  # the Backorder ETA plugin is active (its REST route answers)
     api_keys: list[SeedKey] = []
     products: list[SeedProduct] = []
     orders: list[SeedOrder] = []

@@ -51,6 +51,7 @@ class WooState:
         # order id -> the message the payment gateway answers to its next automatic refund
         self.gateway_refusals: dict[int, str] = {}
         self.customer_note_email_enabled = True
+        self.backorder_eta_plugin = True
         self.keys: dict[str, ApiKey] = {}
         self.products: dict[int, Product] = {}
         self.variations: dict[int, Variation] = {}
@@ -76,6 +77,7 @@ class WooState:
         state.currency = settings.currency
         state.tax_rate_percent = settings.tax_rate_percent
         state.customer_note_email_enabled = settings.customer_note_email_enabled
+        state.backorder_eta_plugin = settings.backorder_eta_plugin
         state.keys = {key.consumer_key: key for key in data.keys}
         state.products, state.variations = data.products, data.variations
         state.orders, state.notes, state.webhooks = data.orders, data.notes, data.webhooks

@@ -3,13 +3,11 @@ variation ids refused by products/batch as core refuses them."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from woo_sandbox_support import app, basic, client, clock, https, state  # noqa: F401 - fixtures, found by name
 
-from connector.platforms.base import StorefrontEta
-from connector.platforms.woocommerce.storefront import split_target, write_etas
+from connector.platforms.woocommerce.storefront import split_target
 
 API = "/wp-json/wc/v3"
 
@@ -48,24 +46,39 @@ def test_variations_batch_writes_only_its_own_parents_variations(client: Any, ht
     assert too_many.status_code == 413
 
 
-class RecordingClient:
-    """The WooClient surface the writer uses: `post`, answering every update as done."""
-
-    def __init__(self) -> None:
-        self.posts: list[tuple[str, int]] = []
-
-    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        self.posts.append((path, len(body["update"])))
-        return {"update": [{"id": update["id"]} for update in body["update"]]}
+PLUGIN = "/wp-json/wc-backorder-eta/v1/variations/batch"
 
 
-def test_the_writer_batches_products_together_and_variations_per_parent() -> None:
-    items = [StorefrontEta(str(100 + n), date(2026, 12, 1)) for n in range(150)]
-    items += [StorefrontEta(f"7/{700 + n}", date(2026, 12, 2)) for n in range(3)]
-    items += [StorefrontEta("8/801", None)]
-    client = RecordingClient()
-    answers = write_etas(client, items)  # type: ignore[arg-type]
-    assert set(answers.values()) == {None} and len(answers) == 154
-    assert client.posts == [("products/batch", 100), ("products/batch", 50), ("products/7/variations/batch", 3),
-                            ("products/8/variations/batch", 1)]
+def test_the_plugins_route_writes_variations_of_any_parent_and_refuses_item_by_item(client: Any, https: Any) -> None:
+    answer = client.post(PLUGIN, headers=basic(), json={"update": [
+        {"id": 21, "meta_data": [{"key": "_backorder_eta", "value": "2026-12-03"},
+                                 {"key": "_backorder_eta_text", "value": "Soon"}]},
+        {"id": 10, "meta_data": [{"key": "_backorder_eta", "value": "2026-12-03"}]},
+        {"id": 21, "meta_data": [{"key": "_price", "value": "1"}]},
+        {"id": 21, "meta_data": [{"key": "_backorder_eta", "value": "2026-02-30"}]}]})
+    assert answer.status_code == 200
+    written, simple, foreign_key, bad_date = answer.get_json()["update"]
+    assert written == {"id": 21, "parent_id": 20, "meta_data": [
+        {"key": "_backorder_eta", "value": "2026-12-03"}, {"key": "_backorder_eta_earliest", "value": ""},
+        {"key": "_backorder_eta_latest", "value": ""}, {"key": "_backorder_eta_text", "value": "Soon"}]}
+    assert simple["error"]["code"] == "backorder_eta_rest_invalid_variation" and simple["error"]["data"]["status"] == 404
+    assert foreign_key["error"]["code"] == "backorder_eta_rest_invalid_meta_key"
+    assert bad_date["error"]["code"] == "backorder_eta_rest_invalid_date"
+    assert meta_of(client, "products/20/variations/21") == {"_backorder_eta": "2026-12-03", "_backorder_eta_text": "Soon"}
+    assert meta_of(client, "products/10") == {}
+
+
+def test_the_plugins_route_limits_and_authenticates_like_core(client: Any, https: Any) -> None:
+    assert client.post(PLUGIN, headers=basic(), json={"update": [{"id": 21}] * 101}).status_code == 413
+    assert client.post(PLUGIN, headers=basic(), json={"create": []}).get_json()["code"] == "backorder_eta_rest_invalid_body"
+    anonymous = client.post(PLUGIN, json={"update": []})
+    assert anonymous.status_code == 401
+    assert "wc-backorder-eta/v1" in client.get("/wp-json/").get_json()["namespaces"]
+
+
+def test_a_store_without_the_plugin_has_no_route_and_no_namespace(client: Any, https: Any, state: Any) -> None:
+    state.backorder_eta_plugin = False
+    missing = client.post(PLUGIN, headers=basic(), json={"update": []})
+    assert missing.status_code == 404 and missing.get_json()["code"] == "rest_no_route"
+    assert "wc-backorder-eta/v1" not in client.get("/wp-json/").get_json()["namespaces"]
     assert split_target("7/701") == (7, 701) and split_target("42") == (None, 42)

@@ -88,6 +88,7 @@ class WooPlatform(WooKind):
         # Announced by `prepare_customer_notes`, not yet in the store: order id -> (meta value, new references).
         self._announced: dict[str, tuple[str, list[str]]] = {}
         self._meta: dict[str, dict[str, Any] | None] = {}  # orders' meta as read in this life, with our writes
+        self._eta_writer = storefront.EtaWriter(client)
 
     def __repr__(self) -> str:
         return f"WooPlatform({self.client!r})"
@@ -262,7 +263,7 @@ class WooPlatform(WooKind):
         """Nothing to prepare: the plugin reads plain product meta."""
 
     def write_storefront_etas(self, items: Sequence[StorefrontEta]) -> dict[str, str | None]:
-        return storefront.write_etas(self.client, items)
+        return self._eta_writer.write(items)
 
     def write_note(self, order_id: str, text: str) -> bool:
         """Set the order meta `backorder_note` to `text` (headed `[Backorder connector]`) unless it says that already."""

@@ -114,8 +114,8 @@ class WooClient:
     def get(self, path: str, params: Params | None = None) -> Any:
         return _json(self.request("GET", path, params=params), self._host)
 
-    def post(self, path: str, body: Any, params: Params | None = None) -> Any:
-        return _json(self.request("POST", path, params=params, json_body=body), self._host)
+    def post(self, path: str, body: Any, params: Params | None = None, *, namespace: str | None = None) -> Any:
+        return _json(self.request("POST", path, params=params, json_body=body, namespace=namespace), self._host)
 
     def put(self, path: str, body: Any, params: Params | None = None) -> Any:
         return _json(self.request("PUT", path, params=params, json_body=body), self._host)
@@ -148,20 +148,29 @@ class WooClient:
         params: Params | None = None,
         json_body: Any = None,
         attempts: int | None = None,
+        namespace: str | None = None,
     ) -> requests.Response:
         """Send one call, retrying transport failures and throttling a bounded number of times.
 
-        `attempts=1` turns retries off for writes that must not be repeated blindly.
+        `attempts=1` turns retries off for writes that must not be repeated blindly. `namespace` sends
+        `path` to another REST namespace of the same site (a plugin's `wc-…/v1`) instead of `wc/v3`;
+        WooCommerce authenticates `wc-` namespaces with the same key.
         """
         retrying = platform_retrying(
             attempts=attempts or self._max_attempts, sleep=self._sleep, jitter=self._jitter,
             base=self._backoff_base, cap=self._backoff_cap, log=log, what=f"woocommerce {self._host}",
         )
-        return retrying(self._attempt, method.upper(), path, params or {}, json_body)
+        url = self.base_url if namespace is None else f"{self.rest_root}{namespace.strip('/')}/"
+        return retrying(self._attempt, method.upper(), url, path, params or {}, json_body)
+
+    @property
+    def rest_root(self) -> str:
+        """The site's REST root (`…/wp-json/`), where the index and every namespace live."""
+        return self.base_url.removesuffix("wc/v3/")
 
     def site_index(self) -> Any:
-        """The WordPress REST index (`/wp-json/`): the site's name and description; no key needed."""
-        root = self.base_url.removesuffix("wc/v3/")
+        """The WordPress REST index (`/wp-json/`): the site's name, description and namespaces; no key needed."""
+        root = self.rest_root
         retrying = platform_retrying(
             attempts=self._max_attempts, sleep=self._sleep, jitter=self._jitter,
             base=self._backoff_base, cap=self._backoff_cap, log=log, what=f"woocommerce {self._host}",
@@ -184,8 +193,8 @@ class WooClient:
 
     # Internals --------------------------------------------------------------------------------
 
-    def _attempt(self, method: str, path: str, params: Params, json_body: Any) -> requests.Response:
-        url = self.base_url + path.lstrip("/")
+    def _attempt(self, method: str, base: str, path: str, params: Params, json_body: Any) -> requests.Response:
+        url = base + path.lstrip("/")
         query = _encode_params(params)
         auth: tuple[str, str] | None = None
         if self._use_oauth:
