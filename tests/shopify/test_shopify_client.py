@@ -75,15 +75,26 @@ def test_throttled_with_http_200_waits_what_the_bucket_needs_then_retries(client
     shop.raw("OrderTags", 200, throttled_body(requested=70, available=66, restore=50))
     shop.data("OrderTags", TAGS)
     assert client.execute(docs.ORDER_TAGS_QUERY, ORDER_VARS) == TAGS
-    assert fake_time.sleeps == [pytest.approx(0.08)]  # no extra pacing on top of the retry wait
+    # (70 - 66 + 1 point of rounding) / 50; no extra pacing on top of the retry wait
+    assert fake_time.sleeps == [pytest.approx(0.10)]
     assert len(shop.calls) == 2
+
+
+def test_a_throttle_hidden_by_rounding_waits_a_point_not_a_backoff(client: ShopifyClient, shop: FakeShopify,
+                                                                   fake_time: FakeTime) -> None:
+    # Shopify rounds currentlyAvailable: 969.6 points show as 970 against a 970-point request, twice in a row
+    shop.raw("OrderTags", 200, throttled_body(requested=970, available=965, restore=1000))
+    shop.raw("OrderTags", 200, throttled_body(requested=970, available=970, restore=1000))
+    shop.data("OrderTags", TAGS)
+    assert client.execute(docs.ORDER_TAGS_QUERY, ORDER_VARS) == TAGS
+    assert fake_time.sleeps == [pytest.approx(0.006), pytest.approx(0.001)]
 
 
 def test_throttled_with_http_429_is_retried(client: ShopifyClient, shop: FakeShopify, fake_time: FakeTime) -> None:
     shop.raw("OrderTags", 429, throttled_body(requested=200, available=100, restore=100))
     shop.data("OrderTags", TAGS)
     assert client.execute(docs.ORDER_TAGS_QUERY, ORDER_VARS) == TAGS
-    assert fake_time.sleeps == [pytest.approx(1.0)]
+    assert fake_time.sleeps == [pytest.approx(1.01)]
 
 
 def test_http_429_with_retry_after_waits_that_long(client: ShopifyClient, shop: FakeShopify,

@@ -38,6 +38,7 @@ TIMEOUT_SECONDS = 30.0
 REFRESH_MARGIN = timedelta(minutes=5)
 BACKOFF_BASE_SECONDS = 1.0  # Shopify recommends waiting a second before retrying
 BACKOFF_CAP_SECONDS = 60.0
+THROTTLE_ROUNDING_POINTS = 1.0
 SCOPE_PATTERN = re.compile(r"\b(?:unauthenticated_)?(?:read|write)_[a-z_]+\b")
 # Fields Shopify withholds from an app without protected customer data approval (name, email, phone,
 # address); an ACCESS_DENIED error under one of them leaves the rest of the answer valid.
@@ -311,7 +312,7 @@ class ShopifyClient:
                 pass
 
     def _throttle_wait(self, body: Any) -> float | None:
-        """(requested - available) / restoreRate from a throttled answer, when it says so."""
+        """(requested - available + one point of rounding) / restoreRate from a throttled answer, when it says so."""
         cost = _cost_extension(body)
         status = cost.get("throttleStatus") if cost else None
         try:
@@ -320,9 +321,11 @@ class ShopifyClient:
             rate = float(status["restoreRate"])  # type: ignore[index]
         except (KeyError, TypeError, ValueError):
             return None
-        if rate <= 0 or requested <= available:
+        if rate <= 0:
             return None
-        return (requested - available) / rate
+        # currentlyAvailable is a whole number, rounded: the bucket may hold up to a point less than it
+        # says, so waiting the bare shortfall can be throttled again (and again) by that fraction
+        return (max(0.0, requested - available) + THROTTLE_ROUNDING_POINTS) / rate
 
     # -- tokens -------------------------------------------------------------------------------
 
