@@ -20,24 +20,21 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Flask
 from sqlalchemy import select
 
 from connector.platforms.shopify.oauth import valid_shop_domain, verify_webhook_digests
 from connector.pipeline.intake import Delivery, ShopMissing
 from connector.store.models import Shop
-from connector.services import Services, current_services
+from connector.services import SERVICES_KEY, Services
+from webhooks.answer import STALE, Answer, refuse, stored_answer
 from webhooks.body import HARD_CAP_FACTOR, read_signed_body
-from webhooks import stored_answer
-from webhooks.answer import refuse
 from webhooks.cache import TTLCache
 from webhooks.freshness import record_refusal, shop_mismatch, staleness
 from webhooks.headers import header, kept_headers
+from webhooks.wsgi import IntakeRequest
 
 log = logging.getLogger("webhooks.shopify")
-STALE_ANSWER = b'{"status":"stale"}\n'
-
-blueprint = Blueprint("shopify_webhooks", __name__)
 
 KEPT_HEADERS = (
     "Shopify-Topic",
@@ -75,13 +72,13 @@ def _store(services: Services, webhook_id: str, topic: str, domain: str, shop_id
                                           body_omitted=None if body is not None else size))
 
 
-@blueprint.post("/webhooks/shopify")
-def receive() -> tuple[Response | str, int]:
-    services = current_services()
+def receive(app: Flask, request: IntakeRequest) -> Answer:
+    """Answer one POST /webhooks/shopify (`app` holds the services and this process's shop id cache)."""
+    services: Services = app.extensions[SERVICES_KEY]
     limit = services.settings.webhook_max_body_bytes
-    # Read past the limit (the signature still covers every byte), up to the hard cap; werkzeug refuses more.
-    request.max_content_length = HARD_CAP_FACTOR * limit
-    read = read_signed_body(request.stream, limit=limit, secrets=services.settings.shopify_secrets)
+    # Read past the limit (the signature still covers every byte), up to the hard cap; a declared length past it is a 413.
+    stream = request.stream(HARD_CAP_FACTOR * limit)
+    read = read_signed_body(stream, limit=limit, secrets=services.settings.shopify_secrets)
     if read.cut_off:
         return refuse(413, "Payload Too Large", f"the body is far over the {limit}-byte limit")
     if not verify_webhook_digests(read.digests, header(request.headers, "Shopify-Hmac-Sha256")):
@@ -102,19 +99,19 @@ def receive() -> tuple[Response | str, int]:
     stale = staleness(header(request.headers, "Shopify-Triggered-At"), max_age)
     if stale is not None:
         record_refusal(services, "shopify", domain, topic, f"stale: {stale}")
-        return Response(STALE_ANSWER, mimetype="application/json"), 200  # 200: the platform stops retrying
+        return STALE
     foreign = shop_mismatch(topic, read.body, domain)
     if foreign is not None:
         record_refusal(services, "shopify", domain, topic, foreign)
         return refuse(400, "Bad Request", foreign)
 
     headers = kept_headers(request.headers, KEPT_HEADERS)
-    shop_id = shop_ids(current_app).get(domain, lambda: _shop_id(services, domain))
+    shop_id = shop_ids(app).get(domain, lambda: _shop_id(services, domain))
     try:
         stored = _store(services, webhook_id, topic, domain, shop_id, headers, read.body, read.size)
     except ShopMissing:
         # The cached shop was erased since (shop/redact): the worker finds shops by domain anyway.
-        shop_ids(current_app).forget(domain)
+        shop_ids(app).forget(domain)
         stored = _store(services, webhook_id, topic, domain, None, headers, read.body, read.size)
     if read.over_limit:
         log.warning("shopify %s from %s: %d-byte body over the limit; recorded without it", topic[:100], domain,

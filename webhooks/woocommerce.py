@@ -22,20 +22,19 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Flask
 from sqlalchemy import select
 
 from connector.pipeline.intake import Delivery, ShopMissing
 from connector.platforms.woocommerce.auth import is_ping, verify_webhook
 from connector.store.models import Shop, WebhookSubscription
-from connector.services import Services, current_services
-from webhooks import stored_answer
-from webhooks.answer import refuse
+from connector.services import SERVICES_KEY, Services
+from webhooks.answer import EMPTY, Answer, refuse, stored_answer
 from webhooks.cache import TTLCache
 from webhooks.headers import header, kept_headers
+from webhooks.wsgi import IntakeRequest
 
 log = logging.getLogger("webhooks.woocommerce")
-blueprint = Blueprint("woocommerce_webhooks", __name__)
 
 CACHE_KEY = "connector.woocommerce_secrets"
 CACHE_TTL_SECONDS = 60.0
@@ -100,19 +99,18 @@ def _signed(body: bytes, signature: str | None, secrets: ShopSecrets, webhook_id
     return any(verify_webhook(body, signature, secret) for secret in secrets.candidates(webhook_id))
 
 
-@blueprint.post("/webhooks/woocommerce/<int:shop_id>")
-def receive(shop_id: int) -> tuple[Response | str, int]:
-    services = current_services()
-    cache = secret_cache(current_app)
+def receive(app: Flask, request: IntakeRequest, shop_id: int) -> Answer:
+    """Answer one POST /webhooks/woocommerce/<shop_id> (`app` holds the services and the secrets cache)."""
+    services: Services = app.extensions[SERVICES_KEY]
+    cache = secret_cache(app)
     secrets = cache.get(shop_id, lambda: load_secrets(services, shop_id)) if shop_id <= MAX_SHOP_ID else None
     if secrets is None:
         return refuse(404, "Not Found", "no WooCommerce shop with this id")
-    request.max_content_length = services.settings.webhook_max_body_bytes
-    body = request.get_data(cache=False)
+    body = request.read_body(services.settings.webhook_max_body_bytes)
     signature = header(request.headers, "WC-Webhook-Signature")
-    if signature is None and is_ping(request.headers.get("Content-Type"), body):
+    if signature is None and is_ping(request.content_type, body):
         log.info("woocommerce ping for shop %s", shop_id)
-        return "", 200
+        return EMPTY
 
     webhook_id = header(request.headers, "WC-Webhook-ID")
     verified = _signed(body, signature, secrets, webhook_id)
@@ -141,7 +139,7 @@ def receive(shop_id: int) -> tuple[Response | str, int]:
             body=body,
         ))
     except ShopMissing:
-        forget_shop_secrets(current_app, shop_id)  # removed since its secrets were cached
+        forget_shop_secrets(app, shop_id)  # removed since its secrets were cached
         return refuse(404, "Not Found", "no WooCommerce shop with this id")
     log.info("woocommerce %s for shop %s: %s", topic[:100], shop_id, "stored" if stored else "duplicate")
     return stored_answer(stored)

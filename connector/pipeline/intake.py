@@ -7,8 +7,8 @@ Two ways in, one INSERT:
 
 The writer commits before it returns, so the 200 that follows it never acknowledges a lost delivery:
     PostgreSQL  one round trip: the INSERT … RETURNING runs in autocommit, so the server answers only
-                after the commit is durable (synchronous_commit stays on). Connections come from a
-                pool sized to the web server's threads.
+                after the commit is durable (synchronous_commit stays on). The writer keeps its own
+                psycopg connections, as many idle as the web server has threads.
     SQLite      one writer at a time: threads of a process queue on a lock and processes on a file lock
                 beside the database, so a writer never meets SQLite's busy back-off (its sleeps are what
                 made the p99); the busy timeout stays for the worker's own writes.
@@ -21,13 +21,14 @@ import json
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Connection, LargeBinary, TextClause, bindparam, create_engine, text
+from sqlalchemy import JSON, Connection, LargeBinary, TextClause, bindparam, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -160,19 +161,72 @@ class _MultiRowInsert:
     def parameters(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         return {f"{name}_{index}": value for index, row in enumerate(rows) for name, value in row.items()}
 
+    @staticmethod
+    def positional(rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """The values in placeholder order, for drivers with positional parameters (received_at twice)."""
+        return [row[name] for row in rows for name in (*COLUMNS, "received_at", "received_at")]
+
+
+class _Connections:
+    """The intake's own psycopg connections, in autocommit: one taken per request and given back after.
+
+    A list and a lock rather than SQLAlchemy's pool, whose checkout, return and reset cost a delivery
+    more CPU than the rest of its Python. At most `keep` idle connections stay open; a connection older
+    than `max_age` seconds or one that failed is closed instead of reused.
+    """
+
+    def __init__(self, connect: Callable[[], Any], *, keep: int, max_age: float = 1800.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._connect = connect
+        self._keep = keep
+        self._max_age = max_age
+        self._clock = clock
+        self._idle: list[tuple[Any, float]] = []
+        self._lock = threading.Lock()
+
+    def take(self) -> tuple[Any, float, bool]:
+        """A connection, when it was opened, and whether it was reused (not opened for this request)."""
+        with self._lock:
+            while self._idle:
+                connection, opened = self._idle.pop()
+                if self._clock() - opened <= self._max_age and not connection.closed:
+                    return connection, opened, True
+                connection.close()
+        return self._connect(), self._clock(), False
+
+    def give_back(self, connection: Any, opened: float) -> None:
+        with self._lock:
+            if len(self._idle) < self._keep and not connection.closed:
+                self._idle.append((connection, opened))
+                return
+        connection.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection, _opened in idle:
+            connection.close()
+
 
 class PostgresWriter:
-    """Deliveries into PostgreSQL: autocommitted INSERTs on pooled driver connections."""
+    """Deliveries into PostgreSQL: one autocommitted INSERT per delivery (or per group) on the driver's own
+    connections, with positional parameters (psycopg prepares the statement after its fifth use)."""
 
     def __init__(self, url: str, *, threads: int) -> None:
+        import psycopg
         from psycopg.types.json import Json
+        from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
         self._json = Json
-        # AUTOCOMMIT: the statement is its own transaction, so BEGIN and COMMIT cost no round trips of
-        # their own. The pool holds a connection per server thread; overflow covers a burst of others.
-        self._engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=threads, max_overflow=threads,
-                                     pool_recycle=1800, hide_parameters=True)
-        self._insert = _MultiRowInsert(lambda name: f"%({name})s")
+        # The URL as SQLAlchemy would connect with it (host, database, options such as search_path).
+        _args, options = PGDialect_psycopg().create_connect_args(make_url(url))
+
+        def connect() -> Any:
+            # AUTOCOMMIT: the statement is its own transaction, so BEGIN and COMMIT cost no round trips of their own.
+            return psycopg.connect(**options, autocommit=True)
+
+        self._connections = _Connections(connect, keep=threads)
+        self._insert = _MultiRowInsert(lambda _name: "%s")
 
     def _row(self, delivery: Delivery) -> dict[str, Any]:
         values = delivery.values()
@@ -187,24 +241,30 @@ class PostgresWriter:
         import psycopg
 
         rows = [self._row(delivery) for delivery in deliveries]
-        connection = self._engine.raw_connection()
-        cursor = connection.cursor()
-        try:
+        sql, parameters = self._insert.sql(len(rows)), _MultiRowInsert.positional(rows)
+        while True:
+            connection, opened, reused = self._connections.take()
             try:
-                cursor.execute(self._insert.sql(len(rows)), self._insert.parameters(rows))
+                returned = connection.execute(sql, parameters).fetchall()
             except psycopg.errors.ForeignKeyViolation:
+                self._connections.give_back(connection, opened)
                 raise ShopMissing() from None
             except psycopg.OperationalError:
-                connection.invalidate()  # the server went away: this connection must not serve again
+                connection.close()  # the server went away: this connection must not serve again
+                if reused:
+                    # An idle connection the server dropped: the INSERT is idempotent, so once more on a new one.
+                    continue
                 raise
-            inserted = {(platform, delivery_id) for platform, delivery_id in cursor.fetchall()}
-        finally:
-            cursor.close()
-            connection.close()  # back to the pool
+            except BaseException:
+                connection.close()
+                raise
+            self._connections.give_back(connection, opened)
+            break
+        inserted = {(platform, delivery_id) for platform, delivery_id in returned}
         return _stored_flags([_key(row) for row in rows], inserted)
 
     def close(self) -> None:
-        self._engine.dispose()
+        self._connections.close()
 
 
 def _sqlite_time(moment: datetime) -> str:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from connector.pipeline.intake import (
     Delivery,
@@ -184,3 +184,61 @@ def test_group_commit_writes_what_arrived_together_and_a_bad_delivery_fails_only
     assert sorted(sum(recording.batches[2:], [])) == ["poison", "x1", "x2"]  # then again one by one
     assert outcomes["first"] is True and outcomes["x1"] is True and outcomes["x2"] is True
     assert isinstance(outcomes["poison"], ShopMissing)
+
+
+class FakeConnection:
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_the_postgres_writers_connections_are_reused_kept_to_a_bound_and_renewed_when_old() -> None:
+    from connector.pipeline.intake import _Connections
+
+    opened: list[FakeConnection] = []
+    now = [0.0]
+
+    def connect() -> FakeConnection:
+        opened.append(FakeConnection(len(opened)))
+        return opened[-1]
+
+    pool = _Connections(connect, keep=2, max_age=60.0, clock=lambda: now[0])
+    first, at, reused = pool.take()
+    assert (first.number, reused) == (0, False)
+    pool.give_back(first, at)
+    again, again_at, reused = pool.take()
+    assert again is first and reused is True
+    taken = [again, pool.take()[0], pool.take()[0]]  # three at once: two new ones opened
+    assert [c.number for c in taken] == [0, 1, 2]
+    for connection in taken:
+        pool.give_back(connection, again_at)
+    assert [c.closed for c in taken] == [False, False, True]  # only `keep` stay idle
+    now[0] = 61.0  # past max_age: idle ones are closed, not handed out
+    fresh, _at, reused = pool.take()
+    assert fresh.number == 3 and reused is False and taken[0].closed and taken[1].closed
+    fresh.closed = True  # a connection that failed is not kept
+    pool.give_back(fresh, now[0])
+    assert pool.take()[0].number == 4
+    pool.close()
+
+
+def test_an_idle_connection_the_server_dropped_is_replaced_and_the_delivery_stored(database: Database) -> None:
+    if database.dialect != "postgresql":
+        pytest.skip("PostgreSQL's connections only")
+    opened = open_writer(database, threads=2, group_commit=False)
+    try:
+        assert isinstance(opened, PostgresWriter) and opened.store(delivery("before")) is True
+        [(idle, _opened)] = opened._connections._idle
+        with database.engine.connect() as admin:  # the server ends the writer's idle connection
+            ended = admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": idle.info.backend_pid}).scalar()
+            admin.commit()
+        assert ended is True
+        assert opened.store(delivery("after")) is True
+        assert idle.closed
+        assert opened.store(delivery("after")) is False
+    finally:
+        opened.close()
+    assert sorted(row.delivery_id for row in rows(database)) == ["after", "before"]

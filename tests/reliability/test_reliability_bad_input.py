@@ -30,6 +30,7 @@ from connector.store.models import InboxItem, Order, Shop
 from connector.web.app import create_app
 from reliability_support import EAGER_RETRY, SHOPIFY_API_SECRET, SHOPIFY_DOMAIN, b64_hmac, shopify_seed, table_counts
 from tests.conftest import make_settings
+from webhooks.wsgi import INTAKE_ROUTES
 
 MAX_BODY = 16 * 1024
 # A request may legitimately leave these behind: an install's one-time state, a failed login's record.
@@ -73,7 +74,9 @@ def client(app: Flask) -> FlaskClient:
 
 
 def routes(app: Flask) -> list[tuple[Rule, str]]:
-    return sorted(((rule, method) for rule in app.url_map.iter_rules()
+    """Every route the server answers: the web app's, and the intake's in front of it."""
+    every = [*app.url_map.iter_rules(), *INTAKE_ROUTES.iter_rules()]
+    return sorted(((rule, method) for rule in every
                    for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})),
                   key=lambda pair: (pair[0].rule, pair[1]))
 
