@@ -1,8 +1,10 @@
-"""Benchmark 2: webhook intake under `connector serve` (gunicorn, 2 workers) against a bare Flask app.
+"""Benchmark 2: webhook intake under `connector serve` (gunicorn, 2 workers) against a bare Flask app and a floor.
 
 Signed Shopify deliveries come from wrk (bench/intake.lua) or, without wrk, Python processes, for a fixed
 time on SQLite and on PostgreSQL. Afterwards the inbox must hold exactly one row per delivery answered
-"stored", which must equal the distinct webhook ids sent: nothing lost, repeats stored once.
+"stored", which must equal the distinct webhook ids sent: nothing lost, repeats stored once. On PostgreSQL
+a third server, the floor (bench/floor_app.py), stores the same rows with nothing but the HMAC and the
+INSERT, and each run's CPU time is split by process kind.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 from sqlalchemy import create_engine, func, select, text
 
 from bench.engine_data import shopify_order
+from bench.cpu import CpuMeter, per_delivery
 from bench.loadgen import have_wrk, run_python, run_wrk
 from bench.machine import ROOT, ratio
 from bench.report import Section, fmt_ratio
@@ -154,9 +157,15 @@ def inbox_rows(database_url: str) -> int:
 
 
 def load(port: int, body_path: Path, body: bytes, seconds: int) -> dict[str, Any]:
+    """The generator's figures, with `cpu`: CPU seconds by process kind while it ran."""
+    meter = CpuMeter()
+    meter.start()
     if have_wrk():
-        return run_wrk(f"http://127.0.0.1:{port}", body_path, sign(body), seconds=seconds, connections=CONNECTIONS)
-    return run_python("127.0.0.1", port, body, sign(body), seconds=seconds, connections=CONNECTIONS)
+        figures = run_wrk(f"http://127.0.0.1:{port}", body_path, sign(body), seconds=seconds, connections=CONNECTIONS)
+    else:
+        figures = run_python("127.0.0.1", port, body, sign(body), seconds=seconds, connections=CONNECTIONS)
+    figures["cpu"] = meter.stop()
+    return figures
 
 
 def _rate(figures: dict[str, Any]) -> float:
@@ -184,6 +193,36 @@ def run_bare(body_path: Path, body: bytes, seconds: int) -> dict[str, Any]:
                "warning", "bench.bare_app:app"]
     with serving(command, dict(os.environ), port, "/webhooks/shopify"):
         return load(port, body_path, body, seconds)
+
+
+def run_floor(database_url: str, work: Path, body_path: Path, body: bytes, seconds: int) -> dict[str, Any]:
+    """bench/floor_app.py under the same gunicorn: HMAC and the same INSERT, nothing else."""
+    from connector.store.models import Shop
+
+    data_dir = work / "data"
+    prepare_database(database_url, data_dir)
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        shop_id = connection.execute(select(Shop.id).where(Shop.domain == SHOP_DOMAIN)).scalar_one()
+    engine.dispose()
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--worker-class", "gthread",
+               "--threads", str(THREADS), "--keep-alive", "5", "--bind", f"127.0.0.1:{port}", "--log-level",
+               "warning", "bench.floor_app:app"]
+    libpq_url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    env = dict(os.environ, BENCH_FLOOR_DATABASE=libpq_url, BENCH_FLOOR_SHOP=str(shop_id), SHOPIFY_API_SECRET=SHOPIFY_SECRET)
+    with serving(command, env, port, "/"):
+        figures = load(port, body_path, body, seconds)
+    figures["inbox_rows"] = inbox_rows(database_url)
+    return figures
+
+
+def _cpu_note(section: Section, name: str, figures: dict[str, Any]) -> None:
+    seconds = figures["duration_us"] / 1e6
+    spent = figures["cpu"]
+    busy = sum(spent.values()) / (seconds * (os.cpu_count() or 1))
+    section.note(f"{name}: CPU per delivery: {per_delivery(spent, figures['requests'])}; the cores were "
+                 f"{busy:.0%} busy")
 
 
 def _report(section: Section, name: str, figures: dict[str, Any], bare: dict[str, Any]) -> bool:
@@ -224,8 +263,9 @@ def run(seconds: int = 30) -> Section:
                  f"in the last seconds, so no stored delivery is still in flight when the generator stops)")
     section.note(f"servers: gunicorn, {WORKERS} workers × {THREADS} threads (gthread) for both the connector and "
                  "the reference (a bare Flask app answering 200 with no work)")
-    section.note("the connector stores each delivery with one autocommitted INSERT … ON CONFLICT DO NOTHING "
-                 "RETURNING on the driver's own connection (PostgreSQL: one round trip, answered after the commit with "
+    section.note("the connector answers webhooks in a WSGI layer in front of Flask (webhooks/wsgi.py) and stores each "
+                 "delivery with one autocommitted INSERT … ON CONFLICT DO NOTHING RETURNING on the driver's own "
+                 "connection (PostgreSQL: one round trip, answered after the commit with "
                  "synchronous_commit on; SQLite: one writer at a time, threads and processes queued on locks). The "
                  "\"group commit\" rows set INTAKE_GROUP_COMMIT=true: the deliveries that arrive while one commit "
                  "runs go together in the next statement")
@@ -244,6 +284,17 @@ def run(seconds: int = 30) -> Section:
         with postgres_schema(postgres_url) as url:
             postgres_group = run_connector(url, work / "pg-group", body_path, body, seconds, group_commit=True)
         all_exact &= _report(section, "PostgreSQL, group commit", postgres_group, bare)
+        with postgres_schema(postgres_url) as url:
+            floor = run_floor(url, work / "pg-floor", body_path, body, seconds)
+        all_exact &= _report(section, "PostgreSQL floor (bench/floor_app.py)", floor, bare)
+        section.add("PostgreSQL: the connector's deliveries/s against the floor's", f"{_rate(postgres):,.0f}",
+                    f"{_rate(floor):,.0f}", fmt_ratio(ratio(_rate(postgres), _rate(floor))))
+        for name, figures in (("bare app", bare), ("PostgreSQL", postgres), ("PostgreSQL floor", floor)):
+            _cpu_note(section, name, figures)
+        section.note("the floor is the least a durable intake can do: a WSGI function that checks the HMAC and sends "
+                     "the same autocommitted INSERT on a connection per thread, under the same gunicorn. What it "
+                     "reaches against the bare app is what one committed row per delivery costs on this machine; the "
+                     "connector's ratio to the floor is what its own code costs")
         met = met and postgres["p99_us"] / 1000 < GOAL_P99_MS and _rate(postgres) >= 0.5 * _rate(bare)
     else:
         section.note(f"PostgreSQL not reachable at {postgres_url.split('@')[-1]}: skipped (set BENCH_DATABASE_URL)")
