@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from connector.pipeline.intake import Delivery, ShopMissing
 from connector.platforms.woocommerce.auth import is_ping, verify_webhook
-from connector.store.models import Shop, WebhookSubscription
+from connector.store.models import MAX_ID, Shop, WebhookSubscription
 from connector.services import SERVICES_KEY, Services
 from webhooks.answer import EMPTY, Answer, refuse, stored_answer
 from webhooks.cache import TTLCache
@@ -38,7 +38,6 @@ log = logging.getLogger("webhooks.woocommerce")
 
 CACHE_KEY = "connector.woocommerce_secrets"
 CACHE_TTL_SECONDS = 60.0
-MAX_SHOP_ID = 2**31 - 1  # larger path ids cannot name a row and would overflow the database's integer
 RELOAD_AFTER_SECONDS = 5.0
 KEPT_HEADERS = (
     "WC-Webhook-Source",
@@ -103,7 +102,7 @@ def receive(app: Flask, request: IntakeRequest, shop_id: int) -> Answer:
     """Answer one POST /webhooks/woocommerce/<shop_id> (`app` holds the services and the secrets cache)."""
     services: Services = app.extensions[SERVICES_KEY]
     cache = secret_cache(app)
-    secrets = cache.get(shop_id, lambda: load_secrets(services, shop_id)) if shop_id <= MAX_SHOP_ID else None
+    secrets = cache.get(shop_id, lambda: load_secrets(services, shop_id)) if shop_id <= MAX_ID else None
     if secrets is None:
         return refuse(404, "Not Found", "no WooCommerce shop with this id")
     body = request.read_body(services.settings.webhook_max_body_bytes)

@@ -29,6 +29,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# Ids are INTEGER columns: PostgreSQL's is 32-bit signed, the smaller of the two databases. A larger
+# number cannot name a row and would overflow the driver, so request paths are bounded by it.
+MAX_ID = 2**31 - 1
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

@@ -12,8 +12,7 @@ from __future__ import annotations
 from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter
 
-# Ids are INTEGER columns: PostgreSQL's is 32-bit signed, the smaller of the two databases.
-MAX_ID = 2**31 - 1
+from connector.store.models import MAX_ID
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
