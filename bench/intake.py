@@ -186,11 +186,15 @@ def run_connector(database_url: str, work: Path, body_path: Path, body: bytes, s
     return figures
 
 
+def gunicorn_command(port: int, app: str) -> list[str]:
+    """A reference WSGI app under gunicorn as `connector serve` runs: the same workers, threads and keep-alive."""
+    return [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--worker-class", "gthread", "--threads",
+            str(THREADS), "--keep-alive", "5", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app]
+
+
 def run_bare(body_path: Path, body: bytes, seconds: int) -> dict[str, Any]:
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--worker-class", "gthread",
-               "--threads", str(THREADS), "--keep-alive", "5", "--bind", f"127.0.0.1:{port}", "--log-level",
-               "warning", "bench.bare_app:app"]
+    command = gunicorn_command(port, "bench.bare_app:app")
     with serving(command, dict(os.environ), port, "/webhooks/shopify"):
         return load(port, body_path, body, seconds)
 
@@ -206,9 +210,7 @@ def run_floor(database_url: str, work: Path, body_path: Path, body: bytes, secon
         shop_id = connection.execute(select(Shop.id).where(Shop.domain == SHOP_DOMAIN)).scalar_one()
     engine.dispose()
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--worker-class", "gthread",
-               "--threads", str(THREADS), "--keep-alive", "5", "--bind", f"127.0.0.1:{port}", "--log-level",
-               "warning", "bench.floor_app:app"]
+    command = gunicorn_command(port, "bench.floor_app:app")
     libpq_url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
     env = dict(os.environ, BENCH_FLOOR_DATABASE=libpq_url, BENCH_FLOOR_SHOP=str(shop_id), SHOPIFY_API_SECRET=SHOPIFY_SECRET)
     with serving(command, env, port, "/"):

@@ -37,6 +37,8 @@ from connector.store.db import Database, sqlite_pragmas
 from connector.store.models import UTCDateTime, utcnow
 
 COLUMNS = ("platform", "delivery_id", "topic", "shop_domain", "shop_id", "headers", "body", "body_omitted")
+# A row's placeholders in the multi-row INSERT: the columns, then received_at for received_at and next_attempt_at.
+_ROW_VALUES = (*COLUMNS, "received_at", "received_at")
 
 
 def _insert_sql(placeholder: Callable[[str], str]) -> str:
@@ -150,7 +152,7 @@ class _MultiRowInsert:
         built = self._cache.get(count)
         if built is None:
             rows = ", ".join(
-                "(" + ", ".join(self._placeholder(f"{name}_{index}") for name in (*COLUMNS, "received_at", "received_at"))
+                "(" + ", ".join(self._placeholder(f"{name}_{index}") for name in _ROW_VALUES)
                 + ", 'pending', 0)" for index in range(count))
             built = (f"INSERT INTO inbox ({', '.join(COLUMNS)}, received_at, next_attempt_at, status, attempts)"
                      f" VALUES {rows} ON CONFLICT (platform, delivery_id) DO NOTHING RETURNING platform, delivery_id")
@@ -164,7 +166,7 @@ class _MultiRowInsert:
     @staticmethod
     def positional(rows: Sequence[Mapping[str, Any]]) -> list[Any]:
         """The values in placeholder order, for drivers with positional parameters (received_at twice)."""
-        return [row[name] for row in rows for name in (*COLUMNS, "received_at", "received_at")]
+        return [row[name] for row in rows for name in _ROW_VALUES]
 
 
 class _Connections:
