@@ -7,8 +7,9 @@ Two ways in, one INSERT:
 
 The writer commits before it returns, so the 200 that follows it never acknowledges a lost delivery:
     PostgreSQL  one round trip: the INSERT … RETURNING runs in autocommit, so the server answers only
-                after the commit is durable (synchronous_commit stays on). The writer keeps its own
-                psycopg connections, as many idle as the web server has threads.
+                after the commit is durable (synchronous_commit stays on). The writer
+                (connector/pipeline/intake_postgres.py) keeps its own connections, as many idle as the
+                web server has threads, and sends a prepared statement through libpq itself.
     SQLite      one writer at a time: threads of a process queue on a lock and processes on a file lock
                 beside the database, so a writer never meets SQLite's busy back-off (its sleeps are what
                 made the p99); the busy timeout stays for the worker's own writes.
@@ -21,7 +22,6 @@ import json
 import queue
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connector.store.db import Database, sqlite_pragmas
-from connector.store.models import UTCDateTime, utcnow
+from connector.store.models import UTCDateTime, naive_utc, utcnow
 
 COLUMNS = ("platform", "delivery_id", "topic", "shop_domain", "shop_id", "headers", "body", "body_omitted")
 # A row's placeholders in the multi-row INSERT: the columns, then received_at for received_at and next_attempt_at.
@@ -127,11 +127,12 @@ class BatchWriter(DeliveryWriter, Protocol):
         the whole batch when any of them fails (nothing of it is then stored)."""
 
 
-def _key(values: Mapping[str, Any]) -> tuple[str, str]:
+def row_key(values: Mapping[str, Any]) -> tuple[str, str]:
+    """The inbox's unique key of a delivery's column values."""
     return values["platform"], values["delivery_id"]
 
 
-def _stored_flags(keys: Sequence[tuple[str, str]], inserted: set[tuple[str, str]]) -> list[bool]:
+def stored_flags(keys: Sequence[tuple[str, str]], inserted: set[tuple[str, str]]) -> list[bool]:
     """Per delivery, whether it was new: a key sent twice in one batch is new at most once, the first time."""
     seen: set[tuple[str, str]] = set()
     flags = []
@@ -141,18 +142,23 @@ def _stored_flags(keys: Sequence[tuple[str, str]], inserted: set[tuple[str, str]
     return flags
 
 
-class _MultiRowInsert:
-    """The INSERT of `n` deliveries in one statement, built once per size, returning the keys inserted."""
+class MultiRowInsert:
+    """The INSERT of `n` deliveries in one statement, built once per size, returning the keys inserted.
 
-    def __init__(self, placeholder: Callable[[str], str]) -> None:
+    `placeholder(column, position)` writes a value's placeholder: `position` counts the statement's values from 1.
+    """
+
+    def __init__(self, placeholder: Callable[[str, int], str]) -> None:
         self._placeholder = placeholder
         self._cache: dict[int, str] = {}
 
     def sql(self, count: int) -> str:
         built = self._cache.get(count)
         if built is None:
+            width = len(_ROW_VALUES)
             rows = ", ".join(
-                "(" + ", ".join(self._placeholder(f"{name}_{index}") for name in _ROW_VALUES)
+                "(" + ", ".join(self._placeholder(name, index * width + offset)
+                                for offset, name in enumerate(_ROW_VALUES, start=1))
                 + ", 'pending', 0)" for index in range(count))
             built = (f"INSERT INTO inbox ({', '.join(COLUMNS)}, received_at, next_attempt_at, status, attempts)"
                      f" VALUES {rows} ON CONFLICT (platform, delivery_id) DO NOTHING RETURNING platform, delivery_id")
@@ -160,120 +166,14 @@ class _MultiRowInsert:
         return built
 
     @staticmethod
-    def parameters(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        return {f"{name}_{index}": value for index, row in enumerate(rows) for name, value in row.items()}
-
-    @staticmethod
     def positional(rows: Sequence[Mapping[str, Any]]) -> list[Any]:
-        """The values in placeholder order, for drivers with positional parameters (received_at twice)."""
+        """The values in placeholder order (received_at twice)."""
         return [row[name] for row in rows for name in _ROW_VALUES]
-
-
-class _Connections:
-    """The intake's own psycopg connections, in autocommit: one taken per request and given back after.
-
-    A list and a lock rather than SQLAlchemy's pool, whose checkout, return and reset cost a delivery
-    more CPU than the rest of its Python. At most `keep` idle connections stay open; a connection older
-    than `max_age` seconds or one that failed is closed instead of reused.
-    """
-
-    def __init__(self, connect: Callable[[], Any], *, keep: int, max_age: float = 1800.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self._connect = connect
-        self._keep = keep
-        self._max_age = max_age
-        self._clock = clock
-        self._idle: list[tuple[Any, float]] = []
-        self._lock = threading.Lock()
-
-    def take(self) -> tuple[Any, float, bool]:
-        """A connection, when it was opened, and whether it was reused (not opened for this request)."""
-        with self._lock:
-            while self._idle:
-                connection, opened = self._idle.pop()
-                if self._clock() - opened <= self._max_age and not connection.closed:
-                    return connection, opened, True
-                connection.close()
-        return self._connect(), self._clock(), False
-
-    def give_back(self, connection: Any, opened: float) -> None:
-        with self._lock:
-            if len(self._idle) < self._keep and not connection.closed:
-                self._idle.append((connection, opened))
-                return
-        connection.close()
-
-    def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for connection, _opened in idle:
-            connection.close()
-
-
-class PostgresWriter:
-    """Deliveries into PostgreSQL: one autocommitted INSERT per delivery (or per group) on the driver's own
-    connections, with positional parameters (psycopg prepares the statement after its fifth use)."""
-
-    def __init__(self, url: str, *, threads: int) -> None:
-        import psycopg
-        from psycopg.types.json import Json
-        from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
-
-        self._json = Json
-        # The URL as SQLAlchemy would connect with it (host, database, options such as search_path).
-        _args, options = PGDialect_psycopg().create_connect_args(make_url(url))
-
-        def connect() -> Any:
-            # AUTOCOMMIT: the statement is its own transaction, so BEGIN and COMMIT cost no round trips of their own.
-            return psycopg.connect(**options, autocommit=True)
-
-        self._connections = _Connections(connect, keep=threads)
-        self._insert = _MultiRowInsert(lambda _name: "%s")
-
-    def _row(self, delivery: Delivery) -> dict[str, Any]:
-        values = delivery.values()
-        values["headers"] = self._json(values["headers"])
-        values["received_at"] = UTCDateTime().process_bind_param(values["received_at"], None)
-        return values
-
-    def store(self, delivery: Delivery) -> bool:
-        return self.store_many([delivery])[0]
-
-    def store_many(self, deliveries: Sequence[Delivery]) -> list[bool]:
-        import psycopg
-
-        rows = [self._row(delivery) for delivery in deliveries]
-        sql, parameters = self._insert.sql(len(rows)), _MultiRowInsert.positional(rows)
-        while True:
-            connection, opened, reused = self._connections.take()
-            try:
-                returned = connection.execute(sql, parameters).fetchall()
-            except psycopg.errors.ForeignKeyViolation:
-                self._connections.give_back(connection, opened)
-                raise ShopMissing() from None
-            except psycopg.OperationalError:
-                connection.close()  # the server went away: this connection must not serve again
-                if reused:
-                    # An idle connection the server dropped: the INSERT is idempotent, so once more on a new one.
-                    continue
-                raise
-            except BaseException:
-                connection.close()
-                raise
-            self._connections.give_back(connection, opened)
-            break
-        inserted = {(platform, delivery_id) for platform, delivery_id in returned}
-        return _stored_flags([_key(row) for row in rows], inserted)
-
-    def close(self) -> None:
-        self._connections.close()
 
 
 def _sqlite_time(moment: datetime) -> str:
     # The text SQLAlchemy's SQLite DateTime stores (and reads back), from naive UTC.
-    value = UTCDateTime().process_bind_param(moment, None)
-    assert value is not None
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return naive_utc(moment).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 class SQLiteWriter:
@@ -285,7 +185,7 @@ class SQLiteWriter:
         self._lock = threading.Lock()
         # The file lock is taken on a file of its own: locking the database file would fight SQLite's own locks.
         self._lock_file = open(f"{path}.intake-lock", "a+b")  # held for the writer's life
-        self._insert = _MultiRowInsert(lambda name: f":{name}")
+        self._insert = MultiRowInsert(lambda _column, position: f"?{position}")
 
     def store(self, delivery: Delivery) -> bool:
         return self.store_many([delivery])[0]
@@ -299,14 +199,14 @@ class SQLiteWriter:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX)
             try:
                 # Autocommit: the INSERT is its own transaction, committed once its rows are all fetched.
-                returned = self._connection.execute(self._insert.sql(len(rows)), self._insert.parameters(rows)).fetchall()
+                returned = self._connection.execute(self._insert.sql(len(rows)), MultiRowInsert.positional(rows)).fetchall()
             except sqlite3.IntegrityError as error:
                 if "FOREIGN KEY" in str(error):
                     raise ShopMissing() from None
                 raise
             finally:
                 fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-        return _stored_flags([_key(row) for row in rows], {(platform, delivery_id) for platform, delivery_id in returned})
+        return stored_flags([row_key(row) for row in rows], {(platform, delivery_id) for platform, delivery_id in returned})
 
     def close(self) -> None:
         with self._lock:
@@ -414,6 +314,8 @@ def open_writer(database: Database, *, threads: int, group_commit: bool) -> Deli
     backend = parsed.get_backend_name()
     writer: BatchWriter
     if backend == "postgresql" and parsed.get_driver_name() == "psycopg":
+        from connector.pipeline.intake_postgres import PostgresWriter
+
         writer = PostgresWriter(database.url, threads=threads)
     elif backend == "sqlite" and parsed.database and parsed.database != ":memory:":
         writer = SQLiteWriter(Path(parsed.database))

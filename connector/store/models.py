@@ -46,6 +46,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def naive_utc(value: datetime) -> datetime:
+    """`value` as the naive UTC a UTC column stores; a naive `value` is refused (its zone would be a guess)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores naive UTC and hands back aware UTC, the same on SQLite (no zones) and PostgreSQL."""
 
@@ -53,11 +60,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        return None if value is None else naive_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)

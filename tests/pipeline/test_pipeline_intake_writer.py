@@ -15,11 +15,11 @@ from connector.pipeline.intake import (
     DeliveryWriter,
     EngineWriter,
     GroupCommit,
-    PostgresWriter,
     ShopMissing,
     SQLiteWriter,
     open_writer,
 )
+from connector.pipeline.intake_postgres import Connections, PostgresWriter
 from connector.store.db import Database
 from connector.store.models import InboxItem, Shop
 
@@ -196,8 +196,6 @@ class FakeConnection:
 
 
 def test_the_postgres_writers_connections_are_reused_kept_to_a_bound_and_renewed_when_old() -> None:
-    from connector.pipeline.intake import _Connections
-
     opened: list[FakeConnection] = []
     now = [0.0]
 
@@ -205,7 +203,7 @@ def test_the_postgres_writers_connections_are_reused_kept_to_a_bound_and_renewed
         opened.append(FakeConnection(len(opened)))
         return opened[-1]
 
-    pool = _Connections(connect, keep=2, max_age=60.0, clock=lambda: now[0])
+    pool = Connections(connect, keep=2, max_age=60.0, clock=lambda: now[0])
     first, at, reused = pool.take()
     assert (first.number, reused) == (0, False)
     pool.give_back(first, at)
@@ -233,7 +231,7 @@ def test_an_idle_connection_the_server_dropped_is_replaced_and_the_delivery_stor
         assert isinstance(opened, PostgresWriter) and opened.store(delivery("before")) is True
         [(idle, _opened)] = opened._connections._idle
         with database.engine.connect() as admin:  # the server ends the writer's idle connection
-            ended = admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": idle.info.backend_pid}).scalar()
+            ended = admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": idle.connection.info.backend_pid}).scalar()
             admin.commit()
         assert ended is True
         assert opened.store(delivery("after")) is True
@@ -242,3 +240,20 @@ def test_an_idle_connection_the_server_dropped_is_replaced_and_the_delivery_stor
     finally:
         opened.close()
     assert sorted(row.delivery_id for row in rows(database)) == ["after", "before"]
+
+
+def test_the_postgres_writer_refuses_a_nul_and_raises_the_servers_own_errors(database: Database) -> None:
+    if database.dialect != "postgresql":
+        pytest.skip("PostgreSQL's writer only")
+    import psycopg
+
+    opened = open_writer(database, threads=2, group_commit=False)
+    try:
+        with pytest.raises(ValueError, match="NUL"):  # libpq would have cut the id short at the NUL, silently
+            opened.store(delivery("cut\x00short"))
+        with pytest.raises(psycopg.errors.NumericValueOutOfRange):  # the server's error, as psycopg names it
+            opened.store(delivery("too-big", shop_id=2**40))
+        assert opened.store(delivery("fine")) is True  # the failed connection was not handed out again
+    finally:
+        opened.close()
+    assert [row.delivery_id for row in rows(database)] == ["fine"]
