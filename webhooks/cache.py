@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 Key = TypeVar("Key")
 Value = TypeVar("Value")
@@ -48,3 +48,12 @@ class TTLCache(Generic[Key, Value]):
     def forget(self, key: Key) -> None:
         with self._lock:
             self._entries.pop(key, None)
+
+
+def process_cache(extensions: dict[str, Any], key: str, make: Callable[[], TTLCache[Key, Value]]) -> TTLCache[Key, Value]:
+    """The cache kept under `key` in a Flask app's `extensions`, made by `make` the first time only (a
+    setdefault would make, and drop, one per delivery)."""
+    cache: TTLCache[Key, Value] | None = extensions.get(key)
+    if cache is None:
+        cache = extensions.setdefault(key, make())
+    return cache

@@ -28,8 +28,8 @@ from connector.pipeline.intake import Delivery, ShopMissing
 from connector.store.models import Shop
 from connector.services import SERVICES_KEY, Services
 from webhooks.answer import STALE, Answer, refuse, stored_answer
-from webhooks.body import HARD_CAP_FACTOR, read_signed_body
-from webhooks.cache import TTLCache
+from webhooks.body import HARD_CAP_FACTOR, read_signed_body, signed_body
+from webhooks.cache import TTLCache, process_cache
 from webhooks.freshness import record_refusal, shop_mismatch, staleness
 from webhooks.headers import header, kept_headers
 from webhooks.wsgi import IntakeRequest
@@ -54,10 +54,7 @@ def shop_ids(app: Flask) -> TTLCache[str, int]:
     """This process's shop domain -> id cache: a delivery then costs one INSERT, no lookup. "No such
     shop" is cached too: such deliveries are stored without a shop id and the worker finds the shop
     by its domain."""
-    cache: TTLCache[str, int] = app.extensions.setdefault(
-        SHOP_IDS_KEY, TTLCache(SHOP_ID_TTL_SECONDS, cache_none=True)
-    )
-    return cache
+    return process_cache(app.extensions, SHOP_IDS_KEY, lambda: TTLCache(SHOP_ID_TTL_SECONDS, cache_none=True))
 
 
 def _shop_id(services: Services, domain: str) -> int | None:
@@ -76,9 +73,13 @@ def receive(app: Flask, request: IntakeRequest) -> Answer:
     """Answer one POST /webhooks/shopify (`app` holds the services and this process's shop id cache)."""
     services: Services = app.extensions[SERVICES_KEY]
     limit = services.settings.webhook_max_body_bytes
-    # Read past the limit (the signature still covers every byte), up to the hard cap; a declared length past it is a 413.
-    stream = request.stream(HARD_CAP_FACTOR * limit)
-    read = read_signed_body(stream, limit=limit, secrets=services.settings.shopify_secrets)
+    secrets = services.settings.shopify_secrets
+    whole = request.read_declared(limit)
+    if whole is not None:
+        read = signed_body(whole, secrets=secrets)
+    else:
+        # Read past the limit (the signature still covers every byte), up to the hard cap; a declared length past it is a 413.
+        read = read_signed_body(request.stream(HARD_CAP_FACTOR * limit), limit=limit, secrets=secrets)
     if read.cut_off:
         return refuse(413, "Payload Too Large", f"the body is far over the {limit}-byte limit")
     if not verify_webhook_digests(read.digests, header(request.headers, "Shopify-Hmac-Sha256")):
@@ -86,9 +87,11 @@ def receive(app: Flask, request: IntakeRequest) -> Answer:
             log.error("Shopify webhook refused: SHOPIFY_API_SECRET is not set")
         return refuse(401, "Unauthorized", "missing or invalid webhook signature")
 
-    topic = header(request.headers, "Shopify-Topic")
-    domain = header(request.headers, "Shopify-Shop-Domain")
-    webhook_id = header(request.headers, "Shopify-Webhook-Id")
+    # Each header is read once: the ones the delivery keeps, which include every one judged below.
+    headers = kept_headers(request.headers, KEPT_HEADERS)
+    topic = headers.get("X-Shopify-Topic")
+    domain = headers.get("X-Shopify-Shop-Domain")
+    webhook_id = headers.get("X-Shopify-Webhook-Id")
     if not topic or not domain or not webhook_id:
         return refuse(400, "Bad Request", "Shopify-Topic, Shopify-Shop-Domain and Shopify-Webhook-Id are required")
     domain = domain.lower()
@@ -96,7 +99,7 @@ def receive(app: Flask, request: IntakeRequest) -> Answer:
         return refuse(400, "Bad Request", "Shopify-Shop-Domain is not a name.myshopify.com domain")
 
     max_age = timedelta(minutes=services.settings.webhook_max_age_minutes)
-    stale = staleness(header(request.headers, "Shopify-Triggered-At"), max_age)
+    stale = staleness(headers.get("X-Shopify-Triggered-At"), max_age)
     if stale is not None:
         record_refusal(services, "shopify", domain, topic, f"stale: {stale}")
         return STALE
@@ -105,7 +108,6 @@ def receive(app: Flask, request: IntakeRequest) -> Answer:
         record_refusal(services, "shopify", domain, topic, foreign)
         return refuse(400, "Bad Request", foreign)
 
-    headers = kept_headers(request.headers, KEPT_HEADERS)
     shop_id = shop_ids(app).get(domain, lambda: _shop_id(services, domain))
     try:
         stored = _store(services, webhook_id, topic, domain, shop_id, headers, read.body, read.size)

@@ -30,7 +30,7 @@ from connector.platforms.woocommerce.auth import is_ping, verify_webhook
 from connector.store.models import MAX_ID, Shop, WebhookSubscription
 from connector.services import SERVICES_KEY, Services
 from webhooks.answer import EMPTY, Answer, refuse, stored_answer
-from webhooks.cache import TTLCache
+from webhooks.cache import TTLCache, process_cache
 from webhooks.headers import header, kept_headers
 from webhooks.wsgi import IntakeRequest
 
@@ -85,8 +85,7 @@ def load_secrets(services: Services, shop_id: int) -> ShopSecrets | None:
 
 
 def secret_cache(app: Flask) -> TTLCache[int, ShopSecrets]:
-    cache: TTLCache[int, ShopSecrets] = app.extensions.setdefault(CACHE_KEY, TTLCache(CACHE_TTL_SECONDS))
-    return cache
+    return process_cache(app.extensions, CACHE_KEY, lambda: TTLCache(CACHE_TTL_SECONDS))
 
 
 def forget_shop_secrets(app: Flask, shop_id: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
 import pytest
@@ -9,7 +10,7 @@ from flask.testing import FlaskClient
 
 from connector.services import Services
 from web_support import VECTOR_BODY, add_shop, inbox_count, shopify_headers
-from webhooks.wsgi import INTAKE_ROUTES
+from webhooks.wsgi import INTAKE_ROUTES, IntakeRequest
 
 URL = "/webhooks/shopify"
 
@@ -80,3 +81,29 @@ def test_every_other_path_goes_on_to_the_web_app(client: FlaskClient) -> None:
 def test_the_intake_routes_are_listed_for_route_walkers() -> None:
     assert sorted(rule.rule for rule in INTAKE_ROUTES.iter_rules()) == [
         "/webhooks/shopify", "/webhooks/woocommerce/<int:shop_id>"]
+
+
+@pytest.mark.parametrize(("environ", "expected"), [
+    ({"CONTENT_LENGTH": "5"}, b"hello"),
+    ({"CONTENT_LENGTH": "0"}, b""),
+    ({"CONTENT_LENGTH": "9"}, b"hello world"[:9]),
+    ({"CONTENT_LENGTH": "12"}, b"hello world"),  # sent short of its declared length: comes back short
+    ({}, None),  # no length: read through the stream
+    ({"CONTENT_LENGTH": "5", "wsgi.input_terminated": True}, None),  # chunked: the server ends the stream
+    ({"CONTENT_LENGTH": "-5"}, None),
+    ({"CONTENT_LENGTH": "٥"}, None),  # a digit of another script is no length
+    ({"CONTENT_LENGTH": "11"}, b"hello world"),
+    ({"CONTENT_LENGTH": "12", "limit": 11}, None),  # over the limit: streamed, so the limit's answer applies
+])
+def test_a_declared_body_within_the_limit_is_read_whole(environ: dict[str, object], expected: bytes | None) -> None:
+    limit = int(environ.pop("limit", 1000))  # type: ignore[call-overload]
+    request = IntakeRequest({"wsgi.input": io.BytesIO(b"hello world"), **environ})
+    assert request.read_declared(limit) == expected
+
+
+def test_a_chunked_delivery_is_read_through_the_stream_and_stored(client: FlaskClient, web_services: Services) -> None:
+    add_shop(web_services, "shopify", "demo.myshopify.com")
+    answer = client.post(URL, input_stream=io.BytesIO(VECTOR_BODY),
+                         headers=shopify_headers(VECTOR_BODY) | {"Transfer-Encoding": "chunked"})
+    assert answer.status_code == 200 and answer.get_json() == {"status": "stored"}
+    assert inbox_count(web_services) == 1
