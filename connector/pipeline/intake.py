@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -220,52 +219,59 @@ class _Waiting:
     done: threading.Event = field(default_factory=threading.Event)
     stored: bool = False
     error: BaseException | None = None
+    batch: list[_Waiting] | None = None  # set when this request is woken to write the next batch itself
 
 
 class GroupCommit:
     """Group commit: the deliveries that arrive while one batch is being committed go together in the
     next, in one statement and one commit, and each request is answered only after its batch committed.
 
-    One collector thread per process does the writing. A batch that fails is written again one delivery
-    at a time, so a delivery's error (its shop erased) is its own and the others are still stored.
+    No thread of its own: a request that finds nothing being written writes its delivery at once (so
+    a quiet intake costs what a plain writer does). Requests that arrive meanwhile queue; when a batch
+    is committed, its writer wakes the first of the queue with the queue (up to `max_batch`) as its
+    batch, and that request writes it. Every batch thus costs one wake-up, for its writer, besides
+    one per delivery it answers. A batch that fails is written again one delivery at a time, so a
+    delivery's error (its shop erased) is its own and the others are still stored.
     """
 
     def __init__(self, writer: BatchWriter, *, max_batch: int = 64) -> None:
         self._writer = writer
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._collect, name="intake-group-commit", daemon=True)
-        self._thread.start()
+        self._lock = threading.Lock()
+        self._queue: list[_Waiting] = []
+        self._writing = False  # a batch is being written: newcomers queue (the queue is empty otherwise)
 
     def store(self, delivery: Delivery) -> bool:
         waiting = _Waiting(delivery)
-        self._queue.put(waiting)
-        waiting.done.wait()
+        with self._lock:
+            if self._writing:
+                self._queue.append(waiting)
+            else:
+                self._writing = True
+                waiting.batch = [waiting]
+        if waiting.batch is None:
+            waiting.done.wait()
+        if waiting.batch is not None:  # this request writes: the first of a quiet moment, or woken to
+            try:
+                self._commit(waiting.batch)
+            finally:
+                self._hand_on()  # even if this thread is being torn down, the queue must not wait forever
         if waiting.error is not None:
             raise waiting.error
         return waiting.stored
 
-    def _collect(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
+    def _hand_on(self) -> None:
+        """Wake the first queued request with the queue as its batch, or stop writing if none waits."""
+        with self._lock:
+            if not self._queue:
+                self._writing = False
                 return
-            batch = [first]
-            stopping = False
-            while len(batch) < self._max_batch:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stopping = True
-                    break
-                batch.append(item)
-            self._commit(batch)
-            if stopping:
-                return
+            batch, self._queue = self._queue[:self._max_batch], self._queue[self._max_batch:]
+        batch[0].batch = batch
+        batch[0].done.set()
 
     def _commit(self, batch: list[_Waiting]) -> None:
+        """Write `batch` and settle each of its requests; wakes every one but the writer, which is awake."""
         try:
             flags = self._writer.store_many([waiting.delivery for waiting in batch])
         except Exception as error:  # noqa: BLE001  # any failure is handed to the requests it belongs to
@@ -279,11 +285,10 @@ class GroupCommit:
             for waiting, stored in zip(batch, flags, strict=True):
                 waiting.stored = stored
         for waiting in batch:
-            waiting.done.set()
+            if waiting.batch is None:
+                waiting.done.set()
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=30)
         self._writer.close()
 
 

@@ -141,11 +141,13 @@ class _Recording:
     def __init__(self) -> None:
         self.batches: list[list[str]] = []
         self.release = threading.Event()
+        self.waiting = threading.Event()
 
     def store(self, item: Delivery) -> bool:
         return self.store_many([item])[0]
 
     def store_many(self, deliveries: Sequence[Delivery]) -> list[bool]:
+        self.waiting.set()
         self.release.wait()
         self.batches.append([item.delivery_id for item in deliveries])
         if any(item.delivery_id.startswith("poison") for item in deliveries):
@@ -169,11 +171,11 @@ def test_group_commit_writes_what_arrived_together_and_a_bad_delivery_fails_only
 
     threads = [threading.Thread(target=send, args=(name,)) for name in ("first", "x1", "poison", "x2")]
     threads[0].start()
-    while not group._queue.empty():  # the collector has taken "first" and waits in store_many
+    while not recording.waiting.is_set():  # "first" found nobody writing and waits in store_many itself
         pass
     for thread in threads[1:]:
         thread.start()
-    while group._queue.qsize() < 3:
+    while len(group._queue) < 3:
         pass
     recording.release.set()
     for thread in threads:
@@ -257,3 +259,33 @@ def test_the_postgres_writer_refuses_a_nul_and_raises_the_servers_own_errors(dat
     finally:
         opened.close()
     assert [row.delivery_id for row in rows(database)] == ["fine"]
+
+
+def test_group_commit_writes_a_lone_delivery_in_the_requests_own_thread() -> None:
+    recording = _Recording()
+    recording.release.set()
+    threads_before = threading.active_count()
+    group = GroupCommit(recording, max_batch=16)
+    seen: list[int] = []
+    original = recording.store_many
+
+    def store_many(deliveries: Sequence[Delivery]) -> list[bool]:
+        seen.append(threading.get_ident())
+        return original(deliveries)
+
+    recording.store_many = store_many  # type: ignore[method-assign]
+    assert group.store(delivery("alone")) is True and group.store(delivery("later")) is True
+    assert seen == [threading.get_ident()] * 2 and recording.batches == [["alone"], ["later"]]
+    assert threading.active_count() == threads_before  # no collector thread
+    group.close()
+
+
+def test_inbox_bodies_are_compressed_with_lz4_on_postgresql(database: Database) -> None:
+    if database.dialect != "postgresql":
+        pytest.skip("a PostgreSQL column setting")
+    with database.engine.connect() as connection:
+        available = "lz4" in connection.execute(text(
+            "SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")).scalar_one()
+        method = connection.execute(text(
+            "SELECT attcompression FROM pg_attribute WHERE attrelid = 'inbox'::regclass AND attname = 'body'")).scalar_one()
+    assert method == ("l" if available else "")
