@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import psycopg
+from psycopg import pq
 from sqlalchemy.engine import make_url
 
 from connector.pipeline.intake import Delivery, MultiRowInsert, ShopMissing, row_key, stored_flags
@@ -32,6 +34,7 @@ _CASTS = {"platform": "varchar", "delivery_id": "varchar", "topic": "varchar", "
 _TEXT, _BINARY = 0, 1
 _ROW_FORMATS = [_TEXT] * 6 + [_BINARY] + [_TEXT] * 3  # libpq's format of each parameter: only the body is binary
 _FOREIGN_KEY_VIOLATION = b"23503"
+_TUPLES_OK, _COMMAND_OK, _BAD = pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK, pq.ConnStatus.BAD
 
 
 def _text(value: str) -> bytes:
@@ -120,7 +123,6 @@ class PostgresWriter:
     """Deliveries into PostgreSQL: one autocommitted, prepared INSERT per delivery (or per group)."""
 
     def __init__(self, url: str, *, threads: int) -> None:
-        import psycopg
         from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
         # The URL as SQLAlchemy would connect with it (host, database, options such as search_path).
@@ -162,32 +164,26 @@ class PostgresWriter:
     def _execute(self, connection: IntakeConnection, count: int, parameters: list[bytes | None],
                  formats: list[int]) -> set[tuple[str, str]]:
         """Run the INSERT of `count` rows on `connection`, preparing it there first if needed; the keys inserted."""
-        import psycopg
-        from psycopg import pq
-
         pgconn = connection.connection.pgconn
         name = b"intake_insert_%d" % count
         try:
             if count not in connection.prepared:
-                self._check(pgconn, pgconn.prepare(name, self._insert.sql(count).encode()), pq.ExecStatus.COMMAND_OK)
+                self._check(pgconn, pgconn.prepare(name, self._insert.sql(count).encode()), _COMMAND_OK)
                 connection.prepared.add(count)
             result = pgconn.exec_prepared(name, parameters, formats)
         except psycopg.OperationalError as error:  # libpq had no result at all: the socket failed
             raise ConnectionLost(str(error)) from None
-        self._check(pgconn, result, pq.ExecStatus.TUPLES_OK)
+        self._check(pgconn, result, _TUPLES_OK)
         return {(result.get_value(row, 0).decode(), result.get_value(row, 1).decode())
                 for row in range(result.ntuples)}
 
     @staticmethod
     def _check(pgconn: Any, result: Any, expected: Any) -> None:
-        import psycopg
-        from psycopg import pq
-
         if result.status == expected:
             return
         if result.error_field(pq.DiagnosticField.SQLSTATE) == _FOREIGN_KEY_VIOLATION:
             raise ShopMissing()
-        if pgconn.status == pq.ConnStatus.BAD:
+        if pgconn.status == _BAD:
             raise ConnectionLost(result.error_message.decode(errors="replace").strip())
         raise psycopg.errors.error_from_result(result)
 
