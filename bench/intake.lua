@@ -1,8 +1,9 @@
 -- wrk script for the webhook intake benchmark: signed Shopify deliveries, a share of them repeated.
--- Arguments (after --): body file, base64 HMAC of the body, run seconds, tail seconds.
--- Each thread issues unique webhook ids "bench-<thread>-<n>"; every 10th request repeats an id issued at
--- least 3 s earlier (already answered), and in the last `tail` seconds only such repeats are sent, so a
--- request still in flight when wrk stops can never be a delivery that was stored but not counted.
+-- Arguments (after --): body file, base64 HMAC of the body, run seconds, tail seconds, run tag.
+-- Each thread issues unique webhook ids "bench-<tag>-<thread>-<n>" (the tag tells one run's ids from
+-- another's on the same server); every 10th request repeats an id issued at least 1 s earlier (answered
+-- long since, at a few ms each), and in the last `tail` seconds only such repeats are sent, so a request
+-- still in flight when wrk stops can never be a delivery that was stored but not counted.
 
 local threads = {}
 local next_thread = 0
@@ -19,6 +20,7 @@ function init(args)
   file:close()
   signature = args[2]
   tail_at = os.time() + tonumber(args[3]) - tonumber(args[4])
+  tag = args[5]
   issued, repeats, answered, stored, duplicate, other = 0, 0, 0, 0, 0, 0
   count, second, issued_by_second = 0, 0, {}
 end
@@ -30,7 +32,7 @@ function request()
     second = now
     issued_by_second[now] = issued
   end
-  local settled = issued_by_second[now - 3] or 0
+  local settled = issued_by_second[now - 1] or 0
   local id
   if settled > 0 and (now >= tail_at or count % 10 == 0) then
     repeats = repeats + 1
@@ -45,7 +47,7 @@ function request()
     ["X-Shopify-Topic"] = "orders/create",
     ["X-Shopify-Shop-Domain"] = "bench-store.myshopify.com",
     ["X-Shopify-Api-Version"] = "2026-10",
-    ["X-Shopify-Webhook-Id"] = "bench-" .. tid .. "-" .. id,
+    ["X-Shopify-Webhook-Id"] = "bench-" .. tag .. "-" .. tid .. "-" .. id,
   }, body)
 end
 

@@ -17,6 +17,7 @@ import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +25,8 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass, field
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -156,14 +158,22 @@ def inbox_rows(database_url: str) -> int:
     return int(count)
 
 
-def load(port: int, body_path: Path, body: bytes, seconds: int) -> dict[str, Any]:
-    """The generator's figures, with `cpu`: CPU seconds by process kind while it ran."""
+ROUNDS = 5  # each server is loaded this many times, in turn with the others, so all meet the same machine
+ROUND_SECONDS = 10  # long enough that the repeats-only last second leaves about a quarter of answers repeats
+WARM_UP_SECONDS = 2
+_TOTALS = ("requests", "duration_us", "issued", "repeats", "answered_200", "stored", "duplicate", "other_status",
+           "socket_errors", "timeouts")
+
+
+def load(port: int, body_path: Path, body: bytes, seconds: int, tag: str) -> dict[str, Any]:
+    """The generator's figures for one run (webhook ids tagged `tag`), with `cpu`: CPU seconds by process kind."""
     meter = CpuMeter()
     meter.start()
     if have_wrk():
-        figures = run_wrk(f"http://127.0.0.1:{port}", body_path, sign(body), seconds=seconds, connections=CONNECTIONS)
+        figures = run_wrk(f"http://127.0.0.1:{port}", body_path, sign(body), seconds=seconds, connections=CONNECTIONS,
+                          tag=tag)
     else:
-        figures = run_python("127.0.0.1", port, body, sign(body), seconds=seconds, connections=CONNECTIONS)
+        figures = run_python("127.0.0.1", port, body, sign(body), seconds=seconds, connections=CONNECTIONS, tag=tag)
     figures["cpu"] = meter.stop()
     return figures
 
@@ -172,18 +182,34 @@ def _rate(figures: dict[str, Any]) -> float:
     return figures["requests"] / (figures["duration_us"] / 1e6)
 
 
-def run_connector(database_url: str, work: Path, body_path: Path, body: bytes, seconds: int, *,
-                  group_commit: bool = False) -> dict[str, Any]:
-    data_dir = work / "data"
-    prepare_database(database_url, data_dir)
-    port = free_port()
-    command = [sys.executable, "-m", "connector", "serve", "--port", str(port), "--workers", str(WORKERS),
-               "--threads", str(THREADS)]
-    env = server_env(database_url, data_dir) | {"INTAKE_GROUP_COMMIT": "true" if group_commit else "false"}
-    with serving(command, env, port, "/healthz"):
-        figures = load(port, body_path, body, seconds)
-    figures["inbox_rows"] = inbox_rows(database_url)
-    return figures
+@dataclass
+class Server:
+    """One server the benchmark loads: its row label, how to start it, and the database its inbox is in."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    ready_path: str
+    port: int
+    database_url: str | None = None
+    rounds: list[dict[str, Any]] = field(default_factory=list)  # the measured runs
+    warm_up: dict[str, Any] | None = None  # stored and answered like the rest; not in the rates
+
+    def totals(self) -> dict[str, Any]:
+        """The measured rounds summed: p50 is the rounds' median, p99 the worst round's, CPU seconds by kind."""
+        summed: dict[str, Any] = {key: sum(run[key] for run in self.rounds) for key in _TOTALS}
+        summed["p50_us"] = statistics.median(run["p50_us"] for run in self.rounds)
+        summed["p99_us"] = max(run["p99_us"] for run in self.rounds)
+        cpu: dict[str, float] = {}
+        for run in self.rounds:
+            for kind, seconds in run["cpu"].items():
+                cpu[kind] = cpu.get(kind, 0.0) + seconds
+        summed["cpu"] = cpu
+        summed["generator"] = self.rounds[0]["generator"]
+        every_run = [*self.rounds, *([self.warm_up] if self.warm_up else [])]
+        summed["stored_all"] = sum(run["stored"] for run in every_run)
+        summed["inbox_rows"] = inbox_rows(self.database_url) if self.database_url else 0
+        return summed
 
 
 def gunicorn_command(port: int, app: str) -> list[str]:
@@ -192,31 +218,50 @@ def gunicorn_command(port: int, app: str) -> list[str]:
             str(THREADS), "--keep-alive", "5", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app]
 
 
-def run_bare(body_path: Path, body: bytes, seconds: int) -> dict[str, Any]:
+def bare_server() -> Server:
     port = free_port()
-    command = gunicorn_command(port, "bench.bare_app:app")
-    with serving(command, dict(os.environ), port, "/webhooks/shopify"):
-        return load(port, body_path, body, seconds)
+    return Server("bare app", gunicorn_command(port, "bench.bare_app:app"), dict(os.environ), "/webhooks/shopify", port)
 
 
-def run_floor(database_url: str, work: Path, body_path: Path, body: bytes, seconds: int) -> dict[str, Any]:
+def connector_server(name: str, database_url: str, data_dir: Path, *, group_commit: bool = False) -> Server:
+    prepare_database(database_url, data_dir)
+    port = free_port()
+    command = [sys.executable, "-m", "connector", "serve", "--port", str(port), "--workers", str(WORKERS),
+               "--threads", str(THREADS)]
+    env = server_env(database_url, data_dir) | {"INTAKE_GROUP_COMMIT": "true" if group_commit else "false"}
+    return Server(name, command, env, "/healthz", port, database_url)
+
+
+def floor_server(database_url: str, data_dir: Path) -> Server:
     """bench/floor_app.py under the same gunicorn: HMAC and the same INSERT, nothing else."""
     from connector.store.models import Shop
 
-    data_dir = work / "data"
     prepare_database(database_url, data_dir)
     engine = create_engine(database_url)
     with engine.connect() as connection:
         shop_id = connection.execute(select(Shop.id).where(Shop.domain == SHOP_DOMAIN)).scalar_one()
     engine.dispose()
     port = free_port()
-    command = gunicorn_command(port, "bench.floor_app:app")
     libpq_url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
     env = dict(os.environ, BENCH_FLOOR_DATABASE=libpq_url, BENCH_FLOOR_SHOP=str(shop_id), SHOPIFY_API_SECRET=SHOPIFY_SECRET)
-    with serving(command, env, port, "/"):
-        figures = load(port, body_path, body, seconds)
-    figures["inbox_rows"] = inbox_rows(database_url)
-    return figures
+    return Server("PostgreSQL floor (bench/floor_app.py)", gunicorn_command(port, "bench.floor_app:app"), env, "/",
+                  port, database_url)
+
+
+def load_in_turn(servers: list[Server], body_path: Path, body: bytes, per_round: int) -> None:
+    """Start every server, warm each up, then load them one after another for `ROUNDS` rounds of
+    `per_round` seconds, starting each round one server further on. The machine's speed drifts over
+    minutes (the same bare app ran at 1,900 and at 5,200 deliveries/s ten minutes apart), so each server
+    is measured in every stretch of the run rather than in one stretch of its own."""
+    with ExitStack() as stack:
+        for server in servers:
+            stack.enter_context(serving(server.command, server.env, server.port, server.ready_path))
+        for server in servers:
+            server.warm_up = load(server.port, body_path, body, WARM_UP_SECONDS, "warm")
+        for number in range(ROUNDS):
+            turn = number % len(servers)
+            for server in servers[turn:] + servers[:turn]:
+                server.rounds.append(load(server.port, body_path, body, per_round, f"r{number}"))
 
 
 def _cpu_note(section: Section, name: str, figures: dict[str, Any]) -> None:
@@ -227,20 +272,26 @@ def _cpu_note(section: Section, name: str, figures: dict[str, Any]) -> None:
                  f"{busy:.0%} busy")
 
 
-def _report(section: Section, name: str, figures: dict[str, Any], bare: dict[str, Any]) -> bool:
+def _round_ratios(server: Server, reference: Server) -> str:
+    ratios = [ratio(_rate(run), _rate(base)) for run, base in zip(server.rounds, reference.rounds, strict=True)]
+    return f"{', '.join(f'{value:.2f}' for value in ratios)} (median {statistics.median(ratios):.2f})"
+
+
+def _report(section: Section, server: Server, bare: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    name, figures = server.name, server.totals()
     rate, bare_rate = _rate(figures), _rate(bare)
     section.add(f"{name}: deliveries/s", f"{rate:,.0f}", f"{bare_rate:,.0f}", fmt_ratio(ratio(rate, bare_rate)))
     section.add(f"{name}: p50 latency", f"{figures['p50_us'] / 1000:.1f} ms", f"{bare['p50_us'] / 1000:.1f} ms",
                 fmt_ratio(ratio(figures['p50_us'], bare['p50_us'])))
     section.add(f"{name}: p99 latency", f"{figures['p99_us'] / 1000:.1f} ms", f"{bare['p99_us'] / 1000:.1f} ms",
                 fmt_ratio(ratio(figures['p99_us'], bare['p99_us'])))
-    exact = (figures["inbox_rows"] == figures["stored"]
+    exact = (figures["inbox_rows"] == figures["stored_all"]
              and figures["answered_200"] == figures["stored"] + figures["duplicate"]
              and figures["other_status"] == 0 and figures["socket_errors"] == 0 and figures["timeouts"] == 0)
     section.add(f"{name}: 200 answers (stored + repeats)",
                 f"{figures['answered_200']:,} ({figures['stored']:,} + {figures['duplicate']:,})")
-    section.add(f"{name}: inbox rows / answers \"stored\"",
-                f"{figures['inbox_rows']:,} / {figures['stored']:,} — {'equal' if exact else 'MISMATCH'}")
+    section.add(f"{name}: inbox rows / answers \"stored\" (with the warm-up's)",
+                f"{figures['inbox_rows']:,} / {figures['stored_all']:,} — {'equal' if exact else 'MISMATCH'}")
     unanswered = figures["issued"] - figures["stored"]
     if unanswered and exact:
         section.note(f"{name}: {figures['issued']:,} distinct ids were prepared; {unanswered} of them never got an "
@@ -248,10 +299,10 @@ def _report(section: Section, name: str, figures: dict[str, Any], bare: dict[str
     if figures["other_status"] or figures["socket_errors"] or figures["timeouts"]:
         section.note(f"{name}: {figures['other_status']} non-200 answers, {figures['socket_errors']} socket errors, "
                      f"{figures['timeouts']} timeouts")
-    return exact
+    return figures, exact
 
 
-def run(seconds: int = 30) -> Section:
+def run(round_seconds: int = ROUND_SECONDS) -> Section:
     section = Section("2. Webhook intake: `connector serve`",
                       goal=f"p99 under {GOAL_P99_MS:.0f} ms and at least half the bare app's throughput on "
                            "PostgreSQL; inbox rows equal to the deliveries answered as stored")
@@ -259,47 +310,59 @@ def run(seconds: int = 30) -> Section:
     body = delivery_body()
     body_path = work / "body.json"
     body_path.write_bytes(body)
-    bare = run_bare(body_path, body, seconds)
-    section.note(f"load: {bare['generator']} for {seconds} s per run; {len(body):,}-byte signed orders/create "
-                 f"bodies; every 10th delivery repeats a webhook id already answered (and only repeats are sent "
-                 f"in the last seconds, so no stored delivery is still in flight when the generator stops)")
-    section.note(f"servers: gunicorn, {WORKERS} workers × {THREADS} threads (gthread) for both the connector and "
-                 "the reference (a bare Flask app answering 200 with no work)")
-    section.note("the connector answers webhooks in a WSGI layer in front of Flask (webhooks/wsgi.py) and stores each "
-                 "delivery with one autocommitted INSERT … ON CONFLICT DO NOTHING RETURNING on the driver's own "
-                 "connection (PostgreSQL: one round trip, answered after the commit with "
-                 "synchronous_commit on; SQLite: one writer at a time, threads and processes queued on locks). The "
-                 "\"group commit\" rows set INTAKE_GROUP_COMMIT=true: the deliveries that arrive while one commit "
-                 "runs go together in the next statement")
-    all_exact = True
-    sqlite = run_connector(f"sqlite:///{work}/data/connector.db", work, body_path, body, seconds)
-    all_exact &= _report(section, "SQLite", sqlite, bare)
-    sqlite_group = run_connector(f"sqlite:///{work}/group/connector.db", work / "group", body_path, body, seconds,
-                                 group_commit=True)
-    all_exact &= _report(section, "SQLite, group commit", sqlite_group, bare)
     postgres_url = postgres_base_url()
-    met = sqlite["p99_us"] / 1000 < GOAL_P99_MS
-    if postgres_available(postgres_url):
-        with postgres_schema(postgres_url) as url:
-            postgres = run_connector(url, work / "pg", body_path, body, seconds)
-        all_exact &= _report(section, "PostgreSQL", postgres, bare)
-        with postgres_schema(postgres_url) as url:
-            postgres_group = run_connector(url, work / "pg-group", body_path, body, seconds, group_commit=True)
-        all_exact &= _report(section, "PostgreSQL, group commit", postgres_group, bare)
-        with postgres_schema(postgres_url) as url:
-            floor = run_floor(url, work / "pg-floor", body_path, body, seconds)
-        all_exact &= _report(section, "PostgreSQL floor (bench/floor_app.py)", floor, bare)
-        section.add("PostgreSQL: the connector's deliveries/s against the floor's", f"{_rate(postgres):,.0f}",
-                    f"{_rate(floor):,.0f}", fmt_ratio(ratio(_rate(postgres), _rate(floor))))
-        for name, figures in (("bare app", bare), ("PostgreSQL", postgres), ("PostgreSQL floor", floor)):
-            _cpu_note(section, name, figures)
-        section.note("the floor is the least a durable intake can do: a WSGI function that checks the HMAC and sends "
-                     "the same autocommitted INSERT on a connection per thread, under the same gunicorn. What it "
-                     "reaches against the bare app is what one committed row per delivery costs on this machine; the "
-                     "connector's ratio to the floor is what its own code costs")
-        met = met and postgres["p99_us"] / 1000 < GOAL_P99_MS and _rate(postgres) >= 0.5 * _rate(bare)
-    else:
-        section.note(f"PostgreSQL not reachable at {postgres_url.split('@')[-1]}: skipped (set BENCH_DATABASE_URL)")
+    with ExitStack() as schemas:
+        bare = bare_server()
+        servers = [bare,
+                   connector_server("SQLite", f"sqlite:///{work}/sqlite/connector.db", work / "sqlite"),
+                   connector_server("SQLite, group commit", f"sqlite:///{work}/group/connector.db", work / "group",
+                                    group_commit=True)]
+        have_postgres = postgres_available(postgres_url)
+        if have_postgres:
+            servers += [
+                connector_server("PostgreSQL", schemas.enter_context(postgres_schema(postgres_url)), work / "pg"),
+                connector_server("PostgreSQL, group commit", schemas.enter_context(postgres_schema(postgres_url)),
+                                 work / "pg-group", group_commit=True),
+                floor_server(schemas.enter_context(postgres_schema(postgres_url)), work / "pg-floor")]
+        load_in_turn(servers, body_path, body, round_seconds)
+        bare_totals = bare.totals()
+        section.note(f"load: {bare_totals['generator']}, {ROUNDS} rounds of {round_seconds} s per server "
+                     f"after a {WARM_UP_SECONDS} s warm-up; {len(body):,}-byte signed orders/create bodies; every 10th "
+                     "delivery repeats a webhook id already answered (and only repeats are sent in each run's last "
+                     "second, so no stored delivery is still in flight when the generator stops)")
+        section.note(f"servers: gunicorn, {WORKERS} workers × {THREADS} threads (gthread) for the connector and the "
+                     "references (a bare Flask app answering 200 with no work, and the floor below). All of them run "
+                     "side by side and are loaded in turn, one at a time, a round robin that starts one server further "
+                     "on each round; p50 is the median of a server's rounds, p99 its worst round's")
+        section.note("the connector answers webhooks in a WSGI layer in front of Flask (webhooks/wsgi.py) and stores each "
+                     "delivery with one autocommitted INSERT … ON CONFLICT DO NOTHING RETURNING (PostgreSQL: a "
+                     "statement prepared on each of the writer's own connections and sent through libpq, one round "
+                     "trip, answered after the commit with synchronous_commit on; SQLite: one writer at a time, "
+                     "threads and processes queued on locks). The \"group commit\" rows set INTAKE_GROUP_COMMIT=true: "
+                     "the deliveries that arrive while one commit runs go together in the next statement")
+        all_exact = True
+        reported: dict[str, dict[str, Any]] = {}
+        for server in servers[1:]:
+            reported[server.name], exact = _report(section, server, bare_totals)
+            all_exact &= exact
+        met = reported["SQLite"]["p99_us"] / 1000 < GOAL_P99_MS
+        if have_postgres:
+            postgres, floor = reported["PostgreSQL"], reported["PostgreSQL floor (bench/floor_app.py)"]
+            section.add("PostgreSQL: the connector's deliveries/s against the floor's", f"{_rate(postgres):,.0f}",
+                        f"{_rate(floor):,.0f}", fmt_ratio(ratio(_rate(postgres), _rate(floor))))
+            for server in servers[3:]:
+                section.note(f"{server.name} against the bare app, round by round: {_round_ratios(server, bare)}")
+            for name, figures in (("bare app", bare_totals), ("PostgreSQL", postgres),
+                                  ("PostgreSQL, group commit", reported["PostgreSQL, group commit"]),
+                                  ("PostgreSQL floor", floor)):
+                _cpu_note(section, name, figures)
+            section.note("the floor is the least a durable intake can do: a WSGI function that checks the HMAC and "
+                         "sends the same autocommitted INSERT through psycopg's execute on a connection per thread, "
+                         "under the same gunicorn. What it reaches against the bare app is what one committed row per "
+                         "delivery costs on this machine; the connector's ratio to the floor is what its own code costs")
+            met = met and postgres["p99_us"] / 1000 < GOAL_P99_MS and _rate(postgres) >= 0.5 * _rate(bare_totals)
+        else:
+            section.note(f"PostgreSQL not reachable at {postgres_url.split('@')[-1]}: skipped (set BENCH_DATABASE_URL)")
     section.verdict = ("met" if met and all_exact else
                        "missed" + ("" if all_exact else " (inbox rows differ from stored answers)"))
     return section

@@ -17,16 +17,17 @@ from pathlib import Path
 from typing import Any
 
 LUA_SCRIPT = Path(__file__).with_name("intake.lua")
-TAIL_SECONDS = 4
+TAIL_SECONDS = 1
 
 
 def have_wrk() -> bool:
     return shutil.which("wrk") is not None
 
 
-def run_wrk(url: str, body_path: Path, signature: str, *, seconds: int, connections: int, threads: int = 1) -> dict[str, Any]:
+def run_wrk(url: str, body_path: Path, signature: str, *, seconds: int, connections: int, tag: str,
+            threads: int = 1) -> dict[str, Any]:
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA_SCRIPT),
-               url, "--", str(body_path), signature, str(seconds), str(TAIL_SECONDS)]
+               url, "--", str(body_path), signature, str(seconds), str(TAIL_SECONDS), tag]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True)
     for line in finished.stdout.splitlines():
         if line.startswith("BENCH "):
@@ -36,8 +37,8 @@ def run_wrk(url: str, body_path: Path, signature: str, *, seconds: int, connecti
     raise RuntimeError(f"wrk printed no figures: {finished.stdout[-1000:]} {finished.stderr[-1000:]}")
 
 
-def _client(args: tuple[int, str, int, bytes, str, float]) -> dict[str, Any]:
-    number, host, port, body, signature, stop_at = args
+def _client(args: tuple[int, str, int, bytes, str, float, str]) -> dict[str, Any]:
+    number, host, port, body, signature, stop_at, tag = args
     rng = random.Random(number)
     connection = http.client.HTTPConnection(host, port, timeout=10)
     latencies: list[float] = []
@@ -53,7 +54,7 @@ def _client(args: tuple[int, str, int, bytes, str, float]) -> dict[str, Any]:
             webhook_id = figures["issued"]
         headers = {"Content-Type": "application/json", "X-Shopify-Hmac-Sha256": signature,
                    "X-Shopify-Topic": "orders/create", "X-Shopify-Shop-Domain": "bench-store.myshopify.com",
-                   "X-Shopify-Api-Version": "2026-10", "X-Shopify-Webhook-Id": f"bench-p{number}-{webhook_id}"}
+                   "X-Shopify-Api-Version": "2026-10", "X-Shopify-Webhook-Id": f"bench-{tag}-p{number}-{webhook_id}"}
         started = time.perf_counter()
         try:
             connection.request("POST", "/webhooks/shopify", body=body, headers=headers)
@@ -77,12 +78,13 @@ def _client(args: tuple[int, str, int, bytes, str, float]) -> dict[str, Any]:
     return {**figures, "latencies": latencies}
 
 
-def run_python(host: str, port: int, body: bytes, signature: str, *, seconds: int, connections: int) -> dict[str, Any]:
+def run_python(host: str, port: int, body: bytes, signature: str, *, seconds: int, connections: int,
+               tag: str) -> dict[str, Any]:
     """`connections` processes, one keep-alive connection each, one request at a time."""
     started = time.perf_counter()
     stop_at = started + seconds
     with multiprocessing.get_context("spawn").Pool(connections) as pool:
-        parts = pool.map(_client, [(n, host, port, body, signature, stop_at) for n in range(connections)])
+        parts = pool.map(_client, [(n, host, port, body, signature, stop_at, tag) for n in range(connections)])
     duration = time.perf_counter() - started
     latencies = sorted(value for part in parts for value in part["latencies"])
     totals = {key: sum(part[key] for part in parts) for key in parts[0] if key != "latencies"}

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     if "engine" in chosen:
         sections.append(_guarded("1. Engine", lambda: engine.run(orders=2_000 if quick else 100_000)))
     if "intake" in chosen:
-        sections.append(_guarded("2. Webhook intake", lambda: intake.run(seconds=6 if quick else 30)))
+        sections.append(_guarded("2. Webhook intake", lambda: intake.run(round_seconds=2 if quick else intake.ROUND_SECONDS)))
     with ThreadPoolExecutor(max_workers=1) as pool:
         if "sync" in chosen:
             # 100,000 orders take several minutes to build in the sandbox and to store; see RESULTS.md.
