@@ -272,8 +272,13 @@ def _cpu_note(section: Section, name: str, figures: dict[str, Any]) -> None:
                  f"{busy:.0%} busy")
 
 
+def round_ratios(server: Server, reference: Server) -> list[float]:
+    """Per round, the server's deliveries/s against the reference's in the same round."""
+    return [ratio(_rate(run), _rate(base)) for run, base in zip(server.rounds, reference.rounds, strict=True)]
+
+
 def _round_ratios(server: Server, reference: Server) -> str:
-    ratios = [ratio(_rate(run), _rate(base)) for run, base in zip(server.rounds, reference.rounds, strict=True)]
+    ratios = round_ratios(server, reference)
     return f"{', '.join(f'{value:.2f}' for value in ratios)} (median {statistics.median(ratios):.2f})"
 
 
@@ -350,6 +355,12 @@ def run(round_seconds: int = ROUND_SECONDS) -> Section:
             postgres, floor = reported["PostgreSQL"], reported["PostgreSQL floor (bench/floor_app.py)"]
             section.add("PostgreSQL: the connector's deliveries/s against the floor's", f"{_rate(postgres):,.0f}",
                         f"{_rate(floor):,.0f}", fmt_ratio(ratio(_rate(postgres), _rate(floor))))
+            # The goal is judged on the median round: one round in which the bare app happened to be slow (or
+            # fast) moves the summed rates, not the median.
+            connector = next(server for server in servers if server.name == "PostgreSQL")
+            median_ratio = statistics.median(round_ratios(connector, bare))
+            section.add("PostgreSQL against the bare app, the median round (the goal's figure)", "",
+                        "goal ≥ 0.50×", fmt_ratio(median_ratio))
             for server in servers[3:]:
                 section.note(f"{server.name} against the bare app, round by round: {_round_ratios(server, bare)}")
             for name, figures in (("bare app", bare_totals), ("PostgreSQL", postgres),
@@ -357,10 +368,10 @@ def run(round_seconds: int = ROUND_SECONDS) -> Section:
                                   ("PostgreSQL floor", floor)):
                 _cpu_note(section, name, figures)
             section.note("the floor is the least a durable intake can do: a WSGI function that checks the HMAC and "
-                         "sends the same autocommitted INSERT through psycopg's execute on a connection per thread, "
+                         "sends the same autocommitted INSERT, prepared and sent through libpq, on a connection per thread, "
                          "under the same gunicorn. What it reaches against the bare app is what one committed row per "
                          "delivery costs on this machine; the connector's ratio to the floor is what its own code costs")
-            met = met and postgres["p99_us"] / 1000 < GOAL_P99_MS and _rate(postgres) >= 0.5 * _rate(bare_totals)
+            met = met and postgres["p99_us"] / 1000 < GOAL_P99_MS and median_ratio >= 0.5
         else:
             section.note(f"PostgreSQL not reachable at {postgres_url.split('@')[-1]}: skipped (set BENCH_DATABASE_URL)")
     section.verdict = ("met" if met and all_exact else
