@@ -46,7 +46,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 soak: $(STAMP)
-	$(BIN)/python -m pytest -m soak --run-soak $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "soak or fuzz" --run-soak $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

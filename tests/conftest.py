@@ -28,6 +28,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-soak", action="store_true", help="run the long soak tests")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--run-soak"):
+        # Read by the route fuzz tests at import: `make soak` gives them their long run.
+        os.environ["CONNECTOR_FUZZ_EXAMPLES"] = "5000"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.getoption("--run-soak"):
         return
