@@ -37,7 +37,7 @@ from connector.store.models import UTCDateTime, naive_utc, utcnow
 
 COLUMNS = ("platform", "delivery_id", "topic", "shop_domain", "shop_id", "headers", "body", "body_omitted")
 # A row's placeholders in the multi-row INSERT: the columns, then received_at for received_at and next_attempt_at.
-_ROW_VALUES = (*COLUMNS, "received_at", "received_at")
+ROW_VALUES = (*COLUMNS, "received_at", "received_at")
 
 
 def _insert_sql(placeholder: Callable[[str], str]) -> str:
@@ -154,10 +154,10 @@ class MultiRowInsert:
     def sql(self, count: int) -> str:
         built = self._cache.get(count)
         if built is None:
-            width = len(_ROW_VALUES)
+            width = len(ROW_VALUES)
             rows = ", ".join(
                 "(" + ", ".join(self._placeholder(name, index * width + offset)
-                                for offset, name in enumerate(_ROW_VALUES, start=1))
+                                for offset, name in enumerate(ROW_VALUES, start=1))
                 + ", 'pending', 0)" for index in range(count))
             built = (f"INSERT INTO inbox ({', '.join(COLUMNS)}, received_at, next_attempt_at, status, attempts)"
                      f" VALUES {rows} ON CONFLICT (platform, delivery_id) DO NOTHING RETURNING platform, delivery_id")
@@ -167,7 +167,7 @@ class MultiRowInsert:
     @staticmethod
     def positional(rows: Sequence[Mapping[str, Any]]) -> list[Any]:
         """The values in placeholder order (received_at twice)."""
-        return [row[name] for row in rows for name in _ROW_VALUES]
+        return [row[name] for row in rows for name in ROW_VALUES]
 
 
 def _sqlite_time(moment: datetime) -> str:

@@ -18,21 +18,21 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg import pq
 from sqlalchemy.engine import make_url
 
-from connector.pipeline.intake import Delivery, MultiRowInsert, ShopMissing, row_key, stored_flags
+from connector.pipeline.intake import ROW_VALUES, Delivery, MultiRowInsert, ShopMissing, row_key, stored_flags
 from connector.store.models import naive_utc
 
-# The SQL type each value is sent as (text, except the body); received_at is used for next_attempt_at too.
+# The SQL type each value is cast to (received_at is sent twice: for next_attempt_at too); _ENCODERS below says how.
 _CASTS = {"platform": "varchar", "delivery_id": "varchar", "topic": "varchar", "shop_domain": "varchar",
           "shop_id": "integer", "headers": "json", "body": "bytea", "body_omitted": "integer",
           "received_at": "timestamp"}
 _TEXT, _BINARY = 0, 1
-_ROW_FORMATS = [_TEXT] * 6 + [_BINARY] + [_TEXT] * 3  # libpq's format of each parameter: only the body is binary
 _FOREIGN_KEY_VIOLATION = b"23503"
 _TUPLES_OK, _COMMAND_OK, _BAD = pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK, pq.ConnStatus.BAD
 
@@ -48,13 +48,21 @@ def _number(value: int | None) -> bytes | None:
     return None if value is None else str(int(value)).encode()
 
 
+def _time(value: datetime) -> bytes:
+    return naive_utc(value).isoformat(sep=" ").encode()
+
+
+# How each column's value is sent: all as text but the body, which goes as its own bytes.
+_ENCODERS: dict[str, Callable[[Any], bytes | None]] = {
+    "platform": _text, "delivery_id": _text, "topic": _text, "shop_domain": _text, "shop_id": _number,
+    "headers": lambda headers: json.dumps(headers).encode(), "body": bytes, "body_omitted": _number,
+    "received_at": _time}
+_ROW_FORMATS = [_BINARY if name == "body" else _TEXT for name in ROW_VALUES]  # libpq's format of each parameter
+
+
 def encoded_row(values: Mapping[str, Any]) -> list[bytes | None]:
-    """A delivery's column values (Delivery.values()) as the INSERT's parameters, in _ROW_FORMATS."""
-    received = naive_utc(values["received_at"]).isoformat(sep=" ").encode()
-    parameters = [_text(values["platform"]), _text(values["delivery_id"]), _text(values["topic"]),
-                  _text(values["shop_domain"]), _number(values["shop_id"]), json.dumps(values["headers"]).encode(),
-                  bytes(values["body"]), _number(values["body_omitted"]), received, received]
-    return parameters
+    """A delivery's column values (Delivery.values()) as the INSERT's parameters, in placeholder order."""
+    return [_ENCODERS[name](values[name]) for name in ROW_VALUES]
 
 
 class IntakeConnection:
