@@ -40,17 +40,38 @@ COLUMNS = ("platform", "delivery_id", "topic", "shop_domain", "shop_id", "header
 ROW_VALUES = (*COLUMNS, "received_at", "received_at")
 
 
-def _insert_sql(placeholder: Callable[[str], str]) -> str:
-    """The one INSERT of a delivery, with `placeholder(name)` for each value (per driver's paramstyle)."""
-    values = ", ".join(placeholder(name) for name in (*COLUMNS, "received_at", "received_at"))
-    return (f"INSERT INTO inbox ({', '.join(COLUMNS)}, received_at, next_attempt_at, status, attempts)"
-            f" VALUES ({values}, 'pending', 0)"
-            " ON CONFLICT (platform, delivery_id) DO NOTHING RETURNING id")
+class MultiRowInsert:
+    """The INSERT of `n` deliveries in one statement, built once per size, returning the keys inserted.
+
+    `placeholder(column, position)` writes a value's placeholder: `position` counts the statement's values from 1.
+    """
+
+    def __init__(self, placeholder: Callable[[str, int], str]) -> None:
+        self._placeholder = placeholder
+        self._cache: dict[int, str] = {}
+
+    def sql(self, count: int) -> str:
+        built = self._cache.get(count)
+        if built is None:
+            width = len(ROW_VALUES)
+            rows = ", ".join(
+                "(" + ", ".join(self._placeholder(name, index * width + offset)
+                                for offset, name in enumerate(ROW_VALUES, start=1))
+                + ", 'pending', 0)" for index in range(count))
+            built = (f"INSERT INTO inbox ({', '.join(COLUMNS)}, received_at, next_attempt_at, status, attempts)"
+                     f" VALUES {rows} ON CONFLICT (platform, delivery_id) DO NOTHING RETURNING platform, delivery_id")
+            self._cache[count] = built
+        return built
+
+    @staticmethod
+    def positional(rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """The values in placeholder order (received_at twice)."""
+        return [row[name] for row in rows for name in ROW_VALUES]
 
 
 def _insert_clause() -> TextClause:
     # Written out once, so the session path also skips SQLAlchemy's per-call compilation of ON CONFLICT.
-    return text(_insert_sql(lambda name: f":{name}")).bindparams(
+    return text(MultiRowInsert(lambda column, _position: f":{column}").sql(1)).bindparams(
         bindparam("headers", type_=JSON()),
         bindparam("body", type_=LargeBinary()),
         bindparam("received_at", type_=UTCDateTime()),
@@ -139,35 +160,6 @@ def stored_flags(keys: Sequence[tuple[str, str]], inserted: set[tuple[str, str]]
         flags.append(key in inserted and key not in seen)
         seen.add(key)
     return flags
-
-
-class MultiRowInsert:
-    """The INSERT of `n` deliveries in one statement, built once per size, returning the keys inserted.
-
-    `placeholder(column, position)` writes a value's placeholder: `position` counts the statement's values from 1.
-    """
-
-    def __init__(self, placeholder: Callable[[str, int], str]) -> None:
-        self._placeholder = placeholder
-        self._cache: dict[int, str] = {}
-
-    def sql(self, count: int) -> str:
-        built = self._cache.get(count)
-        if built is None:
-            width = len(ROW_VALUES)
-            rows = ", ".join(
-                "(" + ", ".join(self._placeholder(name, index * width + offset)
-                                for offset, name in enumerate(ROW_VALUES, start=1))
-                + ", 'pending', 0)" for index in range(count))
-            built = (f"INSERT INTO inbox ({', '.join(COLUMNS)}, received_at, next_attempt_at, status, attempts)"
-                     f" VALUES {rows} ON CONFLICT (platform, delivery_id) DO NOTHING RETURNING platform, delivery_id")
-            self._cache[count] = built
-        return built
-
-    @staticmethod
-    def positional(rows: Sequence[Mapping[str, Any]]) -> list[Any]:
-        """The values in placeholder order (received_at twice)."""
-        return [row[name] for row in rows for name in ROW_VALUES]
 
 
 def _sqlite_time(moment: datetime) -> str:
