@@ -60,7 +60,11 @@ class IntakeRequest:
         """The whole body in one read when its Content-Length is declared and at most `max_bytes`, else None
         (no length, chunked, or over: read it through `stream`). A body cut short comes back short."""
         declared = self.environ.get("CONTENT_LENGTH")
-        if not declared or not declared.isascii() or not declared.isdigit() or self.environ.get("wsgi.input_terminated"):
+        if not declared or not declared.isascii() or not declared.isdigit():
+            return None
+        # gunicorn marks every body wsgi.input_terminated (its stream ends at the body's end, declared or
+        # chunked): only a chunked one has no length to go by.
+        if "chunked" in self.environ.get("HTTP_TRANSFER_ENCODING", "").lower():
             return None
         length = int(declared)
         if length > max_bytes:
