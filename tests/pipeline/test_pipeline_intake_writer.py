@@ -289,3 +289,17 @@ def test_inbox_bodies_are_compressed_with_lz4_on_postgresql(database: Database) 
         method = connection.execute(text(
             "SELECT attcompression FROM pg_attribute WHERE attrelid = 'inbox'::regclass AND attname = 'body'")).scalar_one()
     assert method == ("l" if available else "")
+
+
+def test_the_postgres_parameters_follow_the_inserts_placeholder_order() -> None:
+    import json
+
+    from connector.pipeline.intake import ROW_VALUES
+    from connector.pipeline.intake_postgres import encoded_row
+
+    values = delivery("id-7", shop_id=41, omitted=99).values()
+    expected = {"platform": b"shopify", "delivery_id": b"id-7", "topic": b"orders/create",
+                "shop_domain": b"a.myshopify.com", "shop_id": b"41",
+                "headers": json.dumps({"X-Shopify-Topic": "orders/create"}).encode(), "body": b"",
+                "body_omitted": b"99", "received_at": b"2026-11-27 09:30:00.123456"}
+    assert encoded_row(values) == [expected[name] for name in ROW_VALUES]
