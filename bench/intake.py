@@ -1,10 +1,11 @@
 """Benchmark 2: webhook intake under `connector serve` (gunicorn, 2 workers) against a bare Flask app and a floor.
 
-Signed Shopify deliveries come from wrk (bench/intake.lua) or, without wrk, Python processes, for a fixed
-time on SQLite and on PostgreSQL. Afterwards the inbox must hold exactly one row per delivery answered
-"stored", which must equal the distinct webhook ids sent: nothing lost, repeats stored once. On PostgreSQL
-a third server, the floor (bench/floor_app.py), stores the same rows with nothing but the HMAC and the
-INSERT, and each run's CPU time is split by process kind.
+Signed Shopify deliveries come from wrk (bench/intake.lua) or, without wrk, Python processes. Every server
+(the bare app, the connector on SQLite and on PostgreSQL, each plain and with group commit, and on
+PostgreSQL the floor, bench/floor_app.py, which stores the same rows with nothing but the HMAC and the
+INSERT) runs side by side and is loaded in turn, round after round, so all of them meet the same machine.
+Afterwards each inbox must hold exactly one row per delivery answered "stored": nothing lost, repeats
+stored once. Each server's CPU time is split by process kind.
 """
 
 from __future__ import annotations
@@ -196,7 +197,8 @@ class Server:
     warm_up: dict[str, Any] | None = None  # stored and answered like the rest; not in the rates
 
     def totals(self) -> dict[str, Any]:
-        """The measured rounds summed: p50 is the rounds' median, p99 the worst round's, CPU seconds by kind."""
+        """The measured rounds summed: p50 is the rounds' median, p99 the worst round's, CPU seconds by kind;
+        with `inbox_rows`, counted in the server's database now, to check against every run's "stored"."""
         summed: dict[str, Any] = {key: sum(run[key] for run in self.rounds) for key in _TOTALS}
         summed["p50_us"] = statistics.median(run["p50_us"] for run in self.rounds)
         summed["p99_us"] = max(run["p99_us"] for run in self.rounds)
