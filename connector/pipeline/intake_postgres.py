@@ -15,7 +15,7 @@ waits, so the web server's other threads go on meanwhile.
 from __future__ import annotations
 
 import json
-import threading
+import queue
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -69,15 +69,16 @@ def encoded_row(values: Mapping[str, Any]) -> list[bytes | None]:
 class IntakeConnection:
     """One psycopg connection the writer sends its INSERTs on, and the batch sizes already prepared on it."""
 
-    __slots__ = ("connection", "prepared")
+    __slots__ = ("connection", "pgconn", "prepared")
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection
+        self.pgconn = connection.pgconn  # libpq's connection, which the INSERTs go through
         self.prepared: set[int] = set()
 
     @property
     def closed(self) -> bool:
-        return bool(self.connection.closed)  # True as well once the server has gone away
+        return bool(self.pgconn.status == _BAD)  # as psycopg's own `closed`: True too once the server has gone away
 
     def close(self) -> None:
         self.connection.close()
@@ -86,9 +87,10 @@ class IntakeConnection:
 class Connections:
     """The intake's own connections: one taken per request and given back after.
 
-    A list and a lock rather than SQLAlchemy's pool, whose checkout, return and reset cost a delivery
-    more CPU than the rest of its Python. At most `keep` idle connections stay open; a connection older
-    than `max_age` seconds or one that failed is closed instead of reused.
+    The idle ones wait in a SimpleQueue, which takes and gives without a Python-level lock, rather
+    than in SQLAlchemy's pool, whose checkout, return and reset cost a delivery more CPU than the rest
+    of its Python. About `keep` idle connections stay open (two threads giving back at once may leave
+    one more); a connection older than `max_age` seconds or one that failed is closed instead of reused.
     """
 
     def __init__(self, connect: Callable[[], Any], *, keep: int, max_age: float = 1800.0,
@@ -97,30 +99,34 @@ class Connections:
         self._keep = keep
         self._max_age = max_age
         self._clock = clock
-        self._idle: list[tuple[Any, float]] = []
-        self._lock = threading.Lock()
+        self._idle: queue.SimpleQueue[tuple[Any, float]] = queue.SimpleQueue()
 
     def take(self) -> tuple[Any, float, bool]:
         """A connection, when it was opened, and whether it was reused (not opened for this request)."""
-        with self._lock:
-            while self._idle:
-                connection, opened = self._idle.pop()
-                if self._clock() - opened <= self._max_age and not connection.closed:
-                    return connection, opened, True
-                connection.close()
-        return self._connect(), self._clock(), False
+        while True:
+            try:
+                connection, opened = self._idle.get_nowait()
+            except queue.Empty:
+                return self._connect(), self._clock(), False
+            if self._clock() - opened <= self._max_age and not connection.closed:
+                return connection, opened, True
+            connection.close()
 
     def give_back(self, connection: Any, opened: float) -> None:
-        with self._lock:
-            if len(self._idle) < self._keep and not connection.closed:
-                self._idle.append((connection, opened))
-                return
-        connection.close()
+        if self._idle.qsize() < self._keep and not connection.closed:
+            self._idle.put((connection, opened))
+        else:
+            connection.close()
+
+    def idle(self) -> int:
+        return self._idle.qsize()
 
     def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for connection, _opened in idle:
+        while True:
+            try:
+                connection, _opened = self._idle.get_nowait()
+            except queue.Empty:
+                return
             connection.close()
 
 
@@ -144,16 +150,23 @@ class PostgresWriter:
         self._insert = MultiRowInsert(lambda column, position: f"${position}::{_CASTS[column]}")
 
     def store(self, delivery: Delivery) -> bool:
-        return self.store_many([delivery])[0]
+        # One row: it was new exactly when the INSERT returned it, so no keys are read back.
+        return bool(self._run(1, encoded_row(delivery.values()), _ROW_FORMATS).ntuples == 1)
 
     def store_many(self, deliveries: Sequence[Delivery]) -> list[bool]:
         rows = [delivery.values() for delivery in deliveries]
         parameters = [parameter for row in rows for parameter in encoded_row(row)]
-        formats = _ROW_FORMATS * len(rows)
+        result = self._run(len(rows), parameters, _ROW_FORMATS * len(rows))
+        inserted = {(result.get_value(row, 0).decode(), result.get_value(row, 1).decode())
+                    for row in range(result.ntuples)}
+        return stored_flags([row_key(row) for row in rows], inserted)
+
+    def _run(self, count: int, parameters: list[bytes | None], formats: list[int]) -> Any:
+        """The result of the INSERT of `count` rows, on a connection taken for it and given back after."""
         while True:
             connection, opened, reused = self._connections.take()
             try:
-                returned = self._execute(connection, len(deliveries), parameters, formats)
+                result = self._execute(connection, count, parameters, formats)
             except ShopMissing:
                 self._connections.give_back(connection, opened)
                 raise
@@ -167,13 +180,12 @@ class PostgresWriter:
                 connection.close()
                 raise
             self._connections.give_back(connection, opened)
-            break
-        return stored_flags([row_key(row) for row in rows], returned)
+            return result
 
     def _execute(self, connection: IntakeConnection, count: int, parameters: list[bytes | None],
-                 formats: list[int]) -> set[tuple[str, str]]:
-        """Run the INSERT of `count` rows on `connection`, preparing it there first if needed; the keys inserted."""
-        pgconn = connection.connection.pgconn
+                 formats: list[int]) -> Any:
+        """Run the INSERT of `count` rows on `connection`, preparing it there first if needed; its result."""
+        pgconn = connection.pgconn
         name = b"intake_insert_%d" % count
         try:
             if count not in connection.prepared:
@@ -183,8 +195,7 @@ class PostgresWriter:
         except psycopg.OperationalError as error:  # libpq had no result at all: the socket failed
             raise ConnectionLost(str(error)) from None
         self._check(pgconn, result, _TUPLES_OK)
-        return {(result.get_value(row, 0).decode(), result.get_value(row, 1).decode())
-                for row in range(result.ntuples)}
+        return result
 
     @staticmethod
     def _check(pgconn: Any, result: Any, expected: Any) -> None:

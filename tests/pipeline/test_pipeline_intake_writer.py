@@ -231,7 +231,10 @@ def test_an_idle_connection_the_server_dropped_is_replaced_and_the_delivery_stor
     opened = open_writer(database, threads=2, group_commit=False)
     try:
         assert isinstance(opened, PostgresWriter) and opened.store(delivery("before")) is True
-        [(idle, _opened)] = opened._connections._idle
+        assert opened._connections.idle() == 1
+        idle, opened_at, reused = opened._connections.take()  # the one idle connection, put back as it was
+        assert reused is True
+        opened._connections.give_back(idle, opened_at)
         with database.engine.connect() as admin:  # the server ends the writer's idle connection
             ended = admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": idle.connection.info.backend_pid}).scalar()
             admin.commit()
