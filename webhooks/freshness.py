@@ -30,17 +30,12 @@ _BODY_SHOP_FIELDS = ("shop_domain", "myshopify_domain")
 
 
 def triggered_at(value: str | None) -> datetime | None:
-    """Shopify's `2026-12-04T22:00:00.123456789Z` (nanoseconds cut to microseconds), or None if unreadable."""
+    """Shopify's `2026-12-04T22:00:00.123456789Z`, or None if unreadable or without a zone. Python 3.11's
+    ISO reader takes the `Z` and cuts the nanoseconds to microseconds itself."""
     if not value:
         return None
-    text = value.strip().replace("Z", "+00:00")
-    if "." in text:
-        whole, rest = text.split(".", 1)
-        zone_at = next((index for index, char in enumerate(rest) if not char.isdigit()), len(rest))
-        digits, zone = rest[:zone_at], rest[zone_at:]
-        text = f"{whole}.{digits[:6]}{zone}"
     try:
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -77,3 +77,9 @@ def test_trigger_times_as_shopify_writes_them(value: str, stale: bool) -> None:
     now = triggered_at("2026-12-04T22:00:00Z")
     assert now is not None
     assert (staleness(value, timedelta(minutes=360), now) is not None) == stale
+
+
+def test_a_trigger_time_keeps_its_microseconds_and_its_zone() -> None:
+    assert triggered_at("2026-12-04T22:00:00.123456789Z") == datetime(2026, 12, 4, 22, 0, 0, 123456, tzinfo=UTC)
+    assert triggered_at(" 2026-12-04T23:00:00.5+01:00 ") == datetime(2026, 12, 4, 22, 0, 0, 500000, tzinfo=UTC)
+    assert triggered_at("2026-12-04T22:00:00") is None  # no zone: its age would be a guess
