@@ -1,5 +1,6 @@
 -- wrk script for the webhook intake benchmark: signed Shopify deliveries, a share of them repeated.
 -- Arguments (after --): body file, base64 HMAC of the body, run seconds, tail seconds, run tag.
+-- The headers are the ones Shopify sends, Triggered-At (the current second) and Event-Id included.
 -- Each thread issues unique webhook ids "bench-<tag>-<thread>-<n>" (the tag tells one run's ids from
 -- another's on the same server); every 10th request repeats an id issued at least 1 s earlier (answered
 -- long since, at a few ms each), and in the last `tail` seconds only such repeats are sent, so a request
@@ -31,6 +32,7 @@ function request()
   if now ~= second then
     second = now
     issued_by_second[now] = issued
+    triggered_at = os.date("!%Y-%m-%dT%H:%M:%S", now) .. ".000000000Z"
   end
   local settled = issued_by_second[now - 1] or 0
   local id
@@ -48,6 +50,8 @@ function request()
     ["X-Shopify-Shop-Domain"] = "bench-store.myshopify.com",
     ["X-Shopify-Api-Version"] = "2026-10",
     ["X-Shopify-Webhook-Id"] = "bench-" .. tag .. "-" .. tid .. "-" .. id,
+    ["X-Shopify-Event-Id"] = "event-" .. tag .. "-" .. tid .. "-" .. id,
+    ["X-Shopify-Triggered-At"] = triggered_at,
   }, body)
 end
 

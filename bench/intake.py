@@ -334,7 +334,8 @@ def run(round_seconds: int = ROUND_SECONDS) -> Section:
         load_in_turn(servers, body_path, body, round_seconds)
         bare_totals = bare.totals()
         section.note(f"load: {bare_totals['generator']}, {ROUNDS} rounds of {round_seconds} s per server "
-                     f"after a {WARM_UP_SECONDS} s warm-up; {len(body):,}-byte signed orders/create bodies; every 10th "
+                     f"after a {WARM_UP_SECONDS} s warm-up; {len(body):,}-byte signed orders/create bodies with the headers "
+                     "Shopify sends (Triggered-At too, so the connector's freshness check runs); every 10th "
                      "delivery repeats a webhook id already answered (and only repeats are sent in each run's last "
                      "second, so no stored delivery is still in flight when the generator stops)")
         section.note(f"servers: gunicorn, {WORKERS} workers × {THREADS} threads (gthread) for the connector and the "

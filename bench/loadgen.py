@@ -54,7 +54,9 @@ def _client(args: tuple[int, str, int, bytes, str, float, str]) -> dict[str, Any
             webhook_id = figures["issued"]
         headers = {"Content-Type": "application/json", "X-Shopify-Hmac-Sha256": signature,
                    "X-Shopify-Topic": "orders/create", "X-Shopify-Shop-Domain": "bench-store.myshopify.com",
-                   "X-Shopify-Api-Version": "2026-10", "X-Shopify-Webhook-Id": f"bench-{tag}-p{number}-{webhook_id}"}
+                   "X-Shopify-Api-Version": "2026-10", "X-Shopify-Webhook-Id": f"bench-{tag}-p{number}-{webhook_id}",
+                   "X-Shopify-Event-Id": f"event-{tag}-p{number}-{webhook_id}",
+                   "X-Shopify-Triggered-At": time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())}
         started = time.perf_counter()
         try:
             connection.request("POST", "/webhooks/shopify", body=body, headers=headers)
