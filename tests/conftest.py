@@ -29,6 +29,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # A new database gets the migrated schema copied in, not the migrations run again. Imported here, not at the
+    # top: processes that tests start import this module as tests.conftest, without tests/ on their path.
+    from migrated_template import install
+
+    install()
     if config.getoption("--run-soak"):
         # Read by the route fuzz tests at import: `make soak` gives them their long run.
         os.environ["CONNECTOR_FUZZ_EXAMPLES"] = "5000"
