@@ -9,7 +9,8 @@ from one: that was a quarter of the suite's time. `install()` puts `fast_upgrade
     an empty PostgreSQL schema    pg_dump of the template schema migrated at first use (DDL and rows), replayed
                                   under the test's schema name, with the migrations' advisory lock held
     anything else                 the real upgrade: a database with tables in it (the migration tests' own,
-                                  one revision behind, ...), an in-memory SQLite, no pg_dump on the PATH
+                                  one revision behind, ...), an in-memory SQLite, no pg_dump on the PATH or
+                                  one that cannot dump the server (older than it)
 
 So the migrations still run, once per process on each backend, and what a test gets is exactly what they make;
 `tests/test_store.py` compares that with the models. Processes a test starts migrate for real.
@@ -34,7 +35,9 @@ from connector.store import db
 _real_upgrade = db.upgrade
 _lock = threading.Lock()
 _sqlite_template: Path | None = None
-_postgres_scripts: dict[str, tuple[str, str]] = {}  # server URL -> (the template's schema name, its dump)
+# server URL -> (the template's schema name, its dump), or None where pg_dump could not dump it (a pg_dump
+# older than the server refuses to): that server's tests then migrate each schema for real.
+_postgres_scripts: dict[str, tuple[str, str] | None] = {}
 
 
 def install() -> None:
@@ -79,7 +82,10 @@ def _sqlite_copy(engine: Engine) -> bool:
 
 def _postgres_replay(engine: Engine) -> bool:
     server = engine.url.set(query={}).render_as_string(hide_password=False)
-    template, script = _postgres_script(server)  # first: making it takes the migrations' lock itself
+    dumped = _postgres_script(server)  # first: making it takes the migrations' lock itself
+    if dumped is None:
+        return False
+    template, script = dumped
     with engine.connect() as connection:
         connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": db._MIGRATION_LOCK_ID})
         try:
@@ -100,7 +106,7 @@ def _postgres_replay(engine: Engine) -> bool:
             connection.commit()
 
 
-def _postgres_script(server: str) -> tuple[str, str]:
+def _postgres_script(server: str) -> tuple[str, str] | None:
     with _lock:
         if server not in _postgres_scripts:
             schema = f"template_{uuid.uuid4().hex[:12]}"
@@ -113,15 +119,18 @@ def _postgres_script(server: str) -> tuple[str, str]:
                 _real_upgrade(template)
                 template.dispose()
                 libpq = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
-                dump = subprocess.run(["pg_dump", "--schema", schema, "--no-owner", "--no-privileges", "--inserts",
-                                       libpq], capture_output=True, text=True, check=True).stdout
+                dumped = subprocess.run(["pg_dump", "--schema", schema, "--no-owner", "--no-privileges", "--inserts",
+                                         libpq], capture_output=True, text=True, check=False)
             finally:
                 with admin.begin() as connection:
                     connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
                 admin.dispose()
+            if dumped.returncode != 0:
+                _postgres_scripts[server] = None
+                return None
             # Without the dump's session settings (SET …, set_config of search_path), which would stay on the
             # test's pooled connection, and its psql meta-commands (\restrict), which only psql reads.
-            statements = [line for line in dump.splitlines() if not line.startswith(
+            statements = [line for line in dumped.stdout.splitlines() if not line.startswith(
                 ("CREATE SCHEMA", "--", "SET ", "SELECT pg_catalog.set_config", "\\"))]
             _postgres_scripts[server] = (schema, "\n".join(statements))
         return _postgres_scripts[server]
