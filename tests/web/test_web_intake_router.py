@@ -35,9 +35,18 @@ def test_other_methods_on_the_intake_routes_are_405_and_store_nothing(client: Fl
     assert inbox_count(web_services) == 0
 
 
-def test_a_nul_byte_in_a_header_is_400_before_anything_is_read(client: FlaskClient, web_services: Services) -> None:
-    headers = shopify_headers(VECTOR_BODY) | {"X-Shopify-Topic": "orders/create\x00"}
-    answer = client.post(URL, data=VECTOR_BODY, headers=headers)
+@pytest.mark.parametrize("where", ["a kept header", "Content-Type", "the query string"])
+def test_a_nul_byte_in_a_header_is_400_before_anything_is_read(client: FlaskClient, web_services: Services,
+                                                               where: str) -> None:
+    headers = shopify_headers(VECTOR_BODY)
+    overrides: dict[str, str] = {}
+    if where == "a kept header":
+        headers |= {"X-Shopify-Topic": "orders/create\x00"}
+    elif where == "Content-Type":  # a header WSGI keeps under CONTENT_TYPE, not an HTTP_ key
+        overrides["CONTENT_TYPE"] = "application/json\x00"
+    else:
+        overrides["QUERY_STRING"] = "a=\x00"
+    answer = client.post(URL, data=VECTOR_BODY, headers=headers, environ_overrides=overrides)
     assert answer.status_code == 400 and "NUL" in answer.get_json()["message"]
     assert inbox_count(web_services) == 0
 
