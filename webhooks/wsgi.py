@@ -8,7 +8,7 @@ none of them. Every other path goes on to the web app unchanged.
     POST /webhooks/shopify                  webhooks.shopify.receive
     POST /webhooks/woocommerce/<shop id>    webhooks.woocommerce.receive
     other methods on those paths            405 (Allow: POST)
-    a NUL byte in a header (or the path)    400 (as the web app's guard answers it; nothing is read or stored)
+    a NUL byte in any header, path, query   400 (as the web app's guard answers it; nothing is read or stored)
     a body past the route's limit           413, from the declared Content-Length before anything is read
     anything unexpected                     500, logged with its traceback; the body is never logged
 """
