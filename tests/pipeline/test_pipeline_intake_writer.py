@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from connector.pipeline.intake import (
@@ -306,3 +308,25 @@ def test_the_postgres_parameters_follow_the_inserts_placeholder_order() -> None:
                 "headers": json.dumps({"X-Shopify-Topic": "orders/create"}).encode(), "body": b"",
                 "body_omitted": b"99", "received_at": b"2026-11-27 09:30:00.123456"}
     assert encoded_row(values) == [expected[name] for name in ROW_VALUES]
+
+
+@given(st.dictionaries(st.text(), st.text(), max_size=8))
+def test_the_headers_json_is_json_dumps_own_text(headers: dict[str, str]) -> None:
+    import json
+
+    from connector.pipeline.intake import headers_json
+
+    assert headers_json(headers) == json.dumps(headers)
+    assert json.loads(headers_json(headers)) == headers
+
+
+def test_the_headers_json_escapes_what_a_forged_header_could_carry_and_refuses_a_non_string() -> None:
+    import json
+
+    from connector.pipeline.intake import headers_json
+
+    tricky = {"X-Shopify-Topic": 'orders/create", "X-Injected": "1', "X-Back": "\\\n\t\x1f\u2028é"}
+    assert json.loads(headers_json(tricky)) == tricky
+    assert headers_json({}) == "{}"
+    with pytest.raises(TypeError):
+        headers_json({"X-Shopify-Topic": 7})  # type: ignore[dict-item]
