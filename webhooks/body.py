@@ -36,7 +36,7 @@ class SignedBody:
 
 def signed_body(body: bytes, *, secrets: Sequence[str]) -> SignedBody:
     """A body read whole (within the limit) and its HMACs, each computed in one call."""
-    return SignedBody(body, len(body), tuple(hmac.digest(secret.encode(), body, "sha256") for secret in secrets if secret))
+    return SignedBody(body, len(body), tuple(hmac.digest(secret.encode(), body, hashlib.sha256) for secret in secrets if secret))
 
 
 def read_signed_body(stream: IO[bytes], *, limit: int, secrets: Sequence[str],
