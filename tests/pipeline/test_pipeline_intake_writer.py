@@ -103,6 +103,22 @@ def test_a_batch_stores_a_repeated_id_once_and_says_so_once(database: Database) 
     assert sorted(row.delivery_id for row in rows(database)) == ["a", "b", "c"]
 
 
+def test_each_row_of_a_batch_is_due_when_it_was_received(database: Database) -> None:
+    # One placeholder per row serves received_at and next_attempt_at: each row must get its own.
+    from dataclasses import replace
+    from datetime import timedelta
+
+    opened = open_writer(database, threads=2, group_commit=False)
+    try:
+        assert isinstance(opened, (SQLiteWriter, PostgresWriter))
+        times = [MOMENT + timedelta(seconds=seconds) for seconds in (0, 7, 30)]
+        batch = [replace(delivery(f"t-{number}"), received_at=moment) for number, moment in enumerate(times)]
+        assert opened.store_many(batch) == [True, True, True]
+    finally:
+        opened.close()
+    assert [(row.received_at, row.next_attempt_at) for row in rows(database)] == [(moment, moment) for moment in times]
+
+
 def test_concurrent_deliveries_are_each_answered_after_being_stored(writer: DeliveryWriter, database: Database) -> None:
     answers: dict[str, bool] = {}
     lock = threading.Lock()
