@@ -89,7 +89,9 @@ class ShopMissing(Exception):
     """The delivery named a shop id that is no longer in the database (erased since it was cached)."""
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, and one is built per delivery
+# (2.5 against 1.1 µs). Nothing changes a Delivery once built; writers only read it.
+@dataclass(slots=True)
 class Delivery:
     """One verified delivery as the inbox stores it. `body_omitted`: over the limit, this many bytes left out."""
 
