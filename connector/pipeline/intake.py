@@ -39,6 +39,7 @@ COLUMNS = ("platform", "delivery_id", "topic", "shop_domain", "shop_id", "header
 # A row's values in the multi-row INSERT, each sent once: received_at's placeholder serves next_attempt_at too
 # (on PostgreSQL each parameter is parsed again by the server: a second timestamp cost it 4 µs a delivery).
 ROW_VALUES = (*COLUMNS, "received_at")
+_RECEIVED_AT = ROW_VALUES.index("received_at")
 
 
 class MultiRowInsert:
@@ -60,7 +61,7 @@ class MultiRowInsert:
             rows = []
             for index in range(count):
                 values = [self._placeholder(name, index * width + offset) for offset, name in enumerate(ROW_VALUES, start=1)]
-                rows.append(f"({', '.join(values)}, {values[-1]}, 'pending', 0)")  # the last is received_at
+                rows.append(f"({', '.join(values)}, {values[_RECEIVED_AT]}, 'pending', 0)")  # next_attempt_at
             rows_sql = ", ".join(rows)
             built = (f"INSERT INTO inbox ({', '.join(COLUMNS)}, received_at, next_attempt_at, status, attempts)"
                      f" VALUES {rows_sql} ON CONFLICT (platform, delivery_id) DO NOTHING RETURNING platform, delivery_id")

@@ -28,7 +28,7 @@ from connector.pipeline.intake import (ROW_VALUES, Delivery, MultiRowInsert, Sho
                                        stored_flags)
 from connector.store.models import naive_utc
 
-# The SQL type each value is cast to (received_at's serves next_attempt_at too).
+# The SQL type each value is cast to (received_at's placeholder serves next_attempt_at too).
 _CASTS = {"platform": "varchar", "delivery_id": "varchar", "topic": "varchar", "shop_domain": "varchar",
           "shop_id": "integer", "headers": "json", "body": "bytea", "body_omitted": "integer",
           "received_at": "timestamp"}
