@@ -1,7 +1,8 @@
 """The intake benchmark's floor: the least Python that verifies a Shopify delivery and commits it to the inbox.
 
 No framework, no settings, no caches, no checks beyond the signature: one read of the body, one HMAC
-call, then the same autocommitted INSERT … ON CONFLICT DO NOTHING the connector sends, prepared once
+call, then the same autocommitted INSERT … ON CONFLICT DO NOTHING the connector sends (no shop id, as
+the connector stores a Shopify delivery), prepared once
 on a connection per server thread and sent through libpq as the connector's writer sends it. Whatever
 the connector's intake does on top of this is its own cost; what this costs against the bare app is
 what a durable commit per delivery costs on the machine.
@@ -23,12 +24,11 @@ import psycopg
 
 _SQL = (b"INSERT INTO inbox (platform, delivery_id, topic, shop_domain, shop_id, headers, body, body_omitted,"
         b" received_at, next_attempt_at, status, attempts) VALUES ('shopify', $1::varchar, $2::varchar,"
-        b" $3::varchar, $4::integer, $5::json, $6::bytea, NULL, $7::timestamp, $7::timestamp, 'pending', 0)"
+        b" $3::varchar, NULL, $4::json, $5::bytea, NULL, $6::timestamp, $6::timestamp, 'pending', 0)"
         b" ON CONFLICT (platform, delivery_id) DO NOTHING RETURNING id")
-_FORMATS = [0, 0, 0, 0, 0, 1, 0]  # the body in binary, the rest as text
+_FORMATS = [0, 0, 0, 0, 1, 0]  # the body in binary, the rest as text
 _ANSWERS = {True: b'{"status":"stored"}\n', False: b'{"status":"duplicate"}\n'}
 _SECRET = os.environ.get("SHOPIFY_API_SECRET", "").encode()
-_SHOP = os.environ.get("BENCH_FLOOR_SHOP", "0").encode()
 _local = threading.local()
 
 
@@ -54,7 +54,7 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
     now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ").encode()
     result = _pgconn().exec_prepared(b"floor_insert", [
         environ.get("HTTP_X_SHOPIFY_WEBHOOK_ID", "").encode(), topic.encode(),
-        environ.get("HTTP_X_SHOPIFY_SHOP_DOMAIN", "").encode(), _SHOP, json.dumps({"X-Shopify-Topic": topic}).encode(),
+        environ.get("HTTP_X_SHOPIFY_SHOP_DOMAIN", "").encode(), json.dumps({"X-Shopify-Topic": topic}).encode(),
         body, now], _FORMATS)
     if result.status != psycopg.pq.ExecStatus.TUPLES_OK:
         raise RuntimeError(result.error_message.decode(errors="replace"))

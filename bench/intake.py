@@ -236,16 +236,10 @@ def connector_server(name: str, database_url: str, data_dir: Path, *, group_comm
 
 def floor_server(database_url: str, data_dir: Path) -> Server:
     """bench/floor_app.py under the same gunicorn: HMAC and the same INSERT, nothing else."""
-    from connector.store.models import Shop
-
     prepare_database(database_url, data_dir)
-    engine = create_engine(database_url)
-    with engine.connect() as connection:
-        shop_id = connection.execute(select(Shop.id).where(Shop.domain == SHOP_DOMAIN)).scalar_one()
-    engine.dispose()
     port = free_port()
     libpq_url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
-    env = dict(os.environ, BENCH_FLOOR_DATABASE=libpq_url, BENCH_FLOOR_SHOP=str(shop_id), SHOPIFY_API_SECRET=SHOPIFY_SECRET)
+    env = dict(os.environ, BENCH_FLOOR_DATABASE=libpq_url, SHOPIFY_API_SECRET=SHOPIFY_SECRET)
     return Server("PostgreSQL floor (bench/floor_app.py)", gunicorn_command(port, "bench.floor_app:app"), env, "/",
                   port, database_url)
 

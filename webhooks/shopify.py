@@ -11,8 +11,10 @@ POST /webhooks/shopify
          in memory), then recorded in the inbox by topic, shop and webhook id without its body, so the
          worker schedules a sync that fetches the order. Past four times the limit it cannot be
          verified and nothing is stored.
-    200  stored, deduplicated on the webhook id (a repeat is still 200). A shop not (or no longer)
-         installed is stored with shop_id None: compliance topics arrive after uninstall.
+    200  stored, deduplicated on the webhook id (a repeat is still 200). The delivery is stored under its
+         shop domain with no shop id: the worker attributes it to the installed shop before applying it, so
+         the INSERT runs no foreign-key check and the intake needs no shop lookup. Compliance topics that
+         arrive after uninstall are stored the same way.
 """
 
 from __future__ import annotations
@@ -21,15 +23,12 @@ import logging
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import select
 
 from connector.platforms.shopify.oauth import valid_shop_domain, verify_webhook_digests
-from connector.pipeline.intake import Delivery, ShopMissing
-from connector.store.models import Shop
+from connector.pipeline.intake import Delivery
 from connector.services import SERVICES_KEY, Services
 from webhooks.answer import STALE, Answer, refuse, stored_answer
 from webhooks.body import HARD_CAP_FACTOR, read_signed_body, signed_body
-from webhooks.cache import TTLCache, process_cache
 from webhooks.freshness import record_refusal, shop_mismatch, staleness
 from webhooks.headers import header, kept_headers
 from webhooks.wsgi import IntakeRequest
@@ -46,31 +45,8 @@ KEPT_HEADERS = (
 )
 
 
-SHOP_ID_TTL_SECONDS = 30.0
-SHOP_IDS_KEY = "connector.shopify_shop_ids"
-
-
-def shop_ids(app: Flask) -> TTLCache[str, int]:
-    """This process's shop domain -> id cache: a delivery then costs one INSERT, no lookup. "No such
-    shop" is cached too: such deliveries are stored without a shop id and the worker finds the shop
-    by its domain."""
-    return process_cache(app.extensions, SHOP_IDS_KEY, lambda: TTLCache(SHOP_ID_TTL_SECONDS, cache_none=True))
-
-
-def _shop_id(services: Services, domain: str) -> int | None:
-    with services.db.session() as session:
-        return session.scalar(select(Shop.id).where(Shop.platform == "shopify", Shop.domain == domain))
-
-
-def _store(services: Services, webhook_id: str, topic: str, domain: str, shop_id: int | None,
-           headers: dict[str, str], body: bytes | None, size: int) -> bool:
-    return services.intake.store(Delivery(platform="shopify", delivery_id=webhook_id, topic=topic, shop_domain=domain,
-                                          shop_id=shop_id, headers=headers, body=body or b"",
-                                          body_omitted=None if body is not None else size))
-
-
 def receive(app: Flask, request: IntakeRequest) -> Answer:
-    """Answer one POST /webhooks/shopify (`app` holds the services and this process's shop id cache)."""
+    """Answer one POST /webhooks/shopify (`app` holds the services)."""
     services: Services = app.extensions[SERVICES_KEY]
     limit = services.settings.webhook_max_body_bytes
     secrets = services.settings.shopify_secrets
@@ -108,13 +84,10 @@ def receive(app: Flask, request: IntakeRequest) -> Answer:
         record_refusal(services, "shopify", domain, topic, foreign)
         return refuse(400, "Bad Request", foreign)
 
-    shop_id = shop_ids(app).get(domain, lambda: _shop_id(services, domain))
-    try:
-        stored = _store(services, webhook_id, topic, domain, shop_id, headers, read.body, read.size)
-    except ShopMissing:
-        # The cached shop was erased since (shop/redact): the worker finds shops by domain anyway.
-        shop_ids(app).forget(domain)
-        stored = _store(services, webhook_id, topic, domain, None, headers, read.body, read.size)
+    stored = services.intake.store(Delivery(
+        platform="shopify", delivery_id=webhook_id, topic=topic, shop_domain=domain, shop_id=None, headers=headers,
+        body=read.body or b"", body_omitted=None if read.body is not None else read.size,
+    ))
     if read.over_limit:
         log.warning("shopify %s from %s: %d-byte body over the limit; recorded without it", topic[:100], domain,
                     read.size)

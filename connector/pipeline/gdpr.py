@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from connector.notify import EmlDirChannel
@@ -39,10 +39,6 @@ class RedactSummary:
 
     def line(self) -> str:
         return f"erased the customer from {self.orders} orders, {self.inbox_bodies} deliveries, {self.eml_files} .eml files"
-
-
-def _shop_inbox(shop: Shop) -> ColumnElement[bool]:
-    return or_(InboxItem.shop_id == shop.id, (InboxItem.platform == shop.platform) & (InboxItem.shop_domain == shop.domain))
 
 
 def _mentions(item: InboxItem, emails: set[str], customer_ids: set[str], order_ids: set[str]) -> bool:
@@ -94,7 +90,7 @@ def redact_customer(
         order.customer_email = order.customer_first_name = order.customer_name = order.customer_id = None
 
     bodies = 0
-    for item in session.scalars(select(InboxItem).where(_shop_inbox(shop))).all():
+    for item in session.scalars(select(InboxItem).where(InboxItem.of_shop(shop))).all():
         if _mentions(item, emails, customer_ids, wanted_orders):
             item.body = REDACTED_BODY
             item.headers = {k: v for k, v in (item.headers or {}).items() if "mail" not in k.lower()}
@@ -150,7 +146,7 @@ def erase_shop(session: Session, shop: Shop, *, outbox_dir: Path | None = None) 
     session.execute(delete(Job).where(Job.target == target))
     if supplier_ids:
         session.execute(delete(Job).where(Job.target.in_([f"supplier:{i}" for i in supplier_ids])))
-    session.execute(delete(InboxItem).where(_shop_inbox(shop)))
+    session.execute(delete(InboxItem).where(InboxItem.of_shop(shop)))
     shop_id = shop.id
     session.expunge(shop)
     session.execute(delete(Shop).where(Shop.id == shop_id))

@@ -65,6 +65,17 @@ def _shop_for(session: Session, item: InboxItem) -> Shop | None:
     return session.scalar(select(Shop).where(Shop.platform == item.platform, Shop.domain == item.shop_domain))
 
 
+def _attribute(session: Session, item: InboxItem) -> None:
+    """Give a delivery stored under its domain alone (every Shopify one: see webhooks/shopify.py) its shop's id.
+
+    Done outside the delivery's own transaction, so a delivery that fails still belongs to its shop: the
+    merchant sees it, and erasing the shop erases it."""
+    if item.shop_id is None:
+        shop = _shop_for(session, item)
+        if shop is not None:
+            item.shop_id = shop.id
+
+
 # --- what each event does ------------------------------------------------------------------------
 
 
@@ -208,6 +219,7 @@ def process_one(services: Services, *, retry: RetryPolicy, worker_id: str, now: 
         if item is None:
             return False, None
         item_id, topic = item.id, item.topic
+        _attribute(session, item)
         try:
             with session.begin_nested():
                 outcome = apply_delivery(services, session, item)

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    ColumnElement,
     Date,
     DateTime,
     Float,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    or_,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -443,6 +445,12 @@ class InboxItem(Base):
     note: Mapped[str | None] = mapped_column(Text)  # why it was settled without effect (unknown topic, no shop)
     # A delivery over the body limit is recorded without its body: this many bytes were not stored.
     body_omitted: Mapped[int | None] = mapped_column(Integer)
+
+    @classmethod
+    def of_shop(cls, shop: Shop) -> ColumnElement[bool]:
+        """The deliveries that belong to `shop`: attributed to it, or sent under its domain (a Shopify delivery
+        is stored with no shop id and attributed by the worker, and one may have arrived before the install)."""
+        return or_(cls.shop_id == shop.id, (cls.platform == shop.platform) & (cls.shop_domain == shop.domain))
 
 
 class Action(Base):

@@ -18,6 +18,7 @@ from connector.web.dashboard.auth import HASH_EXTENSION, admin_password_hash, pa
 from tests.conftest import make_settings
 from tests.dashboard.conftest import (
     ADMIN_PASSWORD,
+    ALPHA_DOMAIN,
     StubPlatform,
     csrf_from,
     login_operator,
@@ -177,6 +178,34 @@ def test_shopify_admin_link_logs_the_merchant_into_their_shop_only(merchant: Fla
     deliveries = merchant.get("/deliveries").get_data(as_text=True)
     assert "beta failure" not in deliveries and "order.updated" not in deliveries
     assert "Alpha Outfitters" in merchant.get("/skus").get_data(as_text=True)
+
+
+def _unattributed_deliveries(services: Services) -> None:
+    # The Shopify intake stores every delivery under its domain alone; the worker attributes it later.
+    with services.db.session() as db:
+        db.add_all([
+            InboxItem(platform="shopify", shop_id=None, shop_domain=ALPHA_DOMAIN, topic="fulfillments/create",
+                      delivery_id="d-mine", body=b"{}"),
+            InboxItem(platform="shopify", shop_id=None, shop_domain="gamma.myshopify.com", topic="products/update",
+                      delivery_id="d-other", body=b"{}"),
+            InboxItem(platform="woocommerce", shop_id=None, shop_domain=ALPHA_DOMAIN, topic="product.updated",
+                      delivery_id="w-same-name", body=b"{}"),
+        ])
+
+
+def test_a_merchant_sees_its_pending_deliveries_before_the_worker_attributes_them(
+        merchant: FlaskClient, dash_services: Services) -> None:
+    _unattributed_deliveries(dash_services)
+    page = merchant.get("/deliveries").get_data(as_text=True)
+    assert "fulfillments/create" in page
+    assert "products/update" not in page and "product.updated" not in page  # another domain, another platform
+    assert "no shop" not in page  # pending: not yet attributed, which is not "matched no shop"
+
+
+def test_an_operator_sees_every_unattributed_delivery(operator: FlaskClient, dash_services: Services) -> None:
+    _unattributed_deliveries(dash_services)
+    page = operator.get("/deliveries").get_data(as_text=True)
+    assert all(topic in page for topic in ("fulfillments/create", "products/update", "product.updated"))
 
 
 def test_merchant_cannot_act_on_another_shops_rows(merchant: FlaskClient, seeded: Seeded, dash_services: Services) -> None:

@@ -244,6 +244,36 @@ def test_a_delivery_for_an_unknown_shop_is_settled_not_retried(world: World) -> 
     assert item.status == "done" and "no shop" in (item.note or "")
 
 
+def test_the_worker_attributes_a_delivery_stored_under_its_domain_alone(world: World) -> None:
+    deliver(world, "orders/create", shopify_order(1), "d-ok")
+    assert items(world)[0].shop_id is None  # as the Shopify intake stores every delivery
+
+    process_due_deliveries(world.services)
+
+    [item] = items(world)
+    assert (item.status, item.shop_id) == ("done", world.shop_id)
+
+
+def test_a_failed_delivery_is_still_attributed_to_its_shop(world: World) -> None:
+    deliver(world, "orders/create", None, "d-bad", raw=b"{not json")
+
+    process_due_deliveries(world.services, retry=IMMEDIATE)
+
+    [item] = items(world)
+    assert (item.status, item.shop_id) == ("dead", world.shop_id)  # so its merchant sees it, and erasure finds it
+
+
+def test_a_delivery_of_an_unknown_domain_stays_unattributed(world: World) -> None:
+    with world.db.session() as session:
+        store_delivery(session, platform="shopify", delivery_id="d-x", topic="orders/create",
+                       shop_domain="other.myshopify.com", shop_id=None, headers={}, body=b"{}")
+
+    process_due_deliveries(world.services)
+
+    [item] = items(world)
+    assert (item.status, item.shop_id) == ("done", None)
+
+
 def woo_order(order_id: int, *, modified: int, status: str = "processing") -> dict[str, Any]:
     return {
         "id": order_id, "number": str(order_id), "status": status,

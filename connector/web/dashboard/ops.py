@@ -56,8 +56,9 @@ def deliveries() -> str:
         shop = current_shop(db, who)
         if shop is None:
             return no_shop_page()
-        # Operators also see deliveries that matched no shop (unknown domain, shop already removed).
-        mine = InboxItem.shop_id == shop.id
+        # A delivery belongs to a shop by its domain until the worker attributes it (Shopify's all arrive so);
+        # operators also see deliveries that matched no shop (unknown domain, shop already removed).
+        mine = InboxItem.of_shop(shop)
         scope = or_(mine, InboxItem.shop_id.is_(None)) if who.is_operator else mine
         recent = list(db.scalars(select(InboxItem).where(scope).order_by(InboxItem.id.desc()).limit(RECENT_DELIVERIES)))
         dead = list(db.scalars(
