@@ -21,6 +21,7 @@ from datetime import datetime
 import threading
 
 from sqlalchemy import Select, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connector.errors import ConfigError
@@ -69,11 +70,16 @@ def _attribute(session: Session, item: InboxItem) -> None:
     """Give a delivery stored under its domain alone (every Shopify one: see webhooks/shopify.py) its shop's id.
 
     Done outside the delivery's own transaction, so a delivery that fails still belongs to its shop: the
-    merchant sees it, and erasing the shop erases it."""
+    merchant sees it, and erasing the shop erases it. In a savepoint of its own: a shop erased since it was
+    looked up fails the foreign key, and the delivery then stays unattributed (applying it finds no shop)."""
     if item.shop_id is None:
         shop = _shop_for(session, item)
         if shop is not None:
-            item.shop_id = shop.id
+            try:
+                with session.begin_nested():
+                    item.shop_id = shop.id
+            except IntegrityError:
+                log.info("delivery %s: shop %s was erased before it could be attributed", item.id, shop.id)
 
 
 # --- what each event does ------------------------------------------------------------------------

@@ -190,6 +190,10 @@ def _unattributed_deliveries(services: Services) -> None:
                       delivery_id="d-other", body=b"{}"),
             InboxItem(platform="woocommerce", shop_id=None, shop_domain=ALPHA_DOMAIN, topic="product.updated",
                       delivery_id="w-same-name", body=b"{}"),
+            InboxItem(platform="shopify", shop_id=None, shop_domain="gamma.myshopify.com", topic="carts/update",
+                      delivery_id="d-settled", body=b"{}", status="done", note="no shop is installed"),
+            InboxItem(platform="shopify", shop_id=None, shop_domain=ALPHA_DOMAIN, topic="orders/edited",
+                      delivery_id="d-mine-dead", body=b"{}", status="dead", attempts=8),
         ])
 
 
@@ -199,13 +203,29 @@ def test_a_merchant_sees_its_pending_deliveries_before_the_worker_attributes_the
     page = merchant.get("/deliveries").get_data(as_text=True)
     assert "fulfillments/create" in page
     assert "products/update" not in page and "product.updated" not in page  # another domain, another platform
-    assert "no shop" not in page  # pending: not yet attributed, which is not "matched no shop"
+    [row] = [row for row in page.split("<tr>") if "fulfillments/create" in row]
+    assert "no shop" not in row  # pending: not yet attributed, which is not "matched no shop"
 
 
-def test_an_operator_sees_every_unattributed_delivery(operator: FlaskClient, dash_services: Services) -> None:
+def test_an_operator_sees_settled_unattributed_deliveries_but_not_another_shops_waiting_ones(
+        operator: FlaskClient, dash_services: Services) -> None:
     _unattributed_deliveries(dash_services)
     page = operator.get("/deliveries").get_data(as_text=True)
-    assert all(topic in page for topic in ("fulfillments/create", "products/update", "product.updated"))
+    assert "fulfillments/create" in page and "carts/update" in page  # the shop's own, and one that matched no shop
+    assert "products/update" not in page  # gamma's, waiting for the worker: not this shop's
+
+
+def test_a_merchant_replays_its_own_unattributed_delivery_and_never_another_domains(
+        merchant: FlaskClient, dash_services: Services) -> None:
+    _unattributed_deliveries(dash_services)
+    with dash_services.db.session() as db:
+        ids = {item.delivery_id: item.id for item in db.scalars(select(InboxItem))}
+    page = "/deliveries"
+    assert post_form(merchant, f"/deliveries/{ids['d-settled']}/replay", page=page).status_code == 404
+    assert post_form(merchant, f"/deliveries/{ids['d-mine-dead']}/replay", page=page).status_code == 302
+    with dash_services.db.session() as db:
+        assert db.get(InboxItem, ids["d-mine-dead"]).status == "pending"  # type: ignore[union-attr]
+        assert db.get(InboxItem, ids["d-settled"]).status == "done"  # type: ignore[union-attr]
 
 
 def test_merchant_cannot_act_on_another_shops_rows(merchant: FlaskClient, seeded: Seeded, dash_services: Services) -> None:

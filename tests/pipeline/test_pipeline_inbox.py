@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -263,6 +264,27 @@ def test_a_failed_delivery_is_still_attributed_to_its_shop(world: World) -> None
     [item] = items(world)
     assert (item.status, item.shop_id) == ("dead", world.shop_id)  # so its merchant sees it, and erasure finds it
 
+
+
+def test_a_shop_erased_between_lookup_and_attribution_leaves_the_delivery_unattributed(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The race: the worker finds the shop, then its erasure commits before the attribution does.
+    real_shop_for = inbox_module._shop_for
+    calls: list[int] = []
+
+    def erased_meanwhile(session: Any, item: InboxItem) -> Any:
+        calls.append(item.id)
+        return SimpleNamespace(id=world.shop_id + 999) if len(calls) == 1 else real_shop_for(session, item)
+
+    monkeypatch.setattr(inbox_module, "_shop_for", erased_meanwhile)
+    with world.db.session() as session:
+        store_delivery(session, platform="shopify", delivery_id="d-x", topic="orders/create",
+                       shop_domain="other.myshopify.com", shop_id=None, headers={}, body=b"{}")
+
+    assert process_due_deliveries(world.services) == 1  # the pass goes on; it does not fail
+
+    [item] = items(world)
+    assert (item.status, item.shop_id) == ("done", None) and "no shop" in (item.note or "")
 
 
 def woo_order(order_id: int, *, modified: int, status: str = "processing") -> dict[str, Any]:

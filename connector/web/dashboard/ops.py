@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import abort, flash, redirect, request, url_for
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
@@ -38,6 +38,7 @@ from connector.web.dashboard.access import (
     current_shop,
     no_shop_page,
     render,
+    Viewer,
     require_visible,
     viewer,
     visible_shops,
@@ -56,10 +57,7 @@ def deliveries() -> str:
         shop = current_shop(db, who)
         if shop is None:
             return no_shop_page()
-        # A delivery belongs to a shop by its domain until the worker attributes it (Shopify's all arrive so);
-        # operators also see deliveries that matched no shop (unknown domain, shop already removed).
-        mine = InboxItem.of_shop(shop)
-        scope = or_(mine, InboxItem.shop_id.is_(None)) if who.is_operator else mine
+        scope = _deliveries_scope(who, shop)
         recent = list(db.scalars(select(InboxItem).where(scope).order_by(InboxItem.id.desc()).limit(RECENT_DELIVERIES)))
         dead = list(db.scalars(
             select(InboxItem).where(scope, InboxItem.status == "dead").order_by(InboxItem.id.desc())
@@ -95,6 +93,16 @@ def deliveries() -> str:
     )
 
 
+def _deliveries_scope(who: Viewer, shop: Shop) -> ColumnElement[bool]:
+    """The deliveries the page lists for `shop`. A delivery belongs to a shop by its domain until the worker
+    attributes it (every Shopify one arrives so); operators also see the settled ones that matched no shop
+    (unknown domain, shop already removed), but not another shop's still waiting to be attributed."""
+    mine = InboxItem.of_shop(shop)
+    if not who.is_operator:
+        return mine
+    return or_(mine, InboxItem.shop_id.is_(None) & (InboxItem.status != "pending"))
+
+
 def _refusals(db: Session, shops: list[Shop]) -> tuple[list[WebhookRefusal], int]:
     """The latest signed deliveries refused as stale or for another shop, and how many in the last 7 days."""
     domains = [s.domain for s in shops if s.platform == "shopify"]
@@ -111,10 +119,11 @@ def _refusals(db: Session, shops: list[Shop]) -> tuple[list[WebhookRefusal], int
 def replay_delivery(item_id: int) -> Response:
     who = viewer()
     with current_services().db.session() as db:
-        item = db.get(InboxItem, item_id)
+        shop = None if who.is_operator else current_shop(db, who)
+        item = db.get(InboxItem, item_id) if who.is_operator else (
+            db.scalar(select(InboxItem).where(InboxItem.id == item_id, InboxItem.of_shop(shop))) if shop else None)
         if item is None:
-            abort(404)
-        require_visible(who, item.shop_id)
+            abort(404)  # another shop's delivery does not exist for a merchant
         if item.status not in REPLAYABLE:
             flash(f"Delivery {item_id} is {item.status}; it will run on its own.", "error")
         else:
