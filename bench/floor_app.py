@@ -2,8 +2,8 @@
 
 No framework, no settings, no caches, no checks beyond the signature: one read of the body, one HMAC
 call, then the same autocommitted INSERT … ON CONFLICT DO NOTHING the connector sends (no shop id, as
-the connector stores a Shopify delivery), prepared once
-on a connection per server thread and sent through libpq as the connector's writer sends it. Whatever
+the connector stores a Shopify delivery), prepared once on a connection per server thread and sent
+through libpq as the connector's writer sends it. Whatever
 the connector's intake does on top of this is its own cost; what this costs against the bare app is
 what a durable commit per delivery costs on the machine.
 """

@@ -119,9 +119,12 @@ def _refusals(db: Session, shops: list[Shop]) -> tuple[list[WebhookRefusal], int
 def replay_delivery(item_id: int) -> Response:
     who = viewer()
     with current_services().db.session() as db:
-        shop = None if who.is_operator else current_shop(db, who)
-        item = db.get(InboxItem, item_id) if who.is_operator else (
-            db.scalar(select(InboxItem).where(InboxItem.id == item_id, InboxItem.of_shop(shop))) if shop else None)
+        if who.is_operator:
+            item = db.get(InboxItem, item_id)
+        else:
+            # The merchant's own deliveries, by id or by domain: the same rows the page lists.
+            shop = current_shop(db, who)
+            item = db.scalar(select(InboxItem).where(InboxItem.id == item_id, InboxItem.of_shop(shop))) if shop else None
         if item is None:
             abort(404)  # another shop's delivery does not exist for a merchant
         if item.status not in REPLAYABLE:
