@@ -19,13 +19,12 @@ class _Entry(Generic[Value]):
 
 
 class TTLCache(Generic[Key, Value]):
-    """Values loaded on demand and kept `ttl` seconds. A None from the loader is cached only with
-    `cache_none`; otherwise what is not there yet is looked up again on its next request."""
+    """Values loaded on demand and kept `ttl` seconds. A None from the loader is not cached: what is not
+    there yet is looked up again on its next request."""
 
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic, *, cache_none: bool = False) -> None:
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl
         self._clock = clock
-        self._cache_none = cache_none
         self._entries: dict[Key, _Entry[Value]] = {}
         self._lock = threading.Lock()
 
@@ -35,7 +34,7 @@ class TTLCache(Generic[Key, Value]):
             return entry.value
         value = load()
         with self._lock:
-            if value is None and not self._cache_none:
+            if value is None:
                 self._entries.pop(key, None)
             else:
                 self._entries[key] = _Entry(value, self._clock())
